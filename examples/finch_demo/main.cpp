@@ -1,0 +1,291 @@
+// finch_demo: the example of Finch's guide, on finch.
+//
+// Serves a browser page at "/" and WebSockets at "/ws". The page has a button
+// per route and shows every envelope the server sends back.
+//
+//   finch_demo [--port N] [--threads N] [--address A]
+//
+// Routes (a client sends {"path": "<route>", "data": ...}):
+//   test      replies the headers of the client's upgrade request, on "test"
+//   time      replies the current UTC time, on "output"
+//   clients   replies the ids of all connected clients, on "clients"
+//   toclient  data {"id", "message"}: sends the message to that client, on "output"
+//   close     closes the sender's connection
+// Any other path gets finch's error envelope (path "error", status 404).
+
+#include "page.hpp"
+
+#include <finch/finch.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <exception>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace {
+
+namespace http = boost::beast::http;
+
+struct Settings {
+    std::string address = "0.0.0.0";
+    unsigned short port = 8080;
+    unsigned threads = 1;
+};
+
+void printUsage(std::ostream& out)
+{
+    out << "usage: finch_demo [--port N] [--threads N] [--address A]\n"
+           "  --port N     TCP port to listen on, 0 for any free one (default 8080)\n"
+           "  --threads N  threads running the server (default 1)\n"
+           "  --address A  address to listen on (default 0.0.0.0, every interface)\n"
+           "  --help       show this text\n";
+}
+
+// Parses a whole decimal number in [min, max]; nothing else is accepted, so a
+// typo such as "--port 80x" is reported instead of silently becoming 80.
+std::optional<unsigned long> parseNumber(std::string_view text, unsigned long min, unsigned long max)
+{
+    if (text.empty() || text.size() > 9)
+        return std::nullopt;
+    unsigned long value = 0;
+    for (const char c : text) {
+        if (c < '0' || c > '9')
+            return std::nullopt;
+        value = value * 10 + static_cast<unsigned long>(c - '0');
+    }
+    if (value < min || value > max)
+        return std::nullopt;
+    return value;
+}
+
+enum class ParseResult { run, help, bad };
+
+ParseResult parseArguments(int argc, char** argv, Settings& settings)
+{
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view flag = argv[i];
+        if (flag == "--help" || flag == "-h")
+            return ParseResult::help;
+        if (flag != "--port" && flag != "--threads" && flag != "--address") {
+            std::cerr << "finch_demo: unknown argument '" << flag << "'\n";
+            return ParseResult::bad;
+        }
+        if (i + 1 == argc) {
+            std::cerr << "finch_demo: " << flag << " needs a value\n";
+            return ParseResult::bad;
+        }
+        const std::string_view value = argv[++i];
+        if (flag == "--port") {
+            const auto port = parseNumber(value, 0, 65535);
+            if (!port) {
+                std::cerr << "finch_demo: bad port '" << value << "'\n";
+                return ParseResult::bad;
+            }
+            settings.port = static_cast<unsigned short>(*port);
+        } else if (flag == "--threads") {
+            // More threads than this only adds contention on a demo.
+            const auto threads = parseNumber(value, 1, 256);
+            if (!threads) {
+                std::cerr << "finch_demo: bad thread count '" << value << "' (1 to 256)\n";
+                return ParseResult::bad;
+            }
+            settings.threads = static_cast<unsigned>(*threads);
+        } else {
+            settings.address = value;
+        }
+    }
+    return ParseResult::run;
+}
+
+// The current time as ISO-8601 in UTC with milliseconds: "2024-05-01T12:34:56.789Z".
+std::string utcNow()
+{
+    using namespace std::chrono;
+    const auto now = system_clock::now();
+    const std::time_t seconds = system_clock::to_time_t(now);
+    const auto millis = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
+    std::tm parts{};
+#ifdef _WIN32
+    gmtime_s(&parts, &seconds);
+#else
+    gmtime_r(&seconds, &parts);
+#endif
+    char text[32];
+    const std::size_t length = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &parts);
+    char fraction[8];
+    std::snprintf(fraction, sizeof fraction, ".%03dZ", static_cast<int>(millis));
+    return std::string(text, length) + fraction;
+}
+
+// The request's headers as a JSON object. A header sent more than once is
+// joined with ", ", which is what HTTP says such a list means (RFC 9110 5.3).
+nlohmann::json headersOf(const finch::Request& request)
+{
+    nlohmann::json headers = nlohmann::json::object();
+    for (const auto& field : request) {
+        const std::string name(field.name_string());
+        const std::string value(field.value());
+        auto found = headers.find(name);
+        if (found == headers.end())
+            headers[name] = value;
+        else
+            found->get_ref<std::string&>() += ", " + value;
+    }
+    return headers;
+}
+
+// The lifecycle callbacks. `manager` is only stored here: the callbacks run
+// once connections arrive, long after the manager has been constructed.
+finch::SocketEvent rootEvent(finch::SocketManager& manager)
+{
+    finch::SocketEvent root;
+    root.onConnect = [&manager](finch::Socket& socket) {
+        // countClients() already counts the new connection, which also
+        // receives this broadcast.
+        manager.sendToAll("New user connected! count: " + std::to_string(manager.countClients()), "output");
+        // The id lets the page tell its own entry apart in the "clients" list.
+        socket.send({{"message", "Welcome to the finch demo!"}, {"id", socket.id()}}, "connected");
+    };
+    root.onDisconnect = [&manager](finch::Socket&) {
+        // The leaving socket is still counted until this callback returns.
+        manager.sendToAll("User disconnected! count: " + std::to_string(manager.countClients() - 1), "output");
+    };
+    root.onError = [](finch::Socket& socket, const finch::Error& error) {
+        // Client mistakes are already answered with an error envelope; this
+        // log is for whoever runs the demo.
+        std::cerr << "finch_demo: client " << socket.id() << ": " << error.message << '\n';
+    };
+    return root;
+}
+
+finch::SocketManager::Routes routes(finch::SocketManager& manager)
+{
+    finch::SocketManager::Routes routes;
+
+    routes["test"].onMessage = [](finch::Socket& socket, const nlohmann::json&) {
+        socket.send(headersOf(socket.request()), "test");
+    };
+
+    routes["time"].onMessage = [](finch::Socket& socket, const nlohmann::json&) { socket.send(utcNow(), "output"); };
+
+    routes["clients"].onMessage = [&manager](finch::Socket& socket, const nlohmann::json&) {
+        socket.send(manager.getAllClientsKeys(), "clients");
+    };
+
+    routes["toclient"].onMessage = [&manager](finch::Socket& socket, const nlohmann::json& message) {
+        const auto data = message.find("data");
+        if (data == message.end() || !data->is_object() || !data->contains("id") || !(*data)["id"].is_string() ||
+            !data->contains("message")) {
+            socket.send({{"message", R"(expected data {"id": "<client id>", "message": ...})"}}, "output", 400);
+            return;
+        }
+        if (!manager.sendToClient((*data)["id"].get<std::string>(), (*data)["message"], "output"))
+            socket.send({{"message", "no such client"}}, "output", 404);
+    };
+
+    routes["close"].onMessage = [](finch::Socket& socket, const nlohmann::json&) { socket.close(); };
+
+    return routes;
+}
+
+finch::Response serveHttp(const finch::Request& request)
+{
+    const std::string_view target = request.target();
+    const std::string_view path = target.substr(0, target.find('?'));
+    if (request.method() == http::verb::get && path == "/") {
+        finch::Response response{http::status::ok, request.version()};
+        response.set(http::field::content_type, "text/html; charset=utf-8");
+        response.body() = demoPage;
+        return response;
+    }
+    finch::Response response{http::status::not_found, request.version()};
+    response.set(http::field::content_type, "text/plain; charset=utf-8");
+    response.body() = "Not Found\n";
+    return response;
+}
+
+// "[::1]" for IPv6, so the printed URLs can be pasted into a browser.
+std::string urlHost(const boost::asio::ip::address& address)
+{
+    return address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
+}
+
+int run(const Settings& settings)
+{
+    boost::system::error_code ec;
+    const auto address = boost::asio::ip::make_address(settings.address, ec);
+    if (ec) {
+        std::cerr << "finch_demo: bad address '" << settings.address << "'\n";
+        printUsage(std::cerr);
+        return 2;
+    }
+
+    boost::asio::io_context context(static_cast<int>(settings.threads));
+    // Declared after the context, so destroyed before it: the manager must go
+    // first, once run() has returned on every thread.
+    finch::SocketManager manager(context, rootEvent(manager), routes(manager));
+    manager.setHttpHandler(serveHttp);
+
+    manager.listen({address, settings.port}, "/ws", ec);
+    if (ec) {
+        std::cerr << "finch_demo: cannot listen on " << urlHost(address) << ':' << settings.port << ": " << ec.message()
+                  << '\n';
+        return 1;
+    }
+
+    // No work guard: the listener and the signal wait keep run() busy. On a
+    // signal, stop() closes the port and every connection; run() returns once
+    // the last one has said goodbye.
+    boost::asio::signal_set signals(context, SIGINT, SIGTERM);
+    signals.async_wait([&manager](const boost::system::error_code& error, int) {
+        if (!error)
+            manager.stop();
+    });
+
+    const std::string host = urlHost(address) + ':' + std::to_string(manager.port());
+    // Flushed: a script that started us reads this line to learn the port.
+    std::cout << "finch_demo listening on http://" << host << "/ (WebSocket at ws://" << host << "/ws)" << std::endl;
+
+    std::vector<std::thread> threads;
+    threads.reserve(settings.threads - 1);
+    for (unsigned i = 1; i < settings.threads; ++i)
+        threads.emplace_back([&context] { context.run(); });
+    context.run();
+    for (auto& thread : threads)
+        thread.join();
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    Settings settings;
+    switch (parseArguments(argc, argv, settings)) {
+    case ParseResult::help:
+        printUsage(std::cout);
+        return 0;
+    case ParseResult::bad:
+        printUsage(std::cerr);
+        return 2;
+    case ParseResult::run:
+        break;
+    }
+    try {
+        return run(settings);
+    } catch (const std::exception& e) {
+        std::cerr << "finch_demo: " << e.what() << '\n';
+        return 1;
+    }
+}

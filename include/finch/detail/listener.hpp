@@ -1,0 +1,107 @@
+#ifndef FINCH_DETAIL_LISTENER_HPP
+#define FINCH_DETAIL_LISTENER_HPP
+
+#include <finch/detail/http_session.hpp>
+#include <finch/detail/manager_state.hpp>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+namespace finch::detail {
+
+// Accepts TCP connections on one endpoint and gives each to an HttpSession on
+// a strand of its own.
+template <class Stream>
+class Listener : public std::enable_shared_from_this<Listener<Stream>> {
+public:
+    using strand_type = boost::asio::strand<boost::asio::any_io_executor>;
+
+    Listener(std::shared_ptr<ManagerState<Stream>> state, std::string target)
+        : strand_(boost::asio::make_strand(state->executor))
+        , acceptor_(strand_)
+        , retryTimer_(strand_)
+        , state_(std::move(state))
+        , target_(std::make_shared<const std::string>(std::move(target)))
+    {
+    }
+
+    // Opens, binds and listens; the error is returned, nothing is thrown.
+    boost::system::error_code open(const boost::asio::ip::tcp::endpoint& endpoint)
+    {
+        boost::system::error_code ec;
+        acceptor_.open(endpoint.protocol(), ec);
+        if (!ec)
+            acceptor_.set_option(boost::asio::socket_base::reuse_address(true), ec);
+        if (!ec)
+            acceptor_.bind(endpoint, ec);
+        if (!ec)
+            acceptor_.listen(boost::asio::socket_base::max_listen_connections, ec);
+        if (!ec)
+            localEndpoint_ = acceptor_.local_endpoint(ec);
+        if (ec) {
+            boost::system::error_code ignored;
+            acceptor_.close(ignored);
+        }
+        return ec;
+    }
+
+    const boost::asio::ip::tcp::endpoint& localEndpoint() const noexcept { return localEndpoint_; }
+
+    void run()
+    {
+        boost::asio::post(strand_, [self = this->shared_from_this()] { self->accept(); });
+    }
+
+    void stop()
+    {
+        boost::asio::post(strand_, [self = this->shared_from_this()] {
+            boost::system::error_code ignored;
+            self->acceptor_.close(ignored);
+            self->retryTimer_.cancel();
+        });
+    }
+
+private:
+    void accept()
+    {
+        acceptor_.async_accept(boost::asio::make_strand(state_->executor),
+            [self = this->shared_from_this()](boost::system::error_code ec, boost::asio::ip::tcp::socket socket) {
+                self->onAccept(ec, std::move(socket));
+            });
+    }
+
+    void onAccept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket)
+    {
+        if (!acceptor_.is_open())
+            return;  // stopped
+        if (ec) {
+            // Out of file descriptors, most likely: retrying at once would spin
+            // the CPU until a connection closes, so wait a moment.
+            retryTimer_.expires_after(std::chrono::milliseconds(50));
+            retryTimer_.async_wait([self = this->shared_from_this()](boost::system::error_code waitError) {
+                if (!waitError)
+                    self->accept();
+            });
+            return;
+        }
+        std::make_shared<HttpSession<Stream>>(state_, Stream(std::move(socket)), target_)->run();
+        accept();
+    }
+
+    strand_type strand_;
+    boost::asio::ip::tcp::acceptor acceptor_;
+    boost::asio::steady_timer retryTimer_;
+    const std::shared_ptr<ManagerState<Stream>> state_;
+    const std::shared_ptr<const std::string> target_;
+    boost::asio::ip::tcp::endpoint localEndpoint_;
+};
+
+}  // namespace finch::detail
+
+#endif

@@ -1,0 +1,106 @@
+#ifndef FINCH_IMPL_ENVELOPE_HPP
+#define FINCH_IMPL_ENVELOPE_HPP
+
+namespace finch {
+
+namespace detail {
+
+// Paths are nearly always short ASCII identifiers; those are copied as they
+// are, and anything else goes through nlohmann's escaper.
+inline void appendJsonString(std::string& out, std::string_view text)
+{
+    bool plain = true;
+    for (unsigned char c : text) {
+        if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+            plain = false;
+            break;
+        }
+    }
+    if (plain) {
+        out += '"';
+        out += text;
+        out += '"';
+        return;
+    }
+    out += nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+inline void appendEnvelopeHead(std::string& out, std::string_view path, int status, std::int64_t timestamp)
+{
+    out += R"({"path":)";
+    appendJsonString(out, path);
+    out += R"(,"status":)";
+    out += std::to_string(status);
+    out += R"(,"timestamp":)";
+    out += std::to_string(timestamp);
+    out += R"(,"data":)";
+}
+
+}  // namespace detail
+
+inline std::string encodeEnvelope(std::string_view path, int status, std::int64_t timestamp, const nlohmann::json& data)
+{
+    const std::string body = data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    std::string out;
+    out.reserve(64 + path.size() + body.size());
+    detail::appendEnvelopeHead(out, path, status, timestamp);
+    out += body;
+    out += '}';
+    return out;
+}
+
+inline std::string withClientId(std::string_view envelope, std::string_view clientId)
+{
+    constexpr std::string_view key = R"("client":")";
+    std::string out;
+    out.reserve(envelope.size() + key.size() + clientId.size() + 2);
+    out += '{';
+    out += key;
+    out += clientId;
+    out += "\",";
+    out += envelope.substr(1);
+    return out;
+}
+
+inline std::string encodeErrorEnvelope(
+    error code, std::string_view message, std::int64_t timestamp, std::string_view requestPath)
+{
+    nlohmann::json data = {{"message", std::string(message)}};
+    if (!requestPath.empty())
+        data["path"] = std::string(requestPath);
+    return encodeEnvelope("error", statusOf(code), timestamp, data);
+}
+
+inline DecodedMessage decodeEnvelope(std::string_view text)
+{
+    DecodedMessage result;
+    // The throwing parser is used for its precise complaint ("syntax error
+    // at byte N"), which is worth the cost of an exception on the error path.
+    try {
+        result.message = nlohmann::json::parse(text.begin(), text.end());
+    } catch (const nlohmann::json::exception& e) {
+        result.message = nullptr;
+        result.error = error::invalid_json;
+        result.detail = e.what();
+        return result;
+    }
+    if (!result.message.is_object()) {
+        result.error = error::not_an_object;
+        result.detail = "expected a JSON object, got ";
+        result.detail += result.message.type_name();
+        result.message = nullptr;
+        return result;
+    }
+    const auto path = result.message.find("path");
+    if (path == result.message.end() || !path->is_string()) {
+        result.error = error::invalid_path;
+        result.detail =
+            path == result.message.end() ? "the object has no \"path\" member" : "\"path\" must be a string";
+        result.message = nullptr;
+    }
+    return result;
+}
+
+}  // namespace finch
+
+#endif

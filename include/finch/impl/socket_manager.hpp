@@ -1,0 +1,243 @@
+#ifndef FINCH_IMPL_SOCKET_MANAGER_HPP
+#define FINCH_IMPL_SOCKET_MANAGER_HPP
+
+#include <finch/detail/connection.hpp>
+#include <finch/detail/listener.hpp>
+#include <finch/detail/manager_state.hpp>
+
+#include <boost/asio/strand.hpp>
+#include <boost/system/system_error.hpp>
+
+namespace finch {
+
+namespace detail {
+
+// Moves a connection accepted elsewhere onto a strand of its own, so that its
+// handlers never run concurrently even when the application's socket was
+// bound to a multi-threaded io_context's plain executor.
+inline boost::asio::ip::tcp::socket onOwnStrand(
+    boost::asio::ip::tcp::socket socket, const boost::asio::any_io_executor& executor)
+{
+    boost::asio::ip::tcp::socket moved(boost::asio::make_strand(executor));
+    if (!socket.is_open())
+        return moved;
+    boost::system::error_code ec;
+    const auto protocol = socket.local_endpoint(ec).protocol();
+    if (ec)
+        return moved;
+    const auto handle = socket.release(ec);
+    if (!ec)
+        moved.assign(protocol, handle, ec);
+    return moved;
+}
+
+}  // namespace detail
+
+template <class Stream>
+BasicSocketManager<Stream>::BasicSocketManager(
+    boost::asio::any_io_executor executor, event_type root, Routes routes, Options options)
+    : state_(std::make_shared<detail::ManagerState<Stream>>(std::move(executor), std::move(root), std::move(options)))
+{
+    addEvents(std::move(routes));
+}
+
+template <class Stream>
+BasicSocketManager<Stream>::BasicSocketManager(
+    boost::asio::io_context& context, event_type root, Routes routes, Options options)
+    : BasicSocketManager(context.get_executor(), std::move(root), std::move(routes), std::move(options))
+{
+}
+
+template <class Stream>
+BasicSocketManager<Stream>::~BasicSocketManager()
+{
+    state_->detached = true;
+    stop();
+}
+
+template <class Stream>
+void BasicSocketManager<Stream>::addRoute(std::string path, event_type event)
+{
+    state_->routes.set(std::move(path), std::move(event));
+}
+
+template <class Stream>
+void BasicSocketManager<Stream>::addEvents(Routes routes)
+{
+    for (auto& route : routes)
+        state_->routes.set(route.first, std::move(route.second));
+}
+
+template <class Stream>
+void BasicSocketManager<Stream>::setHttpHandler(HttpHandler handler)
+{
+    state_->setHttpHandler(std::move(handler));
+}
+
+template <class Stream>
+void BasicSocketManager<Stream>::listen(const boost::asio::ip::tcp::endpoint& endpoint, std::string target)
+{
+    boost::system::error_code ec;
+    listen(endpoint, std::move(target), ec);
+    if (ec)
+        throw boost::system::system_error(ec, "finch: cannot listen");
+}
+
+template <class Stream>
+void BasicSocketManager<Stream>::listen(
+    const boost::asio::ip::tcp::endpoint& endpoint, std::string target, boost::system::error_code& ec)
+{
+    auto listener = std::make_shared<detail::Listener<Stream>>(state_, std::move(target));
+    ec = listener->open(endpoint);
+    if (ec)
+        return;
+    {
+        std::lock_guard lock(listenersMutex_);
+        listeners_.push_back(listener);
+    }
+    listener->run();
+}
+
+template <class Stream>
+unsigned short BasicSocketManager<Stream>::port() const
+{
+    std::lock_guard lock(listenersMutex_);
+    return listeners_.empty() ? 0 : listeners_.front()->localEndpoint().port();
+}
+
+template <class Stream>
+template <class Body, class Fields>
+void BasicSocketManager<Stream>::requestHandle(
+    boost::asio::ip::tcp::socket socket, const boost::beast::http::request<Body, Fields>& request, std::string userId)
+{
+    // Only the start line and headers matter to an upgrade; the body is dropped.
+    Request copy;
+    copy.method_string(request.method_string());
+    copy.target(request.target());
+    copy.version(request.version());
+    for (const auto& field : request)
+        copy.insert(field.name_string(), field.value());
+
+    Stream stream(detail::onOwnStrand(std::move(socket), state_->executor));
+    if (!boost::beast::websocket::is_upgrade(copy)) {
+        // Same answer as listen() gives: the session writes it and closes.
+        std::make_shared<detail::HttpSession<Stream>>(state_, std::move(stream), nullptr)
+            ->refuseNonUpgrade(std::move(copy));
+        return;
+    }
+    std::make_shared<detail::Connection<Stream>>(state_, std::move(stream), std::move(copy), std::move(userId))->run();
+}
+
+template <class Stream>
+template <class Body, class Fields>
+void BasicSocketManager<Stream>::requestHandle(
+    boost::beast::tcp_stream stream, const boost::beast::http::request<Body, Fields>& request, std::string userId)
+{
+    requestHandle(stream.release_socket(), request, std::move(userId));
+}
+
+template <class Stream>
+std::size_t BasicSocketManager<Stream>::countClients() const
+{
+    return state_->registry.countClients();
+}
+
+template <class Stream>
+std::size_t BasicSocketManager<Stream>::countUsers() const
+{
+    return state_->registry.countUsers();
+}
+
+template <class Stream>
+std::vector<std::string> BasicSocketManager<Stream>::getAllClientsKeys() const
+{
+    return state_->registry.ids();
+}
+
+template <class Stream>
+auto BasicSocketManager<Stream>::getClient(std::string_view id) const -> std::optional<socket_type>
+{
+    std::optional<socket_type> found;
+    state_->registry.visitClient(
+        id, [&](detail::Connection<Stream>& connection) { found.emplace(connection.shared_from_this()); });
+    return found;
+}
+
+template <class Stream>
+template <class Visit>
+std::size_t BasicSocketManager<Stream>::broadcast(
+    Visit&& visit, const nlohmann::json& data, std::string_view path, int status)
+{
+    // Serialized once, outside any lock; every receiver's queue shares it.
+    const auto envelope = std::make_shared<const std::string>(encodeEnvelope(path, status, nowMilliseconds(), data));
+    std::size_t queued = 0;
+    visit([&](detail::Connection<Stream>& connection) {
+        if (connection.enqueueEnvelope(envelope))
+            ++queued;
+    });
+    return queued;
+}
+
+template <class Stream>
+std::size_t BasicSocketManager<Stream>::sendToAll(const nlohmann::json& data, std::string_view path, int status)
+{
+    return broadcast([&](auto&& deliver) { state_->registry.forEach(deliver); }, data, path, status);
+}
+
+template <class Stream>
+std::size_t BasicSocketManager<Stream>::sendToAllExcept(
+    const socket_type& except, const nlohmann::json& data, std::string_view path, int status)
+{
+    const std::string& skipped = except.id();
+    return broadcast(
+        [&](auto&& deliver) {
+            state_->registry.forEach([&](detail::Connection<Stream>& connection) {
+                if (connection.id() != skipped)
+                    deliver(connection);
+            });
+        },
+        data, path, status);
+}
+
+template <class Stream>
+bool BasicSocketManager<Stream>::sendToClient(
+    std::string_view id, const nlohmann::json& data, std::string_view path, int status)
+{
+    std::shared_ptr<detail::Connection<Stream>> target;
+    state_->registry.visitClient(
+        id, [&](detail::Connection<Stream>& connection) { target = connection.shared_from_this(); });
+    return target && target->send(data, path, status);
+}
+
+template <class Stream>
+std::size_t BasicSocketManager<Stream>::sendToUser(
+    std::string_view userId, const nlohmann::json& data, std::string_view path, int status)
+{
+    return broadcast([&](auto&& deliver) { state_->registry.forEachOfUser(userId, deliver); }, data, path, status);
+}
+
+template <class Stream>
+void BasicSocketManager<Stream>::close()
+{
+    state_->registry.forEach([](detail::Connection<Stream>& connection) {
+        connection.close(boost::beast::websocket::close_code::going_away, {});
+    });
+}
+
+template <class Stream>
+void BasicSocketManager<Stream>::stop()
+{
+    {
+        std::lock_guard lock(listenersMutex_);
+        for (const auto& listener : listeners_)
+            listener->stop();
+    }
+    state_->sessions.closeAll([](detail::HttpSession<Stream>& session) { session.cancel(); });
+    state_->registry.sealAndVisit([](detail::Connection<Stream>& connection) {
+        connection.close(boost::beast::websocket::close_code::going_away, {});
+    });
+}
+
+}  // namespace finch
+
+#endif

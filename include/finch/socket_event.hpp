@@ -1,0 +1,64 @@
+#ifndef FINCH_SOCKET_EVENT_HPP
+#define FINCH_SOCKET_EVENT_HPP
+
+#include <finch/error.hpp>
+#include <finch/socket.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+
+namespace finch {
+
+/// The callbacks of a route, or of the root: each one is optional.
+///
+/// An aggregate, so C++20 designated initializers work:
+/// @code
+/// finch::SocketEvent time{
+///     .onMessage = [](finch::Socket& socket, const nlohmann::json&) {
+///         socket.send("12:00", "output");
+///     },
+/// };
+/// @endcode
+///
+/// The root event's `onConnect` and `onDisconnect` run for every connection;
+/// the `onMessage` of the route whose path matches a message runs for that
+/// message, or the root's `onMessage` when no route matches.
+///
+/// @par Thread Safety
+/// Callbacks of one connection never run concurrently with each other; callbacks
+/// of different connections may run at the same time on different threads when
+/// the io_context runs on several threads. A callback may call any member of the
+/// manager and of any `Socket`, including its own, from inside the callback.
+/// An exception thrown by a callback is caught and reported through `onError`.
+///
+/// @tparam Socket the handle type the callbacks receive (`finch::Socket` for
+/// `finch::SocketManager`).
+template <class Socket>
+struct BasicSocketEvent {
+    /// A connection completed its upgrade. `countClients()` already counts it.
+    std::function<void(Socket&)> onConnect{};
+
+    /// A message arrived whose path this event is routed for. `message` is the
+    /// whole decoded envelope: read `message["data"]` for the payload (it may
+    /// be absent) and `message["path"]` for the path.
+    std::function<void(Socket&, const nlohmann::json& message)> onMessage{};
+
+    /// The connection ended, for whatever reason, exactly once per connection
+    /// whose `onConnect` ran. Sending to this socket is a no-op by now; it is
+    /// still counted by `countClients()` until this callback returns.
+    std::function<void(Socket&)> onDisconnect{};
+
+    /// Something went wrong with this connection: a bad message (a
+    /// `finch::error` code), a handler that threw, or the network failure that
+    /// is about to end the connection. Called on the root event, or on the
+    /// route whose handler threw when that route has an `onError` of its own.
+    std::function<void(Socket&, const Error&)> onError{};
+};
+
+/// The callbacks of a route or of the root, for `finch::SocketManager`.
+using SocketEvent = BasicSocketEvent<Socket>;
+
+}  // namespace finch
+
+#endif

@@ -1,0 +1,190 @@
+#ifndef FINCH_SOCKET_MANAGER_HPP
+#define FINCH_SOCKET_MANAGER_HPP
+
+#include <finch/error.hpp>
+#include <finch/http.hpp>
+#include <finch/options.hpp>
+#include <finch/socket.hpp>
+#include <finch/socket_event.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace finch {
+
+namespace detail {
+template <class Stream>
+struct ManagerState;
+template <class Stream>
+class Listener;
+}  // namespace detail
+
+/// Holds every WebSocket connection of a server and routes their messages.
+///
+/// A client sends text frames holding `{"path": "<route>", "data": ...}`; the
+/// manager calls the `onMessage` of the route registered for that path, or the
+/// root event's `onMessage` when no route matches. The server answers with
+/// envelopes `{"path", "status", "timestamp", "data"}` through `Socket::send`
+/// and the `sendTo...` members, which serialize a message once however many
+/// connections receive it.
+///
+/// Connections come in two ways: `listen()` opens a port and upgrades the
+/// requests for one target; `requestHandle()` takes over an upgrade request
+/// that the application's own HTTP server has read.
+///
+/// @par Thread Safety
+/// Every member function is safe to call from any thread, concurrently, and
+/// from inside callbacks. The io_context may be run by several threads: each
+/// connection's callbacks run on a strand of its own, so they never overlap.
+/// No lock is held while a callback runs or while data is written.
+///
+/// @par Lifetime
+/// Destroy the manager only after the io_context has stopped running its work,
+/// or at least after `stop()` and once no callback of it can be running: the
+/// destructor stops the manager and from then on no callback runs, so a
+/// callback never sees a destroyed manager.
+///
+/// @tparam Stream the next layer of the Beast WebSocket stream;
+/// `boost::beast::tcp_stream` for plain TCP (see the `SocketManager` alias).
+template <class Stream>
+class BasicSocketManager {
+public:
+    /// The handle that callbacks receive.
+    using socket_type = BasicSocket<Stream>;
+    /// The callbacks of a route or of the root.
+    using event_type = BasicSocketEvent<socket_type>;
+    /// A table of routes, path to event.
+    using Routes = std::map<std::string, event_type>;
+
+    /// Creates a manager whose connections run on `executor`.
+    /// @param root lifecycle callbacks of every connection, and the fallback `onMessage`.
+    /// @param routes the initial routes; `addRoute` and `addEvents` add more later.
+    explicit BasicSocketManager(
+        boost::asio::any_io_executor executor, event_type root = {}, Routes routes = {}, Options options = {});
+
+    /// Creates a manager whose connections run on `context`.
+    explicit BasicSocketManager(
+        boost::asio::io_context& context, event_type root = {}, Routes routes = {}, Options options = {});
+
+    /// Stops the manager (see `stop()`); no callback runs after this.
+    ~BasicSocketManager();
+
+    BasicSocketManager(const BasicSocketManager&) = delete;
+    BasicSocketManager& operator=(const BasicSocketManager&) = delete;
+
+    /// Adds or replaces the route for `path`. Safe while messages are being
+    /// dispatched: a handler already running keeps the event it started with.
+    void addRoute(std::string path, event_type event);
+
+    /// Adds or replaces several routes at once (Finch's `addEvents`).
+    void addEvents(Routes routes);
+
+    /// Answers plain HTTP requests that reach `listen()`'s port on other
+    /// targets than the WebSocket one (by default: 404). See `HttpHandler`.
+    void setHttpHandler(HttpHandler handler);
+
+    /// Opens `endpoint`, and upgrades the WebSocket requests whose target path
+    /// is `target` (a query string is allowed). On that target, a request that
+    /// is not an upgrade gets 426 Upgrade Required; other targets get 404, or
+    /// the answer of the `HttpHandler`. May be called more than once, for
+    /// several endpoints.
+    /// @throws boost::system::system_error when the endpoint cannot be opened.
+    void listen(const boost::asio::ip::tcp::endpoint& endpoint, std::string target = "/ws");
+
+    /// As above, reporting failure in `ec` instead of throwing.
+    void listen(const boost::asio::ip::tcp::endpoint& endpoint, std::string target, boost::system::error_code& ec);
+
+    /// The port of the first successful `listen()`, useful after listening on
+    /// port 0; 0 before that.
+    unsigned short port() const;
+
+    /// Takes over a TCP connection whose HTTP upgrade request the
+    /// application has already read (Finch's `requestHandle`), answers it with
+    /// 101 and runs the connection like one from `listen()`. A request that is
+    /// not a WebSocket upgrade is answered with 426 and closed.
+    /// @param socket the connection; no operation may be pending on it. Its
+    /// bytes are moved to a strand of this manager's executor.
+    /// @param request the upgrade request; its headers are copied.
+    /// @param userId ties the connection to a user, for `sendToUser` and
+    /// `countUsers`; empty for none.
+    template <class Body, class Fields>
+    void requestHandle(boost::asio::ip::tcp::socket socket, const boost::beast::http::request<Body, Fields>& request,
+        std::string userId = {});
+
+    /// As above, for a `boost::beast::tcp_stream`.
+    template <class Body, class Fields>
+    void requestHandle(boost::beast::tcp_stream stream, const boost::beast::http::request<Body, Fields>& request,
+        std::string userId = {});
+
+    /// Another name for `requestHandle`.
+    template <class Connection, class Body, class Fields>
+    void accept(
+        Connection&& connection, const boost::beast::http::request<Body, Fields>& request, std::string userId = {})
+    {
+        requestHandle(std::forward<Connection>(connection), request, std::move(userId));
+    }
+
+    /// The number of open connections.
+    std::size_t countClients() const;
+
+    /// The number of distinct non-empty user ids among the open connections.
+    std::size_t countUsers() const;
+
+    /// The ids of all open connections, in no particular order.
+    std::vector<std::string> getAllClientsKeys() const;
+
+    /// The open connection with this id, if there is one.
+    std::optional<socket_type> getClient(std::string_view id) const;
+
+    /// Sends to every open connection. @return how many connections it was queued for.
+    std::size_t sendToAll(const nlohmann::json& data, std::string_view path = {}, int status = 200);
+
+    /// Sends to every open connection but `except`. @return how many it was queued for.
+    std::size_t sendToAllExcept(
+        const socket_type& except, const nlohmann::json& data, std::string_view path = {}, int status = 200);
+
+    /// Sends to the connection with this id. @return whether it was queued.
+    bool sendToClient(std::string_view id, const nlohmann::json& data, std::string_view path = {}, int status = 200);
+
+    /// Sends to every open connection of one user. @return how many it was queued for.
+    std::size_t sendToUser(
+        std::string_view userId, const nlohmann::json& data, std::string_view path = {}, int status = 200);
+
+    /// Closes every open connection with 1001 Going Away, after the messages
+    /// already queued for it. New connections are still accepted.
+    void close();
+
+    /// Stops accepting (closes every listening port), refuses upgrades that
+    /// are still under way, and closes every open connection with 1001. Each
+    /// `onDisconnect` still runs once its connection has ended, so an
+    /// io_context that runs until it is out of work returns after that.
+    void stop();
+
+private:
+    template <class Visit>
+    std::size_t broadcast(Visit&& visit, const nlohmann::json& data, std::string_view path, int status);
+
+    std::shared_ptr<detail::ManagerState<Stream>> state_;
+    std::vector<std::shared_ptr<detail::Listener<Stream>>> listeners_;
+    mutable std::mutex listenersMutex_;
+};
+
+/// The manager of plain TCP WebSocket connections.
+using SocketManager = BasicSocketManager<boost::beast::tcp_stream>;
+
+}  // namespace finch
+
+#include <finch/impl/socket_manager.hpp>
+
+#endif

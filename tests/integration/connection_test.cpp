@@ -1,0 +1,356 @@
+#include <finch/finch.hpp>
+
+#include "support/test_client.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "support/test_server.hpp"
+
+#include <atomic>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+// One connection's life: its id, how it can end (client close, server close,
+// manager close/stop, a dropped TCP connection), what the callbacks see of
+// countClients() on the way, and Socket handles that outlive the connection.
+
+using namespace finch::test;
+using nlohmann::json;
+
+namespace {
+
+// "echo" answers with the message's data on path "echo".
+finch::SocketManager::Routes echoRoutes()
+{
+    finch::SocketEvent echo;
+    echo.onMessage = [](finch::Socket& socket, const json& message) {
+        socket.send(message.value("data", json()), "echo");
+    };
+    return {{"echo", echo}};
+}
+
+void expectEcho(TestClient& client, const json& data)
+{
+    client.send({{"path", "echo"}, {"data", data}});
+    const json reply = client.receive();
+    CHECK(reply["path"] == "echo");
+    CHECK(reply["status"] == 200);
+    CHECK(reply["data"] == data);
+}
+
+}  // namespace
+
+TEST_CASE("socket ids are 32 lowercase hex digits, distinct, and not the client's key", "[connection]")
+{
+    EventLog<std::pair<std::string, std::string>> seen;  // id, Sec-WebSocket-Key
+    TestServer server;
+    finch::SocketEvent root;
+    root.onConnect = [&](finch::Socket& socket) {
+        seen.push({socket.id(), std::string(socket.request()[http::field::sec_websocket_key])});
+    };
+    server.start(root);
+
+    std::vector<std::unique_ptr<TestClient>> clients;
+    for (int i = 0; i < 5; ++i)
+        clients.push_back(std::make_unique<TestClient>(server.port()));
+    REQUIRE(seen.waitForCount(5));
+
+    std::set<std::string> ids;
+    for (const auto& [id, key] : seen.snapshot()) {
+        INFO("id " << id << ", key " << key);
+        CHECK(isSocketId(id));
+        CHECK_FALSE(key.empty());
+        CHECK(id != key);
+        CHECK(id.find(key) == std::string::npos);
+        ids.insert(id);
+    }
+    CHECK(ids.size() == 5);
+}
+
+TEST_CASE(
+    "a client's clean close ends the connection once, and countClients counts it from onConnect through onDisconnect",
+    "[connection][lifecycle]")
+{
+    std::atomic<long> countInConnect{-1};
+    std::atomic<long> countInDisconnect{-1};
+    TestServer server;
+    finch::SocketEvent root;
+    root.onConnect = [&](finch::Socket&) { countInConnect = static_cast<long>(server.manager().countClients()); };
+    root.onDisconnect = [&](finch::Socket&) { countInDisconnect = static_cast<long>(server.manager().countClients()); };
+    server.start(root, echoRoutes());
+
+    std::optional<TestClient> client(std::in_place, server.port());
+    const finch::Socket socket = server.waitConnection(0);
+    CHECK(countInConnect == 1);
+    expectEcho(*client, "hello");
+    client->close();
+
+    REQUIRE(server.waitDisconnected(socket.id()));
+    CHECK(countInDisconnect == 1);
+    CHECK(server.settledClientCount() == 0);
+    CHECK(server.connected.size() == 1);
+    CHECK(server.disconnected.size() == 1);
+    CHECK(server.errors.size() == 0);  // a clean close is no error
+
+    // The handle outlives the connection: identity readable, sending refused.
+    CHECK(isSocketId(socket.id()));
+    CHECK(socket.request().target() == "/ws");
+    CHECK(socket.userId().empty());
+    CHECK_FALSE(socket.isOpen());
+    CHECK_FALSE(socket.send("too late", "echo"));
+    CHECK_FALSE(socket.close());
+    client.reset();
+}
+
+TEST_CASE(
+    "socket.close(code, reason) writes the messages queued before it, then that close frame", "[connection][lifecycle]")
+{
+    struct Result {
+        bool firstClose;
+        bool secondClose;
+        bool sendAfterClose;
+    };
+    EventLog<Result> results;
+    TestServer server;
+    finch::SocketEvent bye;
+    bye.onMessage = [&](finch::Socket& socket, const json&) {
+        socket.send(1, "queued");
+        socket.send(2, "queued");
+        socket.send(3, "queued");
+        const bool first = socket.close(static_cast<finch::Socket::close_code>(4001), "see you");
+        const bool second = socket.close(finch::Socket::close_code::normal, "again");
+        const bool late = socket.send(4, "queued");
+        results.push({first, second, late});
+    };
+    server.start({}, {{"bye", bye}});
+
+    TestClient client(server.port());
+    const finch::Socket socket = server.waitConnection(0);
+    client.send({{"path", "bye"}});
+    for (int expected = 1; expected <= 3; ++expected) {
+        const json message = client.receive();
+        CHECK(message["path"] == "queued");
+        CHECK(message["data"] == expected);
+    }
+    const auto reason = client.expectClose();
+    CHECK(reason.code == 4001);
+    CHECK(reasonText(reason) == "see you");
+
+    REQUIRE(results.waitForCount(1));
+    const Result result = results.snapshot().front();
+    CHECK(result.firstClose);
+    CHECK_FALSE(result.secondClose);
+    CHECK_FALSE(result.sendAfterClose);
+
+    REQUIRE(server.waitDisconnected(socket.id()));
+    CHECK(server.settledClientCount() == 0);
+    CHECK(server.disconnected.size() == 1);
+    CHECK(server.errors.size() == 0);
+    CHECK_FALSE(socket.send(5, "queued"));
+    CHECK_FALSE(socket.close());
+}
+
+TEST_CASE("a close reason is cut to the 123 bytes the protocol allows, at a character boundary", "[connection]")
+{
+    const std::string ascii(200, 'x');
+    std::string accents;
+    for (int i = 0; i < 100; ++i)
+        accents += "\xc3\xa9";  // é, two bytes: 123 would split one
+    TestServer server;
+    finch::SocketEvent close;
+    close.onMessage = [&](finch::Socket& socket, const json& message) {
+        socket.close(finch::Socket::close_code::normal, message["data"] == "ascii" ? ascii : accents);
+    };
+    server.start({}, {{"close", close}});
+
+    SECTION("ascii")
+    {
+        TestClient client(server.port());
+        client.send({{"path", "close"}, {"data", "ascii"}});
+        CHECK(reasonText(client.expectClose()) == ascii.substr(0, 123));
+    }
+    SECTION("two-byte characters")
+    {
+        TestClient client(server.port());
+        client.send({{"path", "close"}, {"data", "accents"}});
+        CHECK(reasonText(client.expectClose()) == accents.substr(0, 122));
+    }
+}
+
+TEST_CASE("manager.close() closes every connection with 1001 after its queued messages and keeps accepting",
+    "[connection][lifecycle]")
+{
+    TestServer server;
+    auto& manager = server.start({}, echoRoutes());
+
+    std::vector<std::unique_ptr<TestClient>> clients;
+    for (std::size_t i = 0; i < 3; ++i) {
+        clients.push_back(std::make_unique<TestClient>(server.port()));
+        server.waitConnection(i);
+    }
+    CHECK(manager.sendToAll("last words", "news") == 3);
+    manager.close();
+    for (auto& client : clients) {
+        const json message = client->receive();
+        CHECK(message["data"] == "last words");
+        CHECK(client->expectClose().code == websocket::close_code::going_away);
+    }
+    REQUIRE(server.disconnected.waitForCount(3));
+    CHECK(server.settledClientCount() == 0);
+    CHECK(server.disconnected.size() == 3);
+    CHECK(server.errors.size() == 0);
+
+    TestClient late(server.port());
+    server.waitConnection(3);
+    expectEcho(late, "still accepting");
+    CHECK(manager.countClients() == 1);
+}
+
+TEST_CASE("manager.stop() closes every connection with 1001 and stops accepting", "[connection][lifecycle]")
+{
+    TestServer server;
+    auto& manager = server.start({}, echoRoutes());
+    TestClient first(server.port());
+    TestClient second(server.port());
+    server.waitConnection(1);
+
+    manager.stop();
+    CHECK(first.expectClose().code == websocket::close_code::going_away);
+    CHECK(second.expectClose().code == websocket::close_code::going_away);
+    REQUIRE(server.disconnected.waitForCount(2));
+    CHECK(server.settledClientCount() == 0);  // also a barrier: the listener's stop has run
+    CHECK(server.disconnected.size() == 2);
+    CHECK(server.errors.size() == 0);
+
+    CHECK_THROWS_AS(TestClient(server.port()), std::runtime_error);
+    CHECK(server.connected.size() == 2);
+
+    // Nothing of the manager is left to run: an io_context run until it is
+    // out of work returns.
+    CHECK(server.threads.drainFor());
+}
+
+TEST_CASE("a client that drops the TCP connection is reported to onError with a network error, then onDisconnect",
+    "[connection][lifecycle]")
+{
+    EventLog<std::string> order;
+    TestServer server;
+    finch::SocketEvent root;
+    root.onError = [&](finch::Socket&, const finch::Error&) { order.push("error"); };
+    root.onDisconnect = [&](finch::Socket&) { order.push("disconnect"); };
+    server.start(root, echoRoutes());
+
+    TestClient client(server.port());
+    const finch::Socket socket = server.waitConnection(0);
+    expectEcho(client, "before");
+
+    SECTION("between messages")
+    {
+        client.reset();
+    }
+    SECTION("in the middle of a frame")
+    {
+        const std::string frame = maskedFrame(json{{"path", "echo"}, {"data", "never complete"}}.dump());
+        client.sendRaw(frame.substr(0, frame.size() / 2));
+        client.reset();
+    }
+
+    REQUIRE(server.waitDisconnected(socket.id()));
+    CHECK(order.snapshot() == std::vector<std::string>{"error", "disconnect"});
+    const auto errors = server.errors.snapshot();
+    REQUIRE(errors.size() == 1);
+    INFO(errors[0].error.code.message());
+    CHECK(errors[0].id == socket.id());
+    CHECK(errors[0].error.code);
+    CHECK(&errors[0].error.code.category() != &finch::errorCategory());
+    CHECK(errors[0].error.code != websocket::error::closed);
+    CHECK_FALSE(errors[0].error.message.empty());
+    CHECK(server.settledClientCount() == 0);
+    CHECK(server.disconnected.size() == 1);
+}
+
+TEST_CASE("exceptions thrown by onConnect, onDisconnect and onError are contained", "[connection][errors]")
+{
+    TestServer server;
+    finch::SocketEvent root;
+    root.onConnect = [](finch::Socket& socket) {
+        if (socket.request().target().find("throw-on-connect") != std::string_view::npos)
+            throw std::runtime_error("connect boom");
+    };
+    root.onDisconnect = [](finch::Socket& socket) {
+        if (socket.request().target().find("throw-on-disconnect") != std::string_view::npos)
+            throw std::runtime_error("disconnect boom");
+    };
+    root.onError = [](finch::Socket&, const finch::Error&) { throw std::runtime_error("error boom"); };
+    server.start(root, echoRoutes());
+
+    // onConnect threw: reported, and the connection works.
+    TestClient a(server.port(), "/ws?throw-on-connect");
+    const finch::Socket socketA = server.waitConnection(0);
+    REQUIRE(server.errors.waitForCount(1));
+    {
+        const auto error = server.errors.snapshot().front();
+        CHECK(error.id == socketA.id());
+        CHECK(error.error.code == finch::error::handler_exception);
+        CHECK(error.error.message == "connect boom");
+    }
+    expectEcho(a, "connected anyway");
+
+    // onDisconnect threw: reported, and the connection is still removed.
+    std::optional<TestClient> b(std::in_place, server.port(), "/ws?throw-on-disconnect");
+    const finch::Socket socketB = server.waitConnection(1);
+    b->close();
+    REQUIRE(server.waitDisconnected(socketB.id()));
+    REQUIRE(server.errors.waitFor([&](const std::vector<ErrorEvent>& errors) {
+        return countErrors(errors, socketB.id(), finch::error::handler_exception) == 1;
+    }));
+    for (const auto& error : server.errors.snapshot())
+        if (error.id == socketB.id())
+            CHECK(error.error.message == "disconnect boom");
+    CHECK(server.settledClientCount() == 1);
+    b.reset();
+
+    // onError threw (for a bad message): the client still gets its answers.
+    a.sendText("not json");
+    CHECK(a.receive()["status"] == 400);
+    expectEcho(a, "after a throwing onError");
+
+    TestClient c(server.port());
+    server.waitConnection(2);
+    expectEcho(c, "new client");
+    CHECK(server.manager().countClients() == 2);
+}
+
+TEST_CASE("accepted connections have TCP_NODELAY set", "[connection]")
+{
+    TestServer server;
+    server.start();
+    TestClient client(server.port());
+    server.waitConnection(0);
+
+    CHECK_FALSE(client.noDelay());  // the default, so the check below tells the difference
+    const int fd = findTcpSocket(server.port(), client.localPort());
+    REQUIRE(fd >= 0);
+    CHECK(noDelayOf(fd));
+}
+
+TEST_CASE("a message over maxMessageSize closes the connection with 1009", "[connection][lifecycle]")
+{
+    TestServer server;
+    finch::Options options;
+    options.maxMessageSize = 64;
+    server.start({}, echoRoutes(), options);
+    TestClient client(server.port());
+    const finch::Socket socket = server.waitConnection(0);
+    expectEcho(client, "small");
+
+    client.send({{"path", "echo"}, {"data", std::string(100, 'x')}});
+    CHECK(client.expectClose().code == websocket::close_code::too_big);
+    REQUIRE(server.waitDisconnected(socket.id()));
+    const auto errors = server.errors.snapshot();
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].error.code == websocket::error::message_too_big);
+    CHECK(server.settledClientCount() == 0);
+}
