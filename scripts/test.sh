@@ -25,6 +25,9 @@ run_suite() {
 
 run_suite build/cxx17 -DCMAKE_CXX_STANDARD=17
 run_suite build/cxx20 -DCMAKE_CXX_STANDARD=20 -DFINCH_BUILD_EXAMPLES=OFF -DFINCH_TEST_PACKAGING=OFF
+# -Wno-tsan: GCC warns that Asio's std::atomic_thread_fence is not modelled by
+# ThreadSanitizer; that is Asio's code, and a data race it hid would still be
+# reported on the accesses themselves.
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
     run_suite build/tsan -DCMAKE_CXX_STANDARD=17 -DFINCH_BUILD_EXAMPLES=OFF -DFINCH_TEST_PACKAGING=OFF \
-    -DCMAKE_CXX_FLAGS="-fsanitize=thread -O1 -g" -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread
+    -DCMAKE_CXX_FLAGS="-fsanitize=thread -Wno-tsan -O1 -g" -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread

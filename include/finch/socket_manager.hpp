@@ -50,9 +50,9 @@ class Listener;
 /// No lock is held while a callback runs or while data is written.
 ///
 /// @par Lifetime
-/// Destroy the manager only after the io_context has stopped running its work,
-/// or at least after `stop()` and once no callback of it can be running: the
-/// destructor stops the manager and from then on no callback runs, so a
+/// Destroy the manager after the io_context has stopped running its handlers
+/// (so that no callback of it is running) and before the io_context itself.
+/// The destructor calls `stop()`, and from then on no callback runs, so a
 /// callback never sees a destroyed manager.
 ///
 /// @tparam Stream the next layer of the Beast WebSocket stream;
@@ -169,6 +169,7 @@ public:
     /// are still under way, and closes every open connection with 1001. Each
     /// `onDisconnect` still runs once its connection has ended, so an
     /// io_context that runs until it is out of work returns after that.
+    /// Final: a stopped manager admits no connection again.
     void stop();
 
 private:

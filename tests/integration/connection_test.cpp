@@ -19,29 +19,6 @@
 using namespace finch::test;
 using nlohmann::json;
 
-namespace {
-
-// "echo" answers with the message's data on path "echo".
-finch::SocketManager::Routes echoRoutes()
-{
-    finch::SocketEvent echo;
-    echo.onMessage = [](finch::Socket& socket, const json& message) {
-        socket.send(message.value("data", json()), "echo");
-    };
-    return {{"echo", echo}};
-}
-
-void expectEcho(TestClient& client, const json& data)
-{
-    client.send({{"path", "echo"}, {"data", data}});
-    const json reply = client.receive();
-    CHECK(reply["path"] == "echo");
-    CHECK(reply["status"] == 200);
-    CHECK(reply["data"] == data);
-}
-
-}  // namespace
-
 TEST_CASE("socket ids are 32 lowercase hex digits, distinct, and not the client's key", "[connection]")
 {
     EventLog<std::pair<std::string, std::string>> seen;  // id, Sec-WebSocket-Key

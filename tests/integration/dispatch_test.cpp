@@ -18,25 +18,6 @@ using nlohmann::json;
 
 namespace {
 
-// "echo" answers with the message's data on path "echo".
-finch::SocketEvent echoEvent()
-{
-    finch::SocketEvent echo;
-    echo.onMessage = [](finch::Socket& socket, const json& message) {
-        socket.send(message.value("data", json()), "echo");
-    };
-    return echo;
-}
-
-void expectEcho(TestClient& client, const json& data)
-{
-    client.send({{"path", "echo"}, {"data", data}});
-    const json reply = client.receive();
-    CHECK(reply["path"] == "echo");
-    CHECK(reply["status"] == 200);
-    CHECK(reply["data"] == data);
-}
-
 std::set<std::string> keysOf(const json& object)
 {
     std::set<std::string> keys;

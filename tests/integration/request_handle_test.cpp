@@ -15,17 +15,6 @@
 using namespace finch::test;
 using nlohmann::json;
 
-namespace {
-
-finch::SocketManager::Routes echoRoutes()
-{
-    finch::SocketEvent echo;
-    echo.onMessage = [](finch::Socket& socket, const json& message) { socket.send(message["data"], "echo"); };
-    return {{"echo", echo}};
-}
-
-}  // namespace
-
 TEST_CASE("requestHandle upgrades a connection the application read, next to the application's own routes",
     "[request_handle]")
 {

@@ -10,6 +10,8 @@
 
 #include "support/test_client.hpp"
 
+#include <catch2/catch.hpp>
+
 #include <future>
 #include <memory>
 #include <optional>
@@ -338,6 +340,31 @@ inline std::int64_t epochMilliseconds()
 inline std::string reasonText(const websocket::close_reason& reason)
 {
     return std::string(reason.reason.data(), reason.reason.size());
+}
+
+// The "echo" route: answers with the message's data on path "echo".
+inline SocketEvent echoEvent()
+{
+    SocketEvent echo;
+    echo.onMessage = [](Socket& socket, const nlohmann::json& message) {
+        socket.send(message.value("data", nlohmann::json()), "echo");
+    };
+    return echo;
+}
+
+inline SocketManager::Routes echoRoutes()
+{
+    return {{"echo", echoEvent()}};
+}
+
+// Sends `data` to the echo route and checks the answer.
+inline void expectEcho(TestClient& client, const nlohmann::json& data)
+{
+    client.send({{"path", "echo"}, {"data", data}});
+    const nlohmann::json reply = client.receive();
+    CHECK(reply["path"] == "echo");
+    CHECK(reply["status"] == 200);
+    CHECK(reply["data"] == data);
 }
 
 }  // namespace finch::test
