@@ -215,9 +215,12 @@ finch::Response serveHttp(const finch::Request& request)
     return response;
 }
 
-// "[::1]" for IPv6, so the printed URLs can be pasted into a browser.
+// The host part of a URL a browser on this machine can open: "[::1]" for IPv6,
+// "localhost" for a wildcard address.
 std::string urlHost(const boost::asio::ip::address& address)
 {
+    if (address.is_unspecified())
+        return "localhost";
     return address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
 }
 
