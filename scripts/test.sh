@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, then builds and runs every test:
 #   1. C++17, warnings as errors: unit and integration tests, the examples, the
-#      end-to-end test of finch_demo, the README check and the packaging tests;
+#      end-to-end test of finch_demo, the README check, the packaging tests
+#      and a build of every header on its own;
 #   2. C++20: the unit and integration tests again;
 #   3. ThreadSanitizer: the unit and integration tests, the io_context on
 #      several threads in the threading tests.

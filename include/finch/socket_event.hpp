@@ -2,13 +2,17 @@
 #define FINCH_SOCKET_EVENT_HPP
 
 #include <finch/error.hpp>
-#include <finch/socket.hpp>
+
+#include <boost/beast/core/tcp_stream.hpp>
 
 #include <nlohmann/json.hpp>
 
 #include <functional>
 
 namespace finch {
+
+template <class Stream>
+class BasicSocket;
 
 /// The callbacks of a route, or of the root: each one is optional.
 ///
@@ -57,8 +61,11 @@ struct BasicSocketEvent {
 };
 
 /// The callbacks of a route or of the root, for `finch::SocketManager`.
-using SocketEvent = BasicSocketEvent<Socket>;
+using SocketEvent = BasicSocketEvent<BasicSocket<boost::beast::tcp_stream>>;
 
 }  // namespace finch
+
+// Last: callbacks need the complete socket type, which needs this header.
+#include <finch/socket.hpp>
 
 #endif

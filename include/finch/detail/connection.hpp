@@ -22,6 +22,9 @@
 
 namespace finch::detail {
 
+template <class Stream>
+struct ManagerState;
+
 // The protocol allows at most 123 bytes of reason in a close frame. Cut at a
 // UTF-8 character boundary so the peer does not fail on a broken character.
 inline std::string_view clampCloseReason(std::string_view reason) noexcept

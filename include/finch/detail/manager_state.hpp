@@ -6,7 +6,6 @@
 #include <finch/detail/session_set.hpp>
 #include <finch/http.hpp>
 #include <finch/options.hpp>
-#include <finch/socket.hpp>
 #include <finch/socket_event.hpp>
 
 #include <boost/asio/any_io_executor.hpp>

@@ -1,6 +1,8 @@
 #ifndef FINCH_IMPL_ENVELOPE_HPP
 #define FINCH_IMPL_ENVELOPE_HPP
 
+#include <finch/envelope.hpp>
+
 namespace finch {
 
 namespace detail {

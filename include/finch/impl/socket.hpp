@@ -1,6 +1,8 @@
 #ifndef FINCH_IMPL_SOCKET_HPP
 #define FINCH_IMPL_SOCKET_HPP
 
+#include <finch/socket.hpp>
+
 #include <finch/detail/connection.hpp>
 
 namespace finch {

@@ -8,6 +8,8 @@
 #include <boost/asio/strand.hpp>
 #include <boost/system/system_error.hpp>
 
+#include <finch/socket_manager.hpp>
+
 namespace finch {
 
 namespace detail {
