@@ -95,8 +95,7 @@ public:
     {
         if (!isOpen())
             return false;  // spare the serialization
-        return enqueueEnvelope(
-            std::make_shared<const std::string>(encodeEnvelope(path, status, nowMilliseconds(), data)));
+        return enqueueOwnEnvelope(encodeEnvelope(path, status, nowMilliseconds(), data));
     }
 
     // Queues an envelope that may be shared with other receivers.
@@ -105,6 +104,16 @@ public:
         if (state_->options.includeClientId)
             return enqueue(std::make_shared<const std::string>(withClientId(*envelope, id_)));
         return enqueue(envelope);
+    }
+
+    // Queues an envelope meant for this connection alone: no sharing to
+    // preserve, so the client id, if asked for, is added without a copy of
+    // a shared original.
+    bool enqueueOwnEnvelope(std::string envelope)
+    {
+        if (state_->options.includeClientId)
+            envelope = withClientId(envelope, id_);
+        return enqueue(std::make_shared<const std::string>(std::move(envelope)));
     }
 
     bool close(boost::beast::websocket::close_code code, std::string_view reason)
@@ -217,8 +226,7 @@ private:
     // to the root's onError, and keep the connection.
     void reject(error code, const std::string& detail, std::string_view path)
     {
-        enqueueEnvelope(
-            std::make_shared<const std::string>(encodeErrorEnvelope(code, detail, nowMilliseconds(), path)));
+        enqueueOwnEnvelope(encodeErrorEnvelope(code, detail, nowMilliseconds(), path));
         reportError(nullptr, Error{code, detail});
     }
 
@@ -240,8 +248,7 @@ private:
             failure = "unknown exception";
         }
         if (answerClient)
-            enqueueEnvelope(std::make_shared<const std::string>(
-                encodeErrorEnvelope(error::handler_exception, failure, nowMilliseconds(), path)));
+            enqueueOwnEnvelope(encodeErrorEnvelope(error::handler_exception, failure, nowMilliseconds(), path));
         reportError(event, Error{error::handler_exception, std::move(failure)});
     }
 

@@ -1,14 +1,14 @@
 #ifndef FINCH_IMPL_SOCKET_MANAGER_HPP
 #define FINCH_IMPL_SOCKET_MANAGER_HPP
 
+#include <finch/socket_manager.hpp>
+
 #include <finch/detail/connection.hpp>
 #include <finch/detail/listener.hpp>
 #include <finch/detail/manager_state.hpp>
 
 #include <boost/asio/strand.hpp>
 #include <boost/system/system_error.hpp>
-
-#include <finch/socket_manager.hpp>
 
 namespace finch {
 
