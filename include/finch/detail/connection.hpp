@@ -1,6 +1,7 @@
 #ifndef FINCH_DETAIL_CONNECTION_HPP
 #define FINCH_DETAIL_CONNECTION_HPP
 
+#include <finch/detail/dispatch.hpp>
 #include <finch/detail/manager_state.hpp>
 #include <finch/detail/socket_id.hpp>
 #include <finch/detail/write_queue.hpp>
@@ -193,7 +194,7 @@ private:
         if (ec)
             return finish(ec);
         if (ws_.got_text())
-            dispatchText();
+            handleText();
         else
             reject(error::binary_frame, "finch messages are JSON text frames", {});
         buffer_.consume(buffer_.size());
@@ -201,25 +202,15 @@ private:
         read();
     }
 
-    void dispatchText()
+    void handleText()
     {
         const auto bytes = buffer_.cdata();
-        const DecodedMessage decoded = decodeEnvelope({static_cast<const char*>(bytes.data()), bytes.size()});
-        if (decoded.error)
-            return reject(static_cast<error>(decoded.error.value()), decoded.detail, {});
-
-        const std::string& path = decoded.path();
-        const auto route = state_->routes.find(path);
-        const event_type* handler = nullptr;
-        if (route && route->onMessage)
-            handler = route.get();
-        else if (state_->root.onMessage)
-            handler = &state_->root;
-        if (!handler)
-            return reject(error::unknown_path, "no route for path \"" + path + "\"", path);
-
+        const auto target = dispatchText<event_type>(
+            {static_cast<const char*>(bytes.data()), bytes.size()}, state_->routes, state_->root);
+        if (!target.handler)
+            return reject(target.failure, target.detail, target.path);
         socket_type socket(this->shared_from_this());
-        guarded(handler, path, true, [&] { handler->onMessage(socket, decoded.message); });
+        guarded(target.handler, target.path, true, [&] { target.handler->onMessage(socket, target.decoded.message); });
     }
 
     // A message the client got wrong: answer with an error envelope, report it

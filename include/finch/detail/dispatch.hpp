@@ -1,0 +1,58 @@
+#ifndef FINCH_DETAIL_DISPATCH_HPP
+#define FINCH_DETAIL_DISPATCH_HPP
+
+#include <finch/detail/route_table.hpp>
+#include <finch/envelope.hpp>
+#include <finch/error.hpp>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace finch::detail {
+
+// Where one incoming text frame goes: the event whose onMessage runs, or why
+// none does. Kept apart from the connection so that the whole path from bytes
+// to handler can be fuzzed without a socket.
+template <class Event>
+struct Dispatch {
+    DecodedMessage decoded;
+    // Keeps a route alive while its handler runs, even if it is replaced meanwhile.
+    std::shared_ptr<const Event> route;
+    // The event to run; null when the message is refused.
+    const Event* handler = nullptr;
+    // Why the message is refused, when `handler` is null.
+    error failure{};
+    std::string detail;
+    // The request's path when it is known, for the error envelope.
+    std::string_view path;
+};
+
+// Decodes `text` and picks its handler: the route for its path when that route
+// has an onMessage, else the root's onMessage, else none (unknown path).
+template <class Event>
+Dispatch<Event> dispatchText(std::string_view text, const RouteTable<Event>& routes, const Event& root)
+{
+    Dispatch<Event> result;
+    result.decoded = decodeEnvelope(text);
+    if (result.decoded.error) {
+        result.failure = static_cast<error>(result.decoded.error.value());
+        result.detail = std::move(result.decoded.detail);
+        return result;
+    }
+    result.path = result.decoded.path();
+    result.route = routes.find(result.path);
+    if (result.route && result.route->onMessage)
+        result.handler = result.route.get();
+    else if (root.onMessage)
+        result.handler = &root;
+    else {
+        result.failure = error::unknown_path;
+        result.detail = "no route for path \"" + std::string(result.path) + "\"";
+    }
+    return result;
+}
+
+}  // namespace finch::detail
+
+#endif
