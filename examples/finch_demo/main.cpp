@@ -248,12 +248,13 @@ int run(const Settings& settings)
     }
 
     // No work guard: the listener and the signal wait keep run() busy. On a
-    // signal, stop() closes the port and every connection; run() returns once
-    // the last one has said goodbye.
+    // signal, stop() closes the port and sends 1001 to every client; each gets
+    // Options::closeTimeout to answer. run() returns once the last one has
+    // said goodbye.
     boost::asio::signal_set signals(context, SIGINT, SIGTERM);
     signals.async_wait([&manager](const boost::system::error_code& error, int) {
         if (!error)
-            manager.stop();
+            manager.stop([] { std::cout << "finch_demo stopped: every connection has ended" << std::endl; });
     });
 
     const std::string host = urlHost(address) + ':' + std::to_string(manager.port());

@@ -12,8 +12,9 @@ namespace finch {
 ///
 /// Network failures keep their own categories (Asio's, Beast's); these are the
 /// protocol-level mistakes of a client and the failures of a user's handler.
-/// Each one is answered to the client with an error envelope whose status is
-/// given by `statusOf()`.
+/// The client's mistakes and handler failures are answered to the client with
+/// an error envelope whose status is given by `statusOf()`; the outgoing-queue
+/// errors are reported to `onError` only.
 enum class error {
     /// A text frame that is not valid JSON. Status 400.
     invalid_json = 1,
@@ -27,6 +28,14 @@ enum class error {
     binary_frame,
     /// A user's handler threw an exception. Status 500.
     handler_exception,
+    /// The connection's outgoing queue passed `Options::maxQueuedBytes` under
+    /// `OverflowPolicy::closeConnection`: it is being closed with 1008. Not
+    /// sent to the client (it is not reading); `statusOf` gives 503.
+    queue_overflow,
+    /// The connection's outgoing queue passed `Options::maxQueuedBytes` under
+    /// `OverflowPolicy::dropOldest`: its oldest messages were dropped. The
+    /// report's message says how many. Not sent to the client; `statusOf` gives 503.
+    messages_dropped,
 };
 
 namespace detail {
@@ -50,6 +59,10 @@ public:
             return "binary frames are not supported";
         case error::handler_exception:
             return "handler threw an exception";
+        case error::queue_overflow:
+            return "outgoing queue full; connection closed";
+        case error::messages_dropped:
+            return "outgoing queue full; oldest messages dropped";
         }
         return "unknown finch error";
     }
@@ -85,6 +98,9 @@ constexpr int statusOf(error value) noexcept
         return 415;
     case error::handler_exception:
         return 500;
+    case error::queue_overflow:
+    case error::messages_dropped:
+        return 503;
     }
     return 500;
 }

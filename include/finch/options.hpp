@@ -3,13 +3,29 @@
 
 #include <chrono>
 #include <cstddef>
+#include <string>
+#include <vector>
 
 namespace finch {
 
+/// What a manager does when a connection's outgoing queue would grow past
+/// `Options::maxQueuedBytes` (the client reads slower than the server sends).
+enum class OverflowPolicy {
+    /// Close the connection with 1008 (Policy Violation). The messages still
+    /// queued for it are dropped, and `onError` reports `error::queue_overflow`.
+    /// For clients that must not miss a message: they reconnect and resync.
+    closeConnection,
+    /// Drop the oldest queued messages until the new one fits, and keep the
+    /// connection. `onError` reports `error::messages_dropped`. For feeds where
+    /// only the latest state matters (prices, positions, presence).
+    dropOldest,
+};
+
 /// Settings of one `SocketManager`, fixed when it is constructed.
 ///
-/// Every member has a default that suits a public server; each default's
-/// reason stands next to it.
+/// Every member has a default that suits a server on the open internet; each
+/// default's reason stands next to it. `docs/limits.md` lists what a client
+/// sees when it crosses each limit.
 struct Options {
     /// Add `"client": <recipient id>` to every outgoing envelope, as Finch does.
     /// Off by default: the recipient's id makes every envelope of a broadcast
@@ -22,10 +38,49 @@ struct Options {
     /// server buffer an unbounded amount of memory.
     std::size_t maxMessageSize = 1024 * 1024;
 
-    /// Time a client has to send its complete HTTP upgrade request after the
-    /// TCP connection is accepted, and to answer the closing handshake. A
-    /// client that is slower is dropped, so it cannot hold a slot forever.
-    std::chrono::seconds handshakeTimeout{10};
+    /// Largest HTTP upgrade request head (request line and headers) in bytes;
+    /// a larger one is answered with 431 and closed. 8 KiB is what common
+    /// proxies allow, and far more than a browser's upgrade request needs.
+    std::size_t maxHeaderBytes = 8 * 1024;
+
+    /// Time a client has to send its complete HTTP request once its TCP
+    /// connection is accepted, and to finish the WebSocket handshake. The
+    /// clock does not restart when bytes trickle in, so a slow client
+    /// (slowloris) cannot hold a slot past it.
+    std::chrono::milliseconds handshakeTimeout{std::chrono::seconds(10)};
+
+    /// After this long without hearing from a client, the server sends a
+    /// ping; if nothing (the pong included) arrives within another interval,
+    /// the connection is dropped (`onError` with `beast::error::timeout`, then
+    /// `onDisconnect`). This finds half-open connections whose peer vanished
+    /// without a FIN. Zero turns pings and the idle limit off.
+    std::chrono::milliseconds pingInterval{std::chrono::seconds(30)};
+
+    /// Most connections open at once (upgrades under way included); above it,
+    /// upgrade requests are refused with 503. Zero means no limit other than
+    /// the process's open-file limit.
+    std::size_t maxConnections = 0;
+
+    /// Most bytes queued for one connection and not yet handed to the
+    /// kernel. 4 MiB absorbs bursts; past it `overflowPolicy` applies, so one
+    /// slow client costs bounded memory and never slows the others.
+    std::size_t maxQueuedBytes = 4 * 1024 * 1024;
+
+    /// What happens past `maxQueuedBytes`.
+    OverflowPolicy overflowPolicy = OverflowPolicy::closeConnection;
+
+    /// Origins allowed to open a connection, compared without regard to case
+    /// (`"https://example.com"`); others get 403. Empty allows any origin.
+    /// Requests without an `Origin` header are allowed: browsers always send
+    /// it, so its absence means a non-browser client, which no cross-site
+    /// page can drive.
+    std::vector<std::string> allowedOrigins;
+
+    /// Time a closing connection has to flush its queue and complete the
+    /// closing handshake, counted from the moment the close was asked for
+    /// (`close()`, `stop()`, an overflow). Past it the TCP connection is
+    /// dropped, so shutdown and a stuck client are bounded in time.
+    std::chrono::milliseconds closeTimeout{std::chrono::seconds(5)};
 };
 
 }  // namespace finch

@@ -7,6 +7,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -59,6 +60,13 @@ public:
 
     /// True while the connection is open and not closing.
     bool isOpen() const noexcept;
+
+    /// Bytes queued for this connection that the kernel has not taken yet,
+    /// the message being written included; 0 once it has ended. Like a
+    /// browser's `WebSocket.bufferedAmount`: a handler that streams to a slow
+    /// client can look here and hold back before `Options::maxQueuedBytes`
+    /// (and its `OverflowPolicy`) comes into play.
+    std::size_t bufferedAmount() const;
 
     /// Two handles are equal when they refer to the same connection.
     friend bool operator==(const BasicSocket& a, const BasicSocket& b) noexcept

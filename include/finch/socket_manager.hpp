@@ -13,6 +13,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -163,14 +164,24 @@ public:
 
     /// Closes every open connection with 1001 Going Away, after the messages
     /// already queued for it. New connections are still accepted.
-    void close();
+    ///
+    /// Each connection has `Options::closeTimeout` to flush its queue and
+    /// complete the closing handshake; then its TCP connection is dropped.
+    /// @param onClosed runs on the manager's executor once every connection
+    /// that was open has ended and its `onDisconnect` has returned; no
+    /// callback of those connections runs after it.
+    void close(std::function<void()> onClosed = {});
 
-    /// Stops accepting (closes every listening port), refuses upgrades that
-    /// are still under way, and closes every open connection with 1001. Each
-    /// `onDisconnect` still runs once its connection has ended, so an
-    /// io_context that runs until it is out of work returns after that.
-    /// Final: a stopped manager admits no connection again.
-    void stop();
+    /// Graceful shutdown: stops accepting (closes every listening port),
+    /// ends the HTTP requests still being read, and closes every open
+    /// connection with 1001 Going Away after its queued messages, waiting at
+    /// most `Options::closeTimeout` for each. Each `onDisconnect` runs exactly
+    /// once. Final: a stopped manager admits no connection again.
+    /// @param onStopped runs on the manager's executor once every connection
+    /// has ended, every `onDisconnect` has returned and no `HttpHandler` is
+    /// running; nothing of this manager calls user code after it. An
+    /// io_context that runs until it is out of work also returns then.
+    void stop(std::function<void()> onStopped = {});
 
 private:
     template <class Visit>

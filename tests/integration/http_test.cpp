@@ -15,18 +15,6 @@
 using namespace finch::test;
 using nlohmann::json;
 
-namespace {
-
-// The headers of a WebSocket upgrade request, for sending one by hand.
-const TestClient::Headers upgradeHeaders = {
-    {"Connection", "Upgrade"},
-    {"Upgrade", "websocket"},
-    {"Sec-WebSocket-Version", "13"},
-    {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="},
-};
-
-}  // namespace
-
 TEST_CASE("listen upgrades its target, with or without a query string, and exposes the request", "[http]")
 {
     TestServer server;
@@ -88,7 +76,7 @@ TEST_CASE("other targets are answered 404, upgrade requests included", "[http]")
 
     CHECK(httpGet(server.port(), "/other").result() == http::status::not_found);
     CHECK(httpGet(server.port(), "/").result() == http::status::not_found);
-    CHECK(httpGet(server.port(), "/other", upgradeHeaders).result() == http::status::not_found);
+    CHECK(httpGet(server.port(), "/other", upgradeHeaders()).result() == http::status::not_found);
     CHECK_THROWS_AS(TestClient(server.port(), "/other"), std::runtime_error);
     CHECK(server.connected.size() == 0);
 

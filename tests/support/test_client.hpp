@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -212,6 +213,57 @@ public:
 
     nlohmann::json receive() { return nlohmann::json::parse(receiveText()); }
 
+    // The next text frame, or nothing once the server has closed the
+    // connection cleanly (then closeReason() tells why). Throws on any other
+    // end, or if nothing happens in time.
+    std::optional<std::string> receiveOrClose()
+    {
+        beast::flat_buffer buffer;
+        boost::system::error_code readError;
+        runUntil(
+            [&](bool& done, boost::system::error_code&) {
+                ws_.async_read(buffer, [&](boost::system::error_code ec, std::size_t) {
+                    readError = ec;
+                    done = true;
+                });
+            },
+            false);
+        if (readError == websocket::error::closed)
+            return std::nullopt;
+        if (readError)
+            throw std::runtime_error("expected a message or a close, got " + readError.message());
+        return beast::buffers_to_string(buffer.data());
+    }
+
+    // Reads until the connection ends in any way; the error that ended it
+    // (websocket::error::closed for a closing handshake).
+    boost::system::error_code readUntilEnd()
+    {
+        beast::flat_buffer buffer;
+        boost::system::error_code readError;
+        while (!readError) {
+            buffer.clear();
+            runUntil(
+                [&](bool& done, boost::system::error_code&) {
+                    ws_.async_read(buffer, [&](boost::system::error_code ec, std::size_t) {
+                        readError = ec;
+                        done = true;
+                    });
+                },
+                false);
+        }
+        return readError;
+    }
+
+    websocket::close_reason closeReason() const { return ws_.reason(); }
+
+    // Shrinks the kernel's receive buffer, so that a client that stops
+    // reading stops the server's writes after a few kilobytes.
+    void setReceiveBuffer(int bytes)
+    {
+        beast::get_lowest_layer(ws_).socket().set_option(net::socket_base::receive_buffer_size(bytes));
+    }
+
     // Reads until the server closes; returns the reason it gave. Throws if a
     // message arrives instead, or nothing happens in time.
     websocket::close_reason expectClose()
@@ -367,6 +419,59 @@ inline http::response<http::string_body> httpGet(
     for (const auto& header : headers)
         request.set(header.first, header.second);
     return httpRequest(port, std::move(request));
+}
+
+// The headers of a valid WebSocket upgrade request, plus `extra`.
+inline TestClient::Headers upgradeHeaders(TestClient::Headers extra = {})
+{
+    TestClient::Headers headers{{"Connection", "Upgrade"}, {"Upgrade", "websocket"}, {"Sec-WebSocket-Version", "13"},
+        {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}};
+    headers.insert(headers.end(), extra.begin(), extra.end());
+    return headers;
+}
+
+// Sends a WebSocket upgrade request and returns the server's HTTP answer
+// (101 when it upgraded; the connection is then dropped).
+inline http::response<http::string_body> upgradeRequest(
+    unsigned short port, const std::string& target = "/ws", TestClient::Headers extra = {})
+{
+    return httpGet(port, target, upgradeHeaders(std::move(extra)));
+}
+
+// Connects, writes `bytes` and reads until the server closes the connection
+// or the wait limit passes. What the server sent, and how the read ended.
+struct RawExchange {
+    std::string received;
+    boost::system::error_code end;
+};
+
+inline RawExchange rawExchange(unsigned short port, const std::string& bytes)
+{
+    net::io_context context;
+    beast::tcp_stream stream(context);
+    stream.expires_after(waitLimit);
+    RawExchange result;
+    std::array<char, 4096> chunk{};
+    std::function<void()> readMore = [&] {
+        stream.async_read_some(net::buffer(chunk), [&](boost::system::error_code ec, std::size_t size) {
+            result.received.append(chunk.data(), size);
+            if (ec) {
+                result.end = ec;
+                return;
+            }
+            readMore();
+        });
+    };
+    stream.async_connect(loopback(port), [&](boost::system::error_code ec) {
+        if (ec) {
+            result.end = ec;
+            return;
+        }
+        net::async_write(stream, net::buffer(bytes), [&](boost::system::error_code, std::size_t) {});
+        readMore();
+    });
+    context.run();
+    return result;
 }
 
 // A client-to-server frame (masked, FIN set) with a payload under 126 bytes.

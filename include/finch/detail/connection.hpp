@@ -11,15 +11,20 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
+#include <chrono>
 #include <exception>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace finch::detail {
 
@@ -50,6 +55,9 @@ inline std::string_view clampCloseReason(std::string_view reason) noexcept
 // Lifetime: pending operations hold a shared pointer to the connection; so do
 // user's `Socket` handles. The registry holds a plain pointer between a
 // successful upgrade and the end of `finish()`.
+//
+// Whoever creates a connection has taken one of the manager's connection
+// slots for it; the connection gives it back as soon as it has ended.
 template <class Stream>
 class Connection : public std::enable_shared_from_this<Connection<Stream>> {
 public:
@@ -75,6 +83,9 @@ public:
 
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
+
+    // Only when the connection never ran (its io_context was stopped first).
+    ~Connection() { releaseSlot(); }
 
     // Answers the upgrade request; on success runs onConnect and starts reading.
     void run()
@@ -119,18 +130,42 @@ public:
 
     bool close(boost::beast::websocket::close_code code, std::string_view reason)
     {
+        bool startWriting = false;
         {
             std::lock_guard lock(mutex_);
             if (phase_ != Phase::open)
                 return false;
             phase_ = Phase::closing;
             closeReason_ = boost::beast::websocket::close_reason(code, clampCloseReason(reason));
-            if (writing_)
-                return true;  // the write loop sends the close frame once the queue is drained
+            // Else the write loop sends the close frame once the queue is drained.
+            startWriting = !writing_;
             writing_ = true;
         }
-        boost::asio::post(executor_, [self = this->shared_from_this()] { self->writeNext(); });
+        boost::asio::post(executor_, [self = this->shared_from_this(), startWriting] {
+            self->armCloseDeadline();
+            if (startWriting)
+                self->writeNext();
+        });
         return true;
+    }
+
+    // Bytes queued for this connection and not yet taken by the kernel,
+    // the message being written included.
+    std::size_t bufferedAmount() const
+    {
+        std::lock_guard lock(mutex_);
+        return queue_.bytes() + inFlightBytes_;
+    }
+
+    // Holds `watcher` until this connection has ended and its onDisconnect has
+    // run (see CompletionGuard). Call only while the connection is in the
+    // registry, which guarantees it has not ended yet.
+    void holdUntilEnded(std::shared_ptr<void> watcher)
+    {
+        if (!watcher)
+            return;
+        std::lock_guard lock(mutex_);
+        endWatchers_.push_back(std::move(watcher));
     }
 
 private:
@@ -141,9 +176,7 @@ private:
         namespace websocket = boost::beast::websocket;
         // The websocket stream keeps its own timers; the TCP stream's must be off.
         boost::beast::get_lowest_layer(ws_).expires_never();
-        auto timeouts = websocket::stream_base::timeout::suggested(boost::beast::role_type::server);
-        timeouts.handshake_timeout = state_->options.handshakeTimeout;
-        ws_.set_option(timeouts);
+        ws_.set_option(timeouts(state_->options.handshakeTimeout));
         ws_.read_message_max(state_->options.maxMessageSize);
         // One frame per message: fragmenting would cost a write per fragment.
         ws_.auto_fragment(false);
@@ -155,8 +188,11 @@ private:
     void onAccept(boost::system::error_code ec)
     {
         if (ec) {
-            std::lock_guard lock(mutex_);
-            phase_ = Phase::closed;
+            {
+                std::lock_guard lock(mutex_);
+                phase_ = Phase::closed;
+            }
+            releaseSlot();
             return;
         }
         {
@@ -171,8 +207,16 @@ private:
                 phase_ = Phase::closing;
                 writing_ = true;
             }
-            ws_.async_close(boost::beast::websocket::close_code::going_away,
-                [self = this->shared_from_this()](boost::system::error_code) {});
+            armCloseDeadline();
+            ws_.async_close(
+                boost::beast::websocket::close_code::going_away, [self = this->shared_from_this()](auto) {
+                    {
+                        std::lock_guard lock(self->mutex_);
+                        self->phase_ = Phase::closed;
+                    }
+                    self->cancelCloseDeadline();
+                    self->releaseSlot();
+                });
             return;
         }
         registered_ = true;
@@ -181,6 +225,26 @@ private:
             guarded(nullptr, {}, false, [&] { state_->root.onConnect(socket); });
         }
         read();
+    }
+
+    // Beast's own timers: the handshake, the idle pings, and the closing
+    // handshake (which Beast bounds by its handshake timeout).
+    boost::beast::websocket::stream_base::timeout timeouts(std::chrono::milliseconds handshake) const
+    {
+        namespace websocket = boost::beast::websocket;
+        const Options& options = state_->options;
+        auto timeouts = websocket::stream_base::timeout::suggested(boost::beast::role_type::server);
+        timeouts.handshake_timeout = handshake;
+        // Beast pings after half the idle time without a byte from the peer,
+        // and drops the connection after the whole of it.
+        if (options.pingInterval.count() > 0) {
+            timeouts.idle_timeout = 2 * options.pingInterval;
+            timeouts.keep_alive_pings = true;
+        } else {
+            timeouts.idle_timeout = websocket::stream_base::none();
+            timeouts.keep_alive_pings = false;
+        }
+        return timeouts;
     }
 
     void read()
@@ -245,7 +309,8 @@ private:
 
     void reportError(const event_type* event, const Error& failure)
     {
-        if (state_->detached)
+        // Not before onConnect nor after onDisconnect, whatever was posted.
+        if (state_->detached || !registered_)
             return;
         const event_type& target = event && event->onError ? *event : state_->root;
         if (!target.onError)
@@ -258,21 +323,101 @@ private:
         }
     }
 
+    // Every post below, never an inline call: the caller may hold the
+    // registry's lock or run on another connection's strand.
     bool enqueue(SharedText text)
     {
+        const Options& options = state_->options;
+        bool startWriting = false;
+        bool overflowed = false;
+        bool reportDrops = false;
         {
             std::lock_guard lock(mutex_);
             if (phase_ != Phase::open)
                 return false;
-            queue_.push(std::move(text));
-            if (writing_)
-                return true;
+            // A message alone is always taken: the limit bounds the backlog,
+            // not the size of what the application chooses to send.
+            if (!queue_.empty() && queue_.bytes() + text->size() > options.maxQueuedBytes) {
+                if (options.overflowPolicy == OverflowPolicy::closeConnection) {
+                    // The client is not reading: what is queued would never
+                    // reach it in time, so the close frame goes next.
+                    overflowed = overflowed_ = true;
+                    phase_ = Phase::closing;
+                    closeReason_ = boost::beast::websocket::close_reason(
+                        boost::beast::websocket::close_code::policy_error, "outgoing queue full");
+                    queue_.clear();
+                } else {
+                    const std::size_t dropped = queue_.dropOldest(text->size(), options.maxQueuedBytes);
+                    // Reported in batches: one report per burst, not per message.
+                    reportDrops = droppedUnreported_ == 0 && dropped > 0;
+                    droppedUnreported_ += dropped;
+                }
+            }
+            if (!overflowed)
+                queue_.push(std::move(text));
+            startWriting = !writing_;
             writing_ = true;
         }
-        // Always a post, never an inline write: the caller may hold the
-        // registry's lock, and Asio may attempt the write at once.
-        boost::asio::post(executor_, [self = this->shared_from_this()] { self->writeNext(); });
+        if (overflowed) {
+            boost::asio::post(executor_, [self = this->shared_from_this(), startWriting] {
+                self->reportError(nullptr, Error{error::queue_overflow, "outgoing queue full; closing with 1008"});
+                self->armCloseDeadline();
+                if (startWriting)
+                    self->writeNext();
+            });
+            return false;
+        }
+        if (reportDrops)
+            boost::asio::post(executor_, [self = this->shared_from_this()] { self->reportDrops(); });
+        if (startWriting)
+            boost::asio::post(executor_, [self = this->shared_from_this()] { self->writeNext(); });
         return true;
+    }
+
+    void reportDrops()
+    {
+        std::size_t dropped = 0;
+        {
+            std::lock_guard lock(mutex_);
+            std::swap(dropped, droppedUnreported_);
+        }
+        if (dropped > 0)
+            reportError(nullptr,
+                Error{error::messages_dropped, std::to_string(dropped) + " oldest queued messages dropped"});
+    }
+
+    // Bounds the closing handshake in time: a peer that reads nothing, or
+    // never answers the close frame, is dropped after Options::closeTimeout.
+    void armCloseDeadline()
+    {
+        if (closeTimer_)
+            return;
+        {
+            std::lock_guard lock(mutex_);
+            if (phase_ == Phase::closed)
+                return;
+        }
+        // Beast's closing-handshake timer must not cut in before ours.
+        ws_.set_option(timeouts(state_->options.closeTimeout));
+        closeTimer_ = std::make_unique<boost::asio::steady_timer>(executor_, state_->options.closeTimeout);
+        closeTimer_->async_wait([self = this->shared_from_this()](boost::system::error_code ec) {
+            if (!ec)
+                self->fail(boost::beast::error::timeout);
+        });
+    }
+
+    void cancelCloseDeadline()
+    {
+        if (closeTimer_)
+            closeTimer_->cancel();
+    }
+
+    void releaseSlot() noexcept
+    {
+        if (slotHeld_) {
+            slotHeld_ = false;
+            state_->slots.release();
+        }
     }
 
     // The write loop: one write in flight, then the close frame once a close
@@ -282,6 +427,7 @@ private:
         SharedText next;
         {
             std::lock_guard lock(mutex_);
+            inFlightBytes_ = 0;
             if (phase_ == Phase::closed || failure_) {
                 writing_ = false;
                 return;
@@ -294,6 +440,7 @@ private:
                 closeSent_ = true;
             } else {
                 next = queue_.pop();
+                inFlightBytes_ = next->size();
             }
         }
         if (!next) {
@@ -318,20 +465,31 @@ private:
     {
         {
             std::lock_guard lock(mutex_);
+            if (phase_ == Phase::closed)
+                return;
             if (!failure_)
                 failure_ = ec;
         }
+        // Beast's timer would otherwise keep the io_context busy until it
+        // expires, although the socket it guards is gone.
+        namespace websocket = boost::beast::websocket;
+        ws_.set_option(websocket::stream_base::timeout{websocket::stream_base::none(), websocket::stream_base::none(), false});
         boost::beast::get_lowest_layer(ws_).close();
     }
 
     void finish(boost::system::error_code ec)
     {
+        bool explained = false;
         {
             std::lock_guard lock(mutex_);
             if (phase_ == Phase::closed)
                 return;
             phase_ = Phase::closed;
             queue_.clear();
+            inFlightBytes_ = 0;
+            // The overflow was reported when it happened; how the stuck peer
+            // then went away adds nothing.
+            explained = overflowed_;
             if (failure_)
                 ec = failure_;
             else if (closeSent_ && ec == boost::asio::error::operation_aborted)
@@ -339,9 +497,12 @@ private:
                 // takes over reading the peer's answer: a clean end.
                 ec = boost::beast::websocket::error::closed;
         }
+        cancelCloseDeadline();
+        // Before onDisconnect: an application that reconnects from there must find the slot free.
+        releaseSlot();
         if (!registered_)
             return;
-        if (ec != boost::beast::websocket::error::closed)
+        if (ec != boost::beast::websocket::error::closed && !explained)
             reportError(nullptr, Error{ec, ec.message()});
         if (state_->root.onDisconnect) {
             socket_type socket(this->shared_from_this());
@@ -350,6 +511,11 @@ private:
         // Only now: countClients() still counts this socket inside onDisconnect.
         state_->registry.remove(*this);
         registered_ = false;
+        std::vector<std::shared_ptr<void>> watchers;
+        {
+            std::lock_guard lock(mutex_);
+            watchers.swap(endWatchers_);
+        }
     }
 
     boost::beast::websocket::stream<Stream> ws_;
@@ -366,8 +532,14 @@ private:
     bool closeSent_ = false;  // guarded by mutex_
     boost::system::error_code failure_;  // guarded by mutex_: the write error that ended the connection
     WriteQueue queue_;  // guarded by mutex_
+    std::size_t inFlightBytes_ = 0;  // guarded by mutex_: size of the message being written
+    std::size_t droppedUnreported_ = 0;  // guarded by mutex_: dropped by OverflowPolicy::dropOldest
+    bool overflowed_ = false;  // guarded by mutex_: closing because of OverflowPolicy::closeConnection
+    std::vector<std::shared_ptr<void>> endWatchers_;  // guarded by mutex_: see holdUntilEnded()
     boost::beast::websocket::close_reason closeReason_;  // written under mutex_ before the close is posted
+    std::unique_ptr<boost::asio::steady_timer> closeTimer_;  // strand only; made when a close begins
     bool registered_ = false;  // strand only
+    bool slotHeld_ = true;  // strand only
 };
 
 }  // namespace finch::detail

@@ -8,6 +8,8 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/version.hpp>
@@ -15,6 +17,10 @@
 
 #include <exception>
 #include <memory>
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -22,7 +28,8 @@ namespace finch::detail {
 
 // A TCP connection accepted by a manager's listener, before it is a WebSocket:
 // reads one HTTP request, then either hands the stream to a Connection (an
-// upgrade on the endpoint's target) or answers and closes.
+// upgrade on the endpoint's target that passes the manager's limits) or
+// answers and closes. Also answers the requests that `requestHandle` refuses.
 template <class Stream>
 class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
 public:
@@ -51,36 +58,46 @@ public:
         });
     }
 
-    // For requestHandle(): the application read a request that is not an
-    // upgrade and handed it to us; answer it as listen() would.
-    void refuseNonUpgrade(Request request)
+    // For requestHandle(): the application read `request` and hands it to
+    // us; upgrade it or answer it as listen() would.
+    void takeOver(Request request, std::string userId)
     {
-        boost::asio::post(stream_.get_executor(), [self = this->shared_from_this(), request = std::move(request)] {
-            self->respond(upgradeRequired(request));
-        });
+        boost::asio::post(stream_.get_executor(),
+            [self = this->shared_from_this(), request = std::move(request), userId = std::move(userId)]() mutable {
+                if (!boost::beast::websocket::is_upgrade(request))
+                    return self->respond(upgradeRequired(request));
+                self->upgrade(std::move(request), std::move(userId));
+            });
     }
 
 private:
     void read()
     {
-        // A client that trickles its request in must not hold the slot forever.
+        // A client that trickles its request in must not hold the slot forever:
+        // the deadline is set once, not renewed by each byte.
         boost::beast::get_lowest_layer(stream_).expires_after(state_->options.handshakeTimeout);
+        parser_.header_limit(static_cast<std::uint32_t>(
+            std::min<std::size_t>(state_->options.maxHeaderBytes, std::numeric_limits<std::uint32_t>::max())));
         boost::beast::http::async_read(stream_, buffer_, parser_,
             [self = this->shared_from_this()](boost::system::error_code ec, std::size_t) { self->onRead(ec); });
     }
 
     void onRead(boost::system::error_code ec)
     {
+        namespace http = boost::beast::http;
+        if (ec == http::error::header_limit)
+            return respond(plainResponse(11, http::status::request_header_fields_too_large,
+                "Request Header Fields Too Large\n"));
+        if (ec == http::error::body_limit)
+            return respond(plainResponse(11, http::status::payload_too_large, "Payload Too Large\n"));
+        if (isMalformed(ec))
+            return respond(plainResponse(11, http::status::bad_request, "Bad Request\n"));
         if (ec)
-            return;  // nothing to answer; the socket closes with this session
+            return;  // timeout, reset, stop(): nothing to answer; the socket closes with this session
         Request request = parser_.release();
         if (targetMatches(request.target(), *target_)) {
-            if (boost::beast::websocket::is_upgrade(request)) {
-                handedOver_ = true;
-                std::make_shared<Connection<Stream>>(state_, std::move(stream_), std::move(request), std::string())
-                    ->run();
-                return;
-            }
+            if (boost::beast::websocket::is_upgrade(request))
+                return upgrade(std::move(request), std::string());
             return respond(upgradeRequired(request));
         }
         if (const auto handler = state_->httpHandler())
@@ -88,9 +105,50 @@ private:
         return respond(plainResponse(request, boost::beast::http::status::not_found, "Not Found\n"));
     }
 
+    // A request the parser refused, as opposed to one cut short by the peer.
+    static bool isMalformed(boost::system::error_code ec)
+    {
+        namespace http = boost::beast::http;
+        return ec.category() == make_error_code(http::error::bad_method).category() &&
+            ec != http::error::end_of_stream && ec != http::error::partial_message;
+    }
+
+    // Applies the manager's admission rules; on success the stream now
+    // belongs to a Connection that holds one of the manager's slots.
+    void upgrade(Request request, std::string userId)
+    {
+        namespace http = boost::beast::http;
+        if (!originAllowed(request))
+            return respond(plainResponse(request, http::status::forbidden, "Origin not allowed\n"));
+        if (!state_->slots.tryAcquire()) {
+            auto response = plainResponse(request, http::status::service_unavailable, "Too many connections\n");
+            response.set(http::field::retry_after, "1");
+            return respond(std::move(response));
+        }
+        handedOver_ = true;
+        std::make_shared<Connection<Stream>>(state_, std::move(stream_), std::move(request), std::move(userId))->run();
+    }
+
+    bool originAllowed(const Request& request) const
+    {
+        const auto& allowed = state_->options.allowedOrigins;
+        if (allowed.empty())
+            return true;
+        const auto origin = request.find(boost::beast::http::field::origin);
+        if (origin == request.end())
+            return true;  // not a browser: see Options::allowedOrigins
+        return std::any_of(allowed.begin(), allowed.end(),
+            [&](const std::string& candidate) { return boost::beast::iequals(candidate, origin->value()); });
+    }
+
     static Response plainResponse(const Request& request, boost::beast::http::status status, std::string body)
     {
-        Response response{status, request.version()};
+        return plainResponse(request.version(), status, std::move(body));
+    }
+
+    static Response plainResponse(unsigned version, boost::beast::http::status status, std::string body)
+    {
+        Response response{status, version};
         response.set(boost::beast::http::field::content_type, "text/plain; charset=utf-8");
         response.body() = std::move(body);
         return response;
@@ -126,11 +184,27 @@ private:
         // A client that does not read its answer must not hold the slot either.
         boost::beast::get_lowest_layer(stream_).expires_after(state_->options.handshakeTimeout);
         boost::beast::http::async_write(
-            stream_, *response_, [self = this->shared_from_this()](boost::system::error_code, std::size_t) {
+            stream_, *response_, [self = this->shared_from_this()](boost::system::error_code ec, std::size_t) {
+                if (ec)
+                    return;
                 boost::system::error_code ignored;
                 boost::beast::get_lowest_layer(self->stream_)
                     .socket()
                     .shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+                self->discardUntilEnd();
+            });
+    }
+
+    // Closing a socket that still holds unread bytes sends a reset, which can
+    // destroy our answer before the client reads it (a 431 is sent while
+    // the oversized header is still arriving). So read and discard what the
+    // client sends until it closes too, within the deadline set in respond().
+    void discardUntilEnd()
+    {
+        boost::beast::get_lowest_layer(stream_).async_read_some(boost::asio::buffer(discard_),
+            [self = this->shared_from_this()](boost::system::error_code ec, std::size_t) {
+                if (!ec)
+                    self->discardUntilEnd();
             });
     }
 
@@ -138,6 +212,7 @@ private:
     boost::beast::flat_buffer buffer_;
     boost::beast::http::request_parser<boost::beast::http::string_body> parser_;
     std::optional<Response> response_;
+    std::array<char, 512> discard_;
     const std::shared_ptr<ManagerState<Stream>> state_;
     const std::shared_ptr<const std::string> target_;
     bool handedOver_ = false;  // strand only: stream_ now belongs to a Connection

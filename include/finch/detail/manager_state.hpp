@@ -1,6 +1,7 @@
 #ifndef FINCH_DETAIL_MANAGER_STATE_HPP
 #define FINCH_DETAIL_MANAGER_STATE_HPP
 
+#include <finch/detail/connection_slots.hpp>
 #include <finch/detail/registry.hpp>
 #include <finch/detail/route_table.hpp>
 #include <finch/detail/session_set.hpp>
@@ -34,12 +35,14 @@ struct ManagerState {
         : executor(std::move(executor_))
         , root(std::move(root_))
         , options(std::move(options_))
+        , slots(options.maxConnections)
     {
     }
 
     const boost::asio::any_io_executor executor;
     const event_type root;
     const Options options;
+    ConnectionSlots slots;
     RouteTable<event_type> routes;
     Registry<Connection<Stream>> registry;
     SessionSet<HttpSession<Stream>> sessions;

@@ -26,18 +26,27 @@ public:
 
     void remove(const Session* session)
     {
-        std::lock_guard lock(mutex_);
-        live_.erase(session);
+        std::vector<std::shared_ptr<void>> released;
+        {
+            std::lock_guard lock(mutex_);
+            live_.erase(session);
+            if (live_.empty())
+                released.swap(keptUntilEmpty_);
+        }
     }
 
-    // Closes the set and calls `end` on every session still alive, outside the lock.
+    // Closes the set and calls `end` on every session still alive, outside the
+    // lock. `keepUntilEmpty` is held until the last of them is gone (see
+    // CompletionGuard).
     template <class End>
-    void closeAll(End&& end)
+    void closeAll(End&& end, std::shared_ptr<void> keepUntilEmpty = nullptr)
     {
         std::vector<std::shared_ptr<Session>> alive;
         {
             std::lock_guard lock(mutex_);
             closed_ = true;
+            if (!live_.empty() && keepUntilEmpty)
+                keptUntilEmpty_.push_back(std::move(keepUntilEmpty));
             for (const auto& entry : live_)
                 if (auto session = entry.second.lock())
                     alive.push_back(std::move(session));
@@ -50,6 +59,7 @@ private:
     std::mutex mutex_;
     bool closed_ = false;
     std::unordered_map<const Session*, std::weak_ptr<Session>> live_;
+    std::vector<std::shared_ptr<void>> keptUntilEmpty_;
 };
 
 }  // namespace finch::detail

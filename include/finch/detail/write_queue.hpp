@@ -31,6 +31,18 @@ public:
         return message;
     }
 
+    // Drops messages from the front until `incoming` more bytes fit within
+    // `limit`, or the queue is empty. Returns how many were dropped.
+    std::size_t dropOldest(std::size_t incoming, std::size_t limit)
+    {
+        std::size_t dropped = 0;
+        while (!messages_.empty() && bytes_ + incoming > limit) {
+            pop();
+            ++dropped;
+        }
+        return dropped;
+    }
+
     void clear()
     {
         messages_.clear();

@@ -43,6 +43,12 @@ bool BasicSocket<Stream>::isOpen() const noexcept
     return connection_->isOpen();
 }
 
+template <class Stream>
+std::size_t BasicSocket<Stream>::bufferedAmount() const
+{
+    return connection_->bufferedAmount();
+}
+
 }  // namespace finch
 
 #endif

@@ -3,7 +3,9 @@
 
 #include <finch/socket_manager.hpp>
 
+#include <finch/detail/completion_guard.hpp>
 #include <finch/detail/connection.hpp>
+#include <finch/detail/http_session.hpp>
 #include <finch/detail/listener.hpp>
 #include <finch/detail/manager_state.hpp>
 
@@ -120,14 +122,10 @@ void BasicSocketManager<Stream>::requestHandle(
     for (const auto& field : request)
         copy.insert(field.name_string(), field.value());
 
+    // The session applies the same rules and answers as for listen().
     Stream stream(detail::onOwnStrand(std::move(socket), state_->executor));
-    if (!boost::beast::websocket::is_upgrade(copy)) {
-        // Same answer as listen() gives: the session writes it and closes.
-        std::make_shared<detail::HttpSession<Stream>>(state_, std::move(stream), nullptr)
-            ->refuseNonUpgrade(std::move(copy));
-        return;
-    }
-    std::make_shared<detail::Connection<Stream>>(state_, std::move(stream), std::move(copy), std::move(userId))->run();
+    std::make_shared<detail::HttpSession<Stream>>(state_, std::move(stream), nullptr)
+        ->takeOver(std::move(copy), std::move(userId));
 }
 
 template <class Stream>
@@ -219,24 +217,30 @@ std::size_t BasicSocketManager<Stream>::sendToUser(
 }
 
 template <class Stream>
-void BasicSocketManager<Stream>::close()
+void BasicSocketManager<Stream>::close(std::function<void()> onClosed)
 {
-    state_->registry.forEach([](detail::Connection<Stream>& connection) {
+    // Every connection holds the guard until it has ended; then it posts onClosed.
+    const auto guard = detail::CompletionGuard::make(state_->executor, std::move(onClosed));
+    state_->registry.forEach([&](detail::Connection<Stream>& connection) {
         connection.close(boost::beast::websocket::close_code::going_away, {});
+        connection.holdUntilEnded(guard);
     });
 }
 
 template <class Stream>
-void BasicSocketManager<Stream>::stop()
+void BasicSocketManager<Stream>::stop(std::function<void()> onStopped)
 {
+    const auto guard = detail::CompletionGuard::make(state_->executor, std::move(onStopped));
     {
         std::lock_guard lock(listenersMutex_);
         for (const auto& listener : listeners_)
             listener->stop();
     }
-    state_->sessions.closeAll([](detail::HttpSession<Stream>& session) { session.cancel(); });
-    state_->registry.sealAndVisit([](detail::Connection<Stream>& connection) {
+    // Sessions may be running the HttpHandler: the guard waits for them too.
+    state_->sessions.closeAll([](detail::HttpSession<Stream>& session) { session.cancel(); }, guard);
+    state_->registry.sealAndVisit([&](detail::Connection<Stream>& connection) {
         connection.close(boost::beast::websocket::close_code::going_away, {});
+        connection.holdUntilEnded(guard);
     });
 }
 
