@@ -56,8 +56,9 @@ class Listener;
 /// The destructor calls `stop()`, and from then on no callback runs, so a
 /// callback never sees a destroyed manager.
 ///
-/// @tparam Stream the next layer of the Beast WebSocket stream;
-/// `boost::beast::tcp_stream` for plain TCP (see the `SocketManager` alias).
+/// @tparam Stream the stream an accepted connection is read with while it is
+/// still HTTP; `boost::beast::tcp_stream` (see the `SocketManager` alias).
+/// Once upgraded, a connection speaks WebSocket directly over its TCP socket.
 template <class Stream>
 class BasicSocketManager {
 public:

@@ -177,7 +177,7 @@ TEST_CASE("a client that trickles its upgrade request is closed at handshakeTime
     CHECK(server.connected.size() == 0);
 }
 
-TEST_CASE("a client that answers pings stays connected; one that does not is dropped", "[limits][keepalive]")
+TEST_CASE("a client that answers pings stays connected, and one that does not is dropped", "[limits][keepalive]")
 {
     TestServer server;
     finch::Options options;

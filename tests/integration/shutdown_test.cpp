@@ -95,7 +95,7 @@ TEST_CASE("stop(onStopped) with no connection calls the handler at once", "[shut
     CHECK(contains(timeline, "stopped"));
 }
 
-TEST_CASE("close(onClosed): runs after every connection open at the call has ended; new ones are still admitted",
+TEST_CASE("close(onClosed): runs after every connection open at the call has ended, and new ones are still admitted",
     "[shutdown]")
 {
     EventLog<std::string> timeline;

@@ -2,6 +2,8 @@
 #define FINCH_DETAIL_CONNECTION_HPP
 
 #include <finch/detail/dispatch.hpp>
+#include <finch/detail/frame.hpp>
+#include <finch/detail/handshake.hpp>
 #include <finch/detail/manager_state.hpp>
 #include <finch/detail/socket_id.hpp>
 #include <finch/detail/write_queue.hpp>
@@ -9,14 +11,15 @@
 #include <finch/error.hpp>
 #include <finch/http.hpp>
 
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/error.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/stream_traits.hpp>
-#include <boost/beast/websocket/stream.hpp>
+#include <boost/beast/websocket/error.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
+#include <array>
 #include <chrono>
 #include <exception>
 #include <memory>
@@ -44,13 +47,28 @@ inline std::string_view clampCloseReason(std::string_view reason) noexcept
     return reason.substr(0, size);
 }
 
-// One upgraded WebSocket connection.
+// Where a connection reads into: one buffer per thread, not per connection,
+// so an idle connection holds no read buffer at all. Safe because a read is
+// parsed (and its messages dispatched) before the thread reads anything else;
+// only the bytes of an incomplete frame are copied into the connection.
+inline std::array<char, 64 * 1024>& readScratch()
+{
+    thread_local std::array<char, 64 * 1024> scratch;
+    return scratch;
+}
+
+// One upgraded WebSocket connection: RFC 6455 spoken directly over the TCP
+// socket (detail/frame.hpp), so that frames are built once per broadcast,
+// queued frames leave in one system call, and an idle connection costs little.
 //
-// Everything that touches the Beast stream runs on the connection's strand (the
-// stream's executor), and so does every user callback: one connection's
+// Everything that touches the socket runs on the connection's strand (the
+// socket's executor), and so does every user callback: one connection's
 // callbacks never overlap. Public members are callable from any thread: they
 // take `mutex_` only to update the phase and the write queue, never across I/O
 // or user code, and hand the work to the strand with a post.
+//
+// The socket is non-blocking and driven by readiness: read() and flush() try
+// the system call at once and wait for readiness only when it would block.
 //
 // Lifetime: pending operations hold a shared pointer to the connection; so do
 // user's `Socket` handles. The registry holds a plain pointer between a
@@ -64,21 +82,26 @@ public:
     using State = ManagerState<Stream>;
     using socket_type = BasicSocket<Stream>;
     using event_type = BasicSocketEvent<socket_type>;
+    using tcp = boost::asio::ip::tcp;
 
-    // `stream`'s executor must be a strand (or an io_context run by one
+    // `socket`'s executor must be a strand (or an io_context run by one
     // thread): it is where the connection's handlers and callbacks run.
-    Connection(std::shared_ptr<State> state, Stream&& stream, Request request, std::string userId)
-        : ws_(std::move(stream))
-        , executor_(ws_.get_executor())
+    // `received` holds bytes the HTTP parser read past the upgrade request.
+    Connection(std::shared_ptr<State> state, tcp::socket&& socket, Request request, std::string userId,
+        std::string received = {})
+        : socket_(std::move(socket))
         , state_(std::move(state))
         , request_(std::move(request))
         , id_(newSocketId())
         , userId_(std::move(userId))
+        , reader_(state_->options.maxMessageSize)
+        , inbox_(std::move(received))
     {
         // A message that leaves in more than one segment would otherwise wait
         // for the peer's delayed ACK (about 40 ms on Linux).
         boost::system::error_code ignored;
-        boost::beast::get_lowest_layer(ws_).socket().set_option(boost::asio::ip::tcp::no_delay(true), ignored);
+        socket_.set_option(tcp::no_delay(true), ignored);
+        socket_.non_blocking(true, ignored);
     }
 
     Connection(const Connection&) = delete;
@@ -87,10 +110,10 @@ public:
     // Only when the connection never ran (its io_context was stopped first).
     ~Connection() { releaseSlot(); }
 
-    // Answers the upgrade request; on success runs onConnect and starts reading.
+    // Answers the upgrade request; then runs onConnect and starts reading.
     void run()
     {
-        boost::asio::post(executor_, [self = this->shared_from_this()] { self->accept(); });
+        boost::asio::post(socket_.get_executor(), [self = this->shared_from_this()] { self->start(); });
     }
 
     const std::string& id() const noexcept { return id_; }
@@ -107,25 +130,27 @@ public:
     {
         if (!isOpen())
             return false;  // spare the serialization
-        return enqueueOwnEnvelope(encodeEnvelope(path, status, nowMilliseconds(), data));
+        std::string text = frameBuffer();
+        if (state_->options.includeClientId) {
+            std::string envelope;
+            appendEnvelope(envelope, path, status, nowMilliseconds(), data);
+            appendWithClientId(text, envelope, id_);
+        } else {
+            appendEnvelope(text, path, status, nowMilliseconds(), data);
+        }
+        return enqueue(finishTextFrame(std::move(text)));
     }
 
-    // Queues an envelope that may be shared with other receivers.
-    bool enqueueEnvelope(const SharedText& envelope)
+    // Queues a frame that may be shared with other receivers.
+    bool enqueueEnvelope(const OutFrame& frame)
     {
-        if (state_->options.includeClientId)
-            return enqueue(std::make_shared<const std::string>(withClientId(*envelope, id_)));
-        return enqueue(envelope);
-    }
-
-    // Queues an envelope meant for this connection alone: no sharing to
-    // preserve, so the client id, if asked for, is added without a copy of
-    // a shared original.
-    bool enqueueOwnEnvelope(std::string envelope)
-    {
-        if (state_->options.includeClientId)
-            envelope = withClientId(envelope, id_);
-        return enqueue(std::make_shared<const std::string>(std::move(envelope)));
+        if (state_->options.includeClientId) {
+            const std::string_view envelope = frame.bytes().substr(frameHeaderSize(frame));
+            std::string text = frameBuffer();
+            appendWithClientId(text, envelope, id_);
+            return enqueue(finishTextFrame(std::move(text)));
+        }
+        return enqueue(frame);
     }
 
     bool close(boost::beast::websocket::close_code code, std::string_view reason)
@@ -136,21 +161,22 @@ public:
             if (phase_ != Phase::open)
                 return false;
             phase_ = Phase::closing;
-            closeReason_ = boost::beast::websocket::close_reason(code, clampCloseReason(reason));
+            closeFrame_ = controlFrame(
+                Opcode::close, closePayload(static_cast<std::uint16_t>(code), clampCloseReason(reason)));
             // Else the write loop sends the close frame once the queue is drained.
-            startWriting = !writing_;
-            writing_ = true;
+            startWriting = !writing_ && !corked_;
+            writing_ = writing_ || startWriting;
         }
-        boost::asio::post(executor_, [self = this->shared_from_this(), startWriting] {
+        boost::asio::post(socket_.get_executor(), [self = this->shared_from_this(), startWriting] {
             self->armCloseDeadline();
             if (startWriting)
-                self->writeNext();
+                self->flush();
         });
         return true;
     }
 
     // Bytes queued for this connection and not yet taken by the kernel,
-    // the message being written included.
+    // the frames being written included.
     std::size_t bufferedAmount() const
     {
         std::lock_guard lock(mutex_);
@@ -170,118 +196,247 @@ public:
 
 private:
     enum class Phase : unsigned char { upgrading, open, closing, closed };
+    using Clock = std::chrono::steady_clock;
 
-    void accept()
+    // The first `count` buffers of an array, as a buffer sequence, so that a
+    // gathered write needs no allocation.
+    struct BufferRange {
+        const boost::asio::const_buffer* first;
+        const boost::asio::const_buffer* last;
+        const boost::asio::const_buffer* begin() const noexcept { return first; }
+        const boost::asio::const_buffer* end() const noexcept { return last; }
+    };
+
+    static std::size_t frameHeaderSize(const OutFrame& frame) noexcept
     {
-        namespace websocket = boost::beast::websocket;
-        // The websocket stream keeps its own timers; the TCP stream's must be off.
-        boost::beast::get_lowest_layer(ws_).expires_never();
-        ws_.set_option(timeouts(state_->options.handshakeTimeout));
-        ws_.read_message_max(state_->options.maxMessageSize);
-        // One frame per message: fragmenting would cost a write per fragment.
-        ws_.auto_fragment(false);
-        ws_.text(true);
-        ws_.async_accept(
-            request_, [self = this->shared_from_this()](boost::system::error_code ec) { self->onAccept(ec); });
+        const auto length = static_cast<unsigned char>(frame.bytes()[1]) & 0x7F;
+        return length < 126 ? 2 : length == 126 ? 4 : 10;
     }
 
-    void onAccept(boost::system::error_code ec)
+    void start()
     {
-        if (ec) {
-            {
-                std::lock_guard lock(mutex_);
-                phase_ = Phase::closed;
-            }
-            releaseSlot();
-            return;
-        }
+        lastHeard_ = Clock::now();
+        const bool admitted = !state_->detached && state_->registry.add(*this);
         {
             std::lock_guard lock(mutex_);
-            phase_ = Phase::open;
-        }
-        if (state_->detached || !state_->registry.add(*this)) {
-            // The manager is stopping: the upgrade went through, so say goodbye
-            // properly, without ever telling the application about this client.
-            {
-                std::lock_guard lock(mutex_);
+            // The 101 answer is the first thing on the wire; whatever onConnect
+            // sends is queued behind it and leaves in the same system call.
+            queue_.pushFront({std::make_shared<const std::string>(switchingProtocolsResponse(request_)), 0});
+            if (admitted) {
+                phase_ = Phase::open;
+            } else {
+                // The manager is stopping: the upgrade goes through, so say
+                // goodbye properly, without ever telling the application.
                 phase_ = Phase::closing;
-                writing_ = true;
+                closeFrame_ = controlFrame(Opcode::close, closePayload(closeCode::goingAway, {}));
             }
-            armCloseDeadline();
-            ws_.async_close(
-                boost::beast::websocket::close_code::going_away, [self = this->shared_from_this()](auto) {
-                    {
-                        std::lock_guard lock(self->mutex_);
-                        self->phase_ = Phase::closed;
-                    }
-                    self->cancelCloseDeadline();
-                    self->releaseSlot();
-                });
-            return;
+            writing_ = true;
+            corked_ = true;
         }
-        registered_ = true;
-        if (state_->root.onConnect) {
-            socket_type socket(this->shared_from_this());
-            guarded(nullptr, {}, false, [&] { state_->root.onConnect(socket); });
+        if (admitted) {
+            registered_ = true;
+            armKeepalive();
+            if (state_->root.onConnect) {
+                socket_type socket(this->shared_from_this());
+                guarded(nullptr, {}, false, [&] { state_->root.onConnect(socket); });
+            }
+        } else {
+            armCloseDeadline();
+        }
+        uncork(true);
+        // Bytes that came with the upgrade request are parsed first.
+        if (!inbox_.empty()) {
+            std::string received;
+            received.swap(inbox_);
+            if (!consume(received.data(), received.size()))
+                return;
         }
         read();
     }
 
-    // Beast's own timers: the handshake, the idle pings, and the closing
-    // handshake (which Beast bounds by its handshake timeout).
-    boost::beast::websocket::stream_base::timeout timeouts(std::chrono::milliseconds handshake) const
-    {
-        namespace websocket = boost::beast::websocket;
-        const Options& options = state_->options;
-        auto timeouts = websocket::stream_base::timeout::suggested(boost::beast::role_type::server);
-        timeouts.handshake_timeout = handshake;
-        // Beast pings after half the idle time without a byte from the peer,
-        // and drops the connection after the whole of it.
-        if (options.pingInterval.count() > 0) {
-            timeouts.idle_timeout = 2 * options.pingInterval;
-            timeouts.keep_alive_pings = true;
-        } else {
-            timeouts.idle_timeout = websocket::stream_base::none();
-            timeouts.keep_alive_pings = false;
-        }
-        return timeouts;
-    }
-
+    // Reads what the socket has, a bounded number of times so that one busy
+    // connection cannot starve the others on its thread, then waits for
+    // readiness. Readiness is edge-triggered in Asio's epoll reactor, so the
+    // wait starts only after a read found the socket empty.
     void read()
     {
-        ws_.async_read(buffer_,
-            [self = this->shared_from_this()](boost::system::error_code ec, std::size_t) { self->onRead(ec); });
+        auto& scratch = readScratch();
+        for (int round = 0; round < 16; ++round) {
+            if (ended())
+                return;
+            boost::system::error_code ec;
+            const std::size_t size = socket_.read_some(boost::asio::buffer(scratch), ec);
+            if (ec == boost::asio::error::would_block)
+                return waitReadable();
+            if (ec)
+                return end(draining_ && ec == boost::asio::error::eof ? protocolFailure_ : ec);
+            if (draining_)
+                continue;
+            lastHeard_ = Clock::now();
+            pingSent_ = false;
+            bool goOn = true;
+            if (inbox_.empty()) {
+                goOn = consume(scratch.data(), size);
+            } else {
+                inbox_.append(scratch.data(), size);
+                std::string pending;
+                pending.swap(inbox_);
+                goOn = consume(pending.data(), pending.size());
+            }
+            if (!goOn)
+                return;
+        }
+        // More may be waiting: come back after the others had a turn.
+        boost::asio::post(socket_.get_executor(), [self = this->shared_from_this()] { self->read(); });
     }
 
-    void onRead(boost::system::error_code ec)
+    // After failing the connection: the rest of the peer's bytes cannot be
+    // parsed, so they are read and dropped until it closes too (within the
+    // close deadline). Our FIN tells a client that has read our close frame
+    // that the closing handshake is over; closing at once instead would
+    // reset the connection under its answer.
+    void drain()
     {
-        if (ec)
-            return finish(ec);
-        if (ws_.got_text())
-            handleText();
-        else
-            reject(error::binary_frame, "finch messages are JSON text frames", {});
-        buffer_.consume(buffer_.size());
-        // Also while closing: the peer's close frame arrives through this read.
+        boost::system::error_code ignored;
+        socket_.shutdown(tcp::socket::shutdown_send, ignored);
+        draining_ = true;
         read();
     }
 
-    void handleText()
+    void waitReadable()
     {
-        const auto bytes = buffer_.cdata();
-        const auto target = dispatchText<event_type>(
-            {static_cast<const char*>(bytes.data()), bytes.size()}, state_->routes, state_->root);
+        socket_.async_wait(tcp::socket::wait_read, [self = this->shared_from_this()](boost::system::error_code ec) {
+            if (self->ended())
+                return;
+            if (ec)
+                return self->end(ec);
+            self->read();
+        });
+    }
+
+    // Parses and dispatches the complete frames in [data, data + size) and
+    // keeps the rest for the next read. Writes queued meanwhile (replies,
+    // pongs) leave together afterwards. False once reading must stop.
+    bool consume(char* data, std::size_t size)
+    {
+        {
+            std::lock_guard lock(mutex_);
+            corked_ = true;
+        }
+        FrameReader::Failure failure;
+        const std::size_t used = reader_.parse(data, size, *this, failure);
+        if (failure.closeCode == 0 && !closeReceived_ && used < size)
+            inbox_.assign(data + used, size - used);
+        if (failure.closeCode != 0)
+            failConnection(failure);
+        uncork(false);
+        return failure.closeCode == 0 && !closeReceived_ && !ended();
+    }
+
+    // Ends a cork: starts the write loop if something was queued meanwhile.
+    void uncork(bool writingClaimed)
+    {
+        bool startWriting = false;
+        {
+            std::lock_guard lock(mutex_);
+            corked_ = false;
+            if (writingClaimed) {
+                startWriting = true;
+            } else if (!writing_ && (!queue_.empty() || (closeFrame_.buffer && !closeSent_))) {
+                writing_ = true;
+                startWriting = true;
+            }
+        }
+        if (startWriting)
+            flush();
+    }
+
+public:
+    // FrameReader's sink (strand only).
+    bool onMessage(bool text, std::string_view payload)
+    {
+        if (!isOpen())
+            return true;  // closing: the peer's close frame is all that matters now
+        if (text)
+            handleText(payload);
+        else
+            reject(error::binary_frame, "finch messages are JSON text frames", {});
+        return true;
+    }
+
+    bool onPing(std::string_view payload)
+    {
+        std::lock_guard lock(mutex_);
+        if (phase_ == Phase::open || (phase_ == Phase::closing && !closeSent_))
+            queue_.pushFront(controlFrame(Opcode::pong, payload));
+        return true;
+    }
+
+    bool onPong() { return true; }
+
+    bool onClose(std::uint16_t code, std::string_view)
+    {
+        closeReceived_ = true;
+        bool answered = false;
+        {
+            std::lock_guard lock(mutex_);
+            answered = closeSent_;
+            if (!closeSent_) {
+                // Answer at once with the same code; what is still queued
+                // would reach a peer that has stopped reading.
+                phase_ = Phase::closing;
+                queue_.clear();
+                closeFrame_ = controlFrame(
+                    Opcode::close, code == 1005 ? std::string() : closePayload(code, {}));
+            }
+        }
+        if (answered)
+            end(boost::beast::websocket::error::closed);
+        else
+            armCloseDeadline();
+        return false;
+    }
+
+private:
+    void handleText(std::string_view text)
+    {
+        const auto target = dispatchText<event_type>(text, state_->routes, state_->root);
         if (!target.handler)
             return reject(target.failure, target.detail, target.path);
         socket_type socket(this->shared_from_this());
         guarded(target.handler, target.path, true, [&] { target.handler->onMessage(socket, target.decoded.message); });
     }
 
+    // The client broke the protocol: close with the code the frame reader
+    // chose, report it, and stop reading.
+    void failConnection(const FrameReader::Failure& failure)
+    {
+        namespace websocket = boost::beast::websocket;
+        protocolFailure_ = failure.closeCode == closeCode::tooBig ? websocket::error::message_too_big
+            : failure.closeCode == closeCode::invalidPayload      ? websocket::error::bad_frame_payload
+                                                                  : websocket::error::bad_opcode;
+        {
+            std::lock_guard lock(mutex_);
+            if (!closeSent_) {
+                phase_ = Phase::closing;
+                queue_.clear();
+                closeFrame_ = controlFrame(Opcode::close, closePayload(failure.closeCode, failure.reason));
+            }
+        }
+        armCloseDeadline();
+    }
+
     // A message the client got wrong: answer with an error envelope, report it
     // to the root's onError, and keep the connection.
     void reject(error code, const std::string& detail, std::string_view path)
     {
-        enqueueOwnEnvelope(encodeErrorEnvelope(code, detail, nowMilliseconds(), path));
+        std::string text = frameBuffer();
+        const std::string envelope = encodeErrorEnvelope(code, detail, nowMilliseconds(), path);
+        if (state_->options.includeClientId)
+            appendWithClientId(text, envelope, id_);
+        else
+            text += envelope;
+        enqueue(finishTextFrame(std::move(text)));
         reportError(nullptr, Error{code, detail});
     }
 
@@ -302,8 +457,16 @@ private:
         } catch (...) {
             failure = "unknown exception";
         }
-        if (answerClient)
-            enqueueOwnEnvelope(encodeErrorEnvelope(error::handler_exception, failure, nowMilliseconds(), path));
+        if (answerClient) {
+            std::string text = frameBuffer();
+            const std::string envelope =
+                encodeErrorEnvelope(error::handler_exception, failure, nowMilliseconds(), path);
+            if (state_->options.includeClientId)
+                appendWithClientId(text, envelope, id_);
+            else
+                text += envelope;
+            enqueue(finishTextFrame(std::move(text)));
+        }
         reportError(event, Error{error::handler_exception, std::move(failure)});
     }
 
@@ -323,9 +486,9 @@ private:
         }
     }
 
-    // Every post below, never an inline call: the caller may hold the
+    // Every post below, never an inline write: the caller may hold the
     // registry's lock or run on another connection's strand.
-    bool enqueue(SharedText text)
+    bool enqueue(OutFrame frame)
     {
         const Options& options = state_->options;
         bool startWriting = false;
@@ -337,40 +500,43 @@ private:
                 return false;
             // A message alone is always taken: the limit bounds the backlog,
             // not the size of what the application chooses to send.
-            if (!queue_.empty() && queue_.bytes() + text->size() > options.maxQueuedBytes) {
+            const std::size_t pending = queue_.bytes() + inFlightBytes_;
+            if (pending > 0 && pending + frame.size() > options.maxQueuedBytes) {
                 if (options.overflowPolicy == OverflowPolicy::closeConnection) {
                     // The client is not reading: what is queued would never
                     // reach it in time, so the close frame goes next.
                     overflowed = overflowed_ = true;
                     phase_ = Phase::closing;
-                    closeReason_ = boost::beast::websocket::close_reason(
-                        boost::beast::websocket::close_code::policy_error, "outgoing queue full");
+                    closeFrame_ =
+                        controlFrame(Opcode::close, closePayload(closeCode::policyViolation, "outgoing queue full"));
                     queue_.clear();
                 } else {
-                    const std::size_t dropped = queue_.dropOldest(text->size(), options.maxQueuedBytes);
+                    const std::size_t dropped =
+                        queue_.dropOldest(frame.size() + inFlightBytes_, options.maxQueuedBytes);
                     // Reported in batches: one report per burst, not per message.
                     reportDrops = droppedUnreported_ == 0 && dropped > 0;
                     droppedUnreported_ += dropped;
                 }
             }
             if (!overflowed)
-                queue_.push(std::move(text));
-            startWriting = !writing_;
-            writing_ = true;
+                queue_.push(std::move(frame));
+            // While the strand is corked it flushes by itself afterwards.
+            startWriting = !writing_ && !corked_;
+            writing_ = writing_ || startWriting;
         }
         if (overflowed) {
-            boost::asio::post(executor_, [self = this->shared_from_this(), startWriting] {
+            boost::asio::post(socket_.get_executor(), [self = this->shared_from_this(), startWriting] {
                 self->reportError(nullptr, Error{error::queue_overflow, "outgoing queue full; closing with 1008"});
                 self->armCloseDeadline();
                 if (startWriting)
-                    self->writeNext();
+                    self->flush();
             });
             return false;
         }
         if (reportDrops)
-            boost::asio::post(executor_, [self = this->shared_from_this()] { self->reportDrops(); });
+            boost::asio::post(socket_.get_executor(), [self = this->shared_from_this()] { self->reportDrops(); });
         if (startWriting)
-            boost::asio::post(executor_, [self = this->shared_from_this()] { self->writeNext(); });
+            boost::asio::post(socket_.get_executor(), [self = this->shared_from_this()] { self->flush(); });
         return true;
     }
 
@@ -382,34 +548,164 @@ private:
             std::swap(dropped, droppedUnreported_);
         }
         if (dropped > 0)
-            reportError(nullptr,
-                Error{error::messages_dropped, std::to_string(dropped) + " oldest queued messages dropped"});
+            reportError(
+                nullptr, Error{error::messages_dropped, std::to_string(dropped) + " oldest queued messages dropped"});
+    }
+
+    // The write loop (strand only; `writing_` is claimed by whoever started
+    // it). Takes every queued frame, up to a bound, and hands them to the
+    // kernel in one gathered write; what the kernel did not take is finished
+    // when the socket is writable again. The close frame goes after the last
+    // queued message.
+    void flush()
+    {
+        constexpr std::size_t gatherLimit = 64;
+        for (int round = 0;; ++round) {
+            if (round == 16) {
+                // Senders keep the queue full: let the others on this thread have a turn.
+                boost::asio::post(socket_.get_executor(), [self = this->shared_from_this()] { self->flush(); });
+                return;
+            }
+            if (inFlight_.empty()) {
+                std::lock_guard lock(mutex_);
+                if (phase_ == Phase::closed) {
+                    writing_ = false;
+                    return;
+                }
+                while (!queue_.empty() && inFlight_.size() < gatherLimit)
+                    inFlight_.push_back(queue_.pop());
+                if (inFlight_.empty() && closeFrame_.buffer && !closeSent_) {
+                    inFlight_.push_back(std::move(closeFrame_));
+                    closeSent_ = true;
+                    closeInFlight_ = true;
+                }
+                if (inFlight_.empty()) {
+                    writing_ = false;
+                    inFlightBytes_ = 0;
+                    return;
+                }
+                inFlightBytes_ = 0;
+                for (const OutFrame& frame : inFlight_)
+                    inFlightBytes_ += frame.size();
+                inFlightOffset_ = 0;
+            }
+            std::array<boost::asio::const_buffer, gatherLimit> buffers;
+            std::size_t count = 0;
+            for (std::size_t i = 0; i < inFlight_.size(); ++i) {
+                const std::string_view bytes = inFlight_[i].bytes().substr(i == 0 ? inFlightOffset_ : 0);
+                buffers[count++] = boost::asio::buffer(bytes.data(), bytes.size());
+            }
+            boost::system::error_code ec;
+            std::size_t written = socket_.write_some(BufferRange{buffers.data(), buffers.data() + count}, ec);
+            if (ec == boost::asio::error::would_block)
+                written = 0;
+            else if (ec)
+                return end(ec);
+            settleWritten(written);
+            if (!inFlight_.empty())
+                return waitWritable();
+            if (closeInFlight_) {
+                closeInFlight_ = false;
+                // Ours answered theirs: the TCP connection can go.
+                if (closeReceived_)
+                    return end(boost::beast::websocket::error::closed);
+                if (protocolFailure_)
+                    return drain();
+                // Else wait for the peer's answer; the read loop goes on.
+            }
+        }
+    }
+
+    // Drops the fully written frames from inFlight_ and notes how far into
+    // the next one the kernel got.
+    void settleWritten(std::size_t written)
+    {
+        std::size_t done = 0;
+        while (done < inFlight_.size()) {
+            const std::size_t left = inFlight_[done].size() - (done == 0 ? inFlightOffset_ : 0);
+            if (written < left)
+                break;
+            written -= left;
+            ++done;
+            if (done == 1)
+                inFlightOffset_ = 0;
+        }
+        if (done > 0) {
+            inFlight_.erase(inFlight_.begin(), inFlight_.begin() + static_cast<std::ptrdiff_t>(done));
+            inFlightOffset_ = 0;
+            // A burst grew it; an idle connection should not keep that.
+            if (inFlight_.empty() && inFlight_.capacity() > 8)
+                std::vector<OutFrame>().swap(inFlight_);
+        }
+        inFlightOffset_ += written;
+        std::lock_guard lock(mutex_);
+        std::size_t left = 0;
+        for (std::size_t i = 0; i < inFlight_.size(); ++i)
+            left += inFlight_[i].size() - (i == 0 ? inFlightOffset_ : 0);
+        inFlightBytes_ = left;
+    }
+
+    void waitWritable()
+    {
+        socket_.async_wait(tcp::socket::wait_write, [self = this->shared_from_this()](boost::system::error_code ec) {
+            if (self->ended())
+                return;
+            if (ec)
+                return self->end(ec);
+            self->flush();
+        });
+    }
+
+    // Keepalive: one timer per connection, re-armed once per interval rather
+    // than at every read; reads only note the time.
+    void armKeepalive()
+    {
+        const auto interval = state_->options.pingInterval;
+        if (interval.count() <= 0)
+            return;
+        if (!keepaliveTimer_)
+            keepaliveTimer_ = std::make_unique<boost::asio::steady_timer>(socket_.get_executor());
+        keepaliveTimer_->expires_at((pingSent_ ? Clock::now() : lastHeard_) + interval);
+        keepaliveTimer_->async_wait([self = this->shared_from_this()](boost::system::error_code ec) {
+            if (!ec && !self->ended())
+                self->onKeepalive();
+        });
+    }
+
+    void onKeepalive()
+    {
+        const auto interval = state_->options.pingInterval;
+        if (Clock::now() - lastHeard_ < interval)
+            return armKeepalive();
+        if (pingSent_)
+            return end(boost::beast::error::timeout);  // silent for a whole interval after the ping
+        bool startWriting = false;
+        {
+            std::lock_guard lock(mutex_);
+            if (phase_ == Phase::open) {
+                queue_.pushFront(controlFrame(Opcode::ping, {}));
+                startWriting = !writing_;
+                writing_ = true;
+            }
+        }
+        pingSent_ = true;
+        armKeepalive();
+        if (startWriting)
+            flush();
     }
 
     // Bounds the closing handshake in time: a peer that reads nothing, or
     // never answers the close frame, is dropped after Options::closeTimeout.
     void armCloseDeadline()
     {
-        if (closeTimer_)
+        if (closeTimer_ || ended())
             return;
-        {
-            std::lock_guard lock(mutex_);
-            if (phase_ == Phase::closed)
-                return;
-        }
-        // Beast's closing-handshake timer must not cut in before ours.
-        ws_.set_option(timeouts(state_->options.closeTimeout));
-        closeTimer_ = std::make_unique<boost::asio::steady_timer>(executor_, state_->options.closeTimeout);
+        closeTimer_ =
+            std::make_unique<boost::asio::steady_timer>(socket_.get_executor(), state_->options.closeTimeout);
         closeTimer_->async_wait([self = this->shared_from_this()](boost::system::error_code ec) {
-            if (!ec)
-                self->fail(boost::beast::error::timeout);
+            if (!ec && !self->ended())
+                self->end(boost::beast::error::timeout);
         });
-    }
-
-    void cancelCloseDeadline()
-    {
-        if (closeTimer_)
-            closeTimer_->cancel();
     }
 
     void releaseSlot() noexcept
@@ -420,61 +716,20 @@ private:
         }
     }
 
-    // The write loop: one write in flight, then the close frame once a close
-    // was asked for and the queue is empty.
-    void writeNext()
+    bool ended() const
     {
-        SharedText next;
-        {
-            std::lock_guard lock(mutex_);
-            inFlightBytes_ = 0;
-            if (phase_ == Phase::closed || failure_) {
-                writing_ = false;
-                return;
-            }
-            if (queue_.empty()) {
-                if (phase_ != Phase::closing || closeSent_) {
-                    writing_ = false;
-                    return;
-                }
-                closeSent_ = true;
-            } else {
-                next = queue_.pop();
-                inFlightBytes_ = next->size();
-            }
-        }
-        if (!next) {
-            ws_.async_close(closeReason_, [self = this->shared_from_this()](boost::system::error_code ec) {
-                if (ec)
-                    self->fail(ec);
-            });
-            return;
-        }
-        const auto buffer = boost::asio::buffer(*next);
-        ws_.async_write(buffer,
-            [self = this->shared_from_this(), next = std::move(next)](boost::system::error_code ec, std::size_t) {
-                if (ec)
-                    return self->fail(ec);
-                self->writeNext();
-            });
+        std::lock_guard lock(mutex_);
+        return phase_ == Phase::closed;
     }
 
-    // A write failed: the connection is unusable. Closing the socket ends the
-    // pending read, whose completion runs finish(), which reports `ec`.
-    void fail(boost::system::error_code ec)
+    // The end of the connection, however it came (strand only): closes the
+    // socket, which cancels the pending waits, then tells the application.
+    void end(boost::system::error_code ec)
     {
-        {
-            std::lock_guard lock(mutex_);
-            if (phase_ == Phase::closed)
-                return;
-            if (!failure_)
-                failure_ = ec;
-        }
-        // Beast's timer would otherwise keep the io_context busy until it
-        // expires, although the socket it guards is gone.
-        namespace websocket = boost::beast::websocket;
-        ws_.set_option(websocket::stream_base::timeout{websocket::stream_base::none(), websocket::stream_base::none(), false});
-        boost::beast::get_lowest_layer(ws_).close();
+        boost::system::error_code ignored;
+        socket_.shutdown(tcp::socket::shutdown_both, ignored);
+        socket_.close(ignored);
+        finish(ec);
     }
 
     void finish(boost::system::error_code ec)
@@ -490,14 +745,18 @@ private:
             // The overflow was reported when it happened; how the stuck peer
             // then went away adds nothing.
             explained = overflowed_;
-            if (failure_)
-                ec = failure_;
-            else if (closeSent_ && ec == boost::asio::error::operation_aborted)
-                // Beast ends a pending read this way when our own close frame
-                // takes over reading the peer's answer: a clean end.
+            if (closeSent_ && !closeReceived_ && ec == boost::asio::error::eof)
+                // Our close frame, answered by the peer's FIN instead of its
+                // own close frame: over, but nothing to report.
                 ec = boost::beast::websocket::error::closed;
         }
-        cancelCloseDeadline();
+        inFlight_.clear();
+        inbox_.clear();
+        inbox_.shrink_to_fit();
+        if (closeTimer_)
+            closeTimer_->cancel();
+        if (keepaliveTimer_)
+            keepaliveTimer_->cancel();
         // Before onDisconnect: an application that reconnects from there must find the slot free.
         releaseSlot();
         if (!registered_)
@@ -518,28 +777,40 @@ private:
         }
     }
 
-    boost::beast::websocket::stream<Stream> ws_;
-    const typename boost::beast::websocket::stream<Stream>::executor_type executor_;
+    tcp::socket socket_;
     const std::shared_ptr<State> state_;
     const Request request_;
     const std::string id_;
     const std::string userId_;
-    boost::beast::flat_buffer buffer_;  // strand only
+
+    // Strand only.
+    FrameReader reader_;
+    std::string inbox_;  // the start of a frame that has not fully arrived
+    std::vector<OutFrame> inFlight_;  // handed to the kernel, maybe in part
+    std::size_t inFlightOffset_ = 0;  // bytes of inFlight_.front() already written
+    Clock::time_point lastHeard_{};
+    std::unique_ptr<boost::asio::steady_timer> keepaliveTimer_;
+    std::unique_ptr<boost::asio::steady_timer> closeTimer_;  // made when a close begins
+    boost::system::error_code protocolFailure_;
+    bool pingSent_ = false;
+    bool draining_ = false;
+    bool closeReceived_ = false;
+    bool closeInFlight_ = false;
+    bool registered_ = false;
+    bool slotHeld_ = true;
 
     mutable std::mutex mutex_;
-    Phase phase_ = Phase::upgrading;  // guarded by mutex_
-    bool writing_ = false;  // guarded by mutex_: a write or close is in flight or posted
-    bool closeSent_ = false;  // guarded by mutex_
-    boost::system::error_code failure_;  // guarded by mutex_: the write error that ended the connection
-    WriteQueue queue_;  // guarded by mutex_
-    std::size_t inFlightBytes_ = 0;  // guarded by mutex_: size of the message being written
-    std::size_t droppedUnreported_ = 0;  // guarded by mutex_: dropped by OverflowPolicy::dropOldest
-    bool overflowed_ = false;  // guarded by mutex_: closing because of OverflowPolicy::closeConnection
-    std::vector<std::shared_ptr<void>> endWatchers_;  // guarded by mutex_: see holdUntilEnded()
-    boost::beast::websocket::close_reason closeReason_;  // written under mutex_ before the close is posted
-    std::unique_ptr<boost::asio::steady_timer> closeTimer_;  // strand only; made when a close begins
-    bool registered_ = false;  // strand only
-    bool slotHeld_ = true;  // strand only
+    // Guarded by mutex_.
+    Phase phase_ = Phase::upgrading;
+    bool writing_ = false;  // the write loop runs or is posted
+    bool corked_ = false;  // the strand is dispatching and flushes afterwards
+    bool closeSent_ = false;  // the close frame has left the queue
+    WriteQueue queue_;
+    OutFrame closeFrame_;  // sent once the queue is empty
+    std::size_t inFlightBytes_ = 0;  // bytes of inFlight_ not yet written
+    std::size_t droppedUnreported_ = 0;  // dropped by OverflowPolicy::dropOldest
+    bool overflowed_ = false;  // closing because of OverflowPolicy::closeConnection
+    std::vector<std::shared_ptr<void>> endWatchers_;  // see holdUntilEnded()
 };
 
 }  // namespace finch::detail

@@ -7,6 +7,7 @@
 #include <finch/http.hpp>
 
 #include <boost/asio/post.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
@@ -118,6 +119,16 @@ private:
     void upgrade(Request request, std::string userId)
     {
         namespace http = boost::beast::http;
+        if (const auto refusal = upgradeRefusal(request)) {
+            auto response = plainResponse(request, *refusal,
+                *refusal == http::status::upgrade_required ? "This server speaks WebSocket version 13.\n"
+                                                           : "Bad WebSocket upgrade request\n");
+            if (*refusal == http::status::upgrade_required) {
+                response.set(http::field::upgrade, "websocket");
+                response.set(http::field::sec_websocket_version, "13");
+            }
+            return respond(std::move(response));
+        }
         if (!originAllowed(request))
             return respond(plainResponse(request, http::status::forbidden, "Origin not allowed\n"));
         if (!state_->slots.tryAcquire()) {
@@ -126,7 +137,11 @@ private:
             return respond(std::move(response));
         }
         handedOver_ = true;
-        std::make_shared<Connection<Stream>>(state_, std::move(stream_), std::move(request), std::move(userId))->run();
+        // A client may send its first frames right behind the request.
+        std::string received = boost::beast::buffers_to_string(buffer_.data());
+        std::make_shared<Connection<Stream>>(state_, boost::beast::get_lowest_layer(stream_).release_socket(),
+            std::move(request), std::move(userId), std::move(received))
+            ->run();
     }
 
     bool originAllowed(const Request& request) const

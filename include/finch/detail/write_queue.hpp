@@ -1,42 +1,99 @@
 #ifndef FINCH_DETAIL_WRITE_QUEUE_HPP
 #define FINCH_DETAIL_WRITE_QUEUE_HPP
 
+#include <finch/detail/frame.hpp>
+
 #include <cstddef>
-#include <deque>
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace finch::detail {
 
-// One immutable serialized message. A broadcast shares one of these among all
-// its receivers: each queue holds a reference, never a copy.
+// Immutable bytes that several write queues may share.
 using SharedText = std::shared_ptr<const std::string>;
 
-// The messages waiting to be written to one connection, and their size in
+// One complete frame, ready for the wire: the bytes of `buffer` from
+// `offset` on. Server frames are not masked, so the frame of a broadcast is
+// the same for every receiver: it is built once, and each queue holds a
+// reference, never a copy.
+struct OutFrame {
+    SharedText buffer;
+    std::uint32_t offset = 0;
+
+    std::string_view bytes() const noexcept { return std::string_view(*buffer).substr(offset); }
+    std::size_t size() const noexcept { return buffer->size() - offset; }
+};
+
+// Frames `text`, which holds maxFrameHeader bytes of room followed by the
+// payload, as a text frame.
+inline OutFrame finishTextFrame(std::string&& text)
+{
+    char* const payload = text.data() + maxFrameHeader;
+    const char* const start = writeFrameHeaderBefore(payload, Opcode::text, text.size() - maxFrameHeader);
+    const auto offset = static_cast<std::uint32_t>(start - text.data());
+    return {std::make_shared<const std::string>(std::move(text)), offset};
+}
+
+// Room for a frame header, to append a payload to.
+inline std::string frameBuffer()
+{
+    return std::string(maxFrameHeader, '\0');
+}
+
+inline OutFrame controlFrame(Opcode opcode, std::string_view payload)
+{
+    return {std::make_shared<const std::string>(makeFrame(opcode, payload)), 0};
+}
+
+// The frames waiting to be written to one connection, and their size in
 // bytes. Not synchronized: the connection guards it with its own mutex.
+//
+// A vector with a moving head rather than a std::deque: an empty deque
+// already holds over half a kilobyte, and most connections are idle with
+// an empty queue most of the time.
 class WriteQueue {
 public:
-    void push(SharedText message)
+    void push(OutFrame frame)
     {
-        bytes_ += message->size();
-        messages_.push_back(std::move(message));
+        bytes_ += frame.size();
+        frames_.push_back(std::move(frame));
+    }
+
+    // Control frames (pong, ping) may go between two messages, not inside
+    // one; the queue holds whole frames, so its front is such a place.
+    void pushFront(OutFrame frame)
+    {
+        bytes_ += frame.size();
+        if (head_ > 0)
+            frames_[--head_] = std::move(frame);
+        else
+            frames_.insert(frames_.begin(), std::move(frame));
     }
 
     // Precondition: !empty().
-    SharedText pop()
+    OutFrame pop()
     {
-        SharedText message = std::move(messages_.front());
-        messages_.pop_front();
-        bytes_ -= message->size();
-        return message;
+        OutFrame frame = std::move(frames_[head_++]);
+        bytes_ -= frame.size();
+        if (head_ == frames_.size())
+            release();
+        else if (head_ >= 32 && head_ * 2 >= frames_.size()) {
+            // Compact now and then, so the vector does not grow without end.
+            frames_.erase(frames_.begin(), frames_.begin() + static_cast<std::ptrdiff_t>(head_));
+            head_ = 0;
+        }
+        return frame;
     }
 
-    // Drops messages from the front until `incoming` more bytes fit within
+    // Drops frames from the front until `incoming` more bytes fit within
     // `limit`, or the queue is empty. Returns how many were dropped.
     std::size_t dropOldest(std::size_t incoming, std::size_t limit)
     {
         std::size_t dropped = 0;
-        while (!messages_.empty() && bytes_ + incoming > limit) {
+        while (!empty() && bytes_ + incoming > limit) {
             pop();
             ++dropped;
         }
@@ -45,16 +102,27 @@ public:
 
     void clear()
     {
-        messages_.clear();
+        release();
         bytes_ = 0;
     }
 
-    bool empty() const noexcept { return messages_.empty(); }
-    std::size_t size() const noexcept { return messages_.size(); }
+    bool empty() const noexcept { return head_ == frames_.size(); }
+    std::size_t size() const noexcept { return frames_.size() - head_; }
     std::size_t bytes() const noexcept { return bytes_; }
 
 private:
-    std::deque<SharedText> messages_;
+    // An emptied queue gives its memory back unless it is small.
+    void release()
+    {
+        head_ = 0;
+        if (frames_.capacity() > 16)
+            std::vector<OutFrame>().swap(frames_);
+        else
+            frames_.clear();
+    }
+
+    std::vector<OutFrame> frames_;
+    std::size_t head_ = 0;  // frames_[0, head_) are already popped
     std::size_t bytes_ = 0;
 };
 

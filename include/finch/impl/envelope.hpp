@@ -40,27 +40,44 @@ inline void appendEnvelopeHead(std::string& out, std::string_view path, int stat
 
 }  // namespace detail
 
-inline std::string encodeEnvelope(std::string_view path, int status, std::int64_t timestamp, const nlohmann::json& data)
+namespace detail {
+
+// encodeEnvelope, appended to `out`: the connection encodes straight after
+// the space it keeps for the frame header.
+inline void appendEnvelope(
+    std::string& out, std::string_view path, int status, std::int64_t timestamp, const nlohmann::json& data)
 {
     const std::string body = data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    std::string out;
-    out.reserve(64 + path.size() + body.size());
-    detail::appendEnvelopeHead(out, path, status, timestamp);
+    out.reserve(out.size() + 64 + path.size() + body.size());
+    appendEnvelopeHead(out, path, status, timestamp);
     out += body;
     out += '}';
-    return out;
 }
 
-inline std::string withClientId(std::string_view envelope, std::string_view clientId)
+inline void appendWithClientId(std::string& out, std::string_view envelope, std::string_view clientId)
 {
     constexpr std::string_view key = R"("client":")";
-    std::string out;
-    out.reserve(envelope.size() + key.size() + clientId.size() + 2);
+    out.reserve(out.size() + envelope.size() + key.size() + clientId.size() + 2);
     out += '{';
     out += key;
     out += clientId;
     out += "\",";
     out += envelope.substr(1);
+}
+
+}  // namespace detail
+
+inline std::string encodeEnvelope(std::string_view path, int status, std::int64_t timestamp, const nlohmann::json& data)
+{
+    std::string out;
+    detail::appendEnvelope(out, path, status, timestamp, data);
+    return out;
+}
+
+inline std::string withClientId(std::string_view envelope, std::string_view clientId)
+{
+    std::string out;
+    detail::appendWithClientId(out, envelope, clientId);
     return out;
 }
 

@@ -168,11 +168,14 @@ template <class Visit>
 std::size_t BasicSocketManager<Stream>::broadcast(
     Visit&& visit, const nlohmann::json& data, std::string_view path, int status)
 {
-    // Serialized once, outside any lock; every receiver's queue shares it.
-    const auto envelope = std::make_shared<const std::string>(encodeEnvelope(path, status, nowMilliseconds(), data));
+    // Serialized and framed once, outside any lock; every receiver's queue
+    // shares the frame.
+    std::string text = detail::frameBuffer();
+    detail::appendEnvelope(text, path, status, nowMilliseconds(), data);
+    const detail::OutFrame frame = detail::finishTextFrame(std::move(text));
     std::size_t queued = 0;
     visit([&](detail::Connection<Stream>& connection) {
-        if (connection.enqueueEnvelope(envelope))
+        if (connection.enqueueEnvelope(frame))
             ++queued;
     });
     return queued;
