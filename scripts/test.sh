@@ -1,34 +1,91 @@
 #!/usr/bin/env bash
-# Installs what is missing, then builds and runs every test:
-#   1. C++17, warnings as errors: unit and integration tests, the examples, the
-#      end-to-end test of finch_demo, the README check, the packaging tests
-#      and a build of every header on its own;
-#   2. C++20: the unit and integration tests again;
-#   3. ThreadSanitizer: the unit and integration tests, the io_context on
-#      several threads in the threading tests.
+# Installs what is missing, then builds and runs every test, one build per suite:
+#   cxx17  GCC, C++17, warnings as errors: unit and integration tests, the
+#          examples, the end-to-end test of finch_demo, the README check, the
+#          packaging tests and a build of every header on its own;
+#   cxx20  GCC, C++20: the unit and integration tests again;
+#   asan   GCC, AddressSanitizer + LeakSanitizer + UndefinedBehaviorSanitizer:
+#          the unit and integration tests (the churn test's connections
+#          included), any report fatal;
+#   tsan   GCC, ThreadSanitizer: the unit and integration tests, the
+#          io_context on several threads in the threading and churn tests;
+#   fuzz   clang, libFuzzer with ASan + UBSan: the seed corpus once, then
+#          FINCH_FUZZ_SECONDS (default 60) of fuzzing the incoming-message path
+#          on a copy of the seeds (docs/fuzzing.md).
+# Arguments pick suites (`scripts/test.sh asan fuzz`); none runs them all. The
+# wall time of each suite is printed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 
 jobs=$(nproc)
 common=(-G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DFINCH_WERROR=ON)
+# The sanitizer builds need neither the examples nor the packaging tests: the
+# plain build covers those, and the sanitizers find nothing more in them.
+tests_only=(-DCMAKE_CXX_STANDARD=17 -DFINCH_BUILD_EXAMPLES=OFF -DFINCH_TEST_PACKAGING=OFF)
+timings=()
 
 run_suite() {
     local dir=$1
     shift
+    local start=$SECONDS
     echo "== configure $dir: $*"
     cmake -S . -B "$dir" "${common[@]}" "$@" >/dev/null
     echo "== build $dir"
     cmake --build "$dir" -j "$jobs"
     echo "== test $dir"
     ctest --test-dir "$dir" -j "$jobs" --output-on-failure --timeout 300
+    timings+=("$(printf '%-12s %4d s' "$dir" $((SECONDS - start)))")
 }
 
-run_suite build/cxx17 -DCMAKE_CXX_STANDARD=17
-run_suite build/cxx20 -DCMAKE_CXX_STANDARD=20 -DFINCH_BUILD_EXAMPLES=OFF -DFINCH_TEST_PACKAGING=OFF
-# -Wno-tsan: GCC warns that Asio's std::atomic_thread_fence is not modelled by
-# ThreadSanitizer; that is Asio's code, and a data race it hid would still be
-# reported on the accesses themselves.
-TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-    run_suite build/tsan -DCMAKE_CXX_STANDARD=17 -DFINCH_BUILD_EXAMPLES=OFF -DFINCH_TEST_PACKAGING=OFF \
-    -DCMAKE_CXX_FLAGS="-fsanitize=thread -Wno-tsan -O1 -g" -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread
+suite_cxx17() {
+    run_suite build/cxx17 -DCMAKE_CXX_STANDARD=17
+}
+
+suite_cxx20() {
+    run_suite build/cxx20 -DCMAKE_CXX_STANDARD=20 -DFINCH_BUILD_EXAMPLES=OFF -DFINCH_TEST_PACKAGING=OFF
+}
+
+suite_asan() {
+    # -fno-sanitize-recover: undefined behaviour fails the test instead of
+    # printing a line that nobody reads. -O1 keeps the run short.
+    local flags="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1 -g"
+    ASAN_OPTIONS="detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1" \
+        UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
+        run_suite build/asan "${tests_only[@]}" \
+        -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined"
+}
+
+suite_tsan() {
+    # -Wno-tsan: GCC warns that Asio's std::atomic_thread_fence is not modelled by
+    # ThreadSanitizer; that is Asio's code, and a data race it hid would still be
+    # reported on the accesses themselves.
+    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+        run_suite build/tsan "${tests_only[@]}" \
+        -DCMAKE_CXX_FLAGS="-fsanitize=thread -Wno-tsan -O1 -g" -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread
+}
+
+suite_fuzz() {
+    # Only the fuzzers: no Catch2 tests, examples or install rules in this build.
+    run_suite build/fuzz -DCMAKE_CXX_COMPILER=clang++-14 -DFINCH_BUILD_FUZZERS=ON \
+        -DFINCH_BUILD_TESTS=OFF -DFINCH_BUILD_EXAMPLES=OFF -DFINCH_INSTALL=OFF \
+        -DFINCH_FUZZ_SECONDS="${FINCH_FUZZ_SECONDS:-60}"
+}
+
+suites=("$@")
+[ ${#suites[@]} -gt 0 ] || suites=(cxx17 cxx20 asan tsan fuzz)
+for suite in "${suites[@]}"; do
+    case $suite in
+    cxx17 | cxx20 | asan | tsan | fuzz) ;;
+    *)
+        echo "unknown suite '$suite'; choose among cxx17 cxx20 asan tsan fuzz" >&2
+        exit 2
+        ;;
+    esac
+done
+for suite in "${suites[@]}"; do
+    "suite_$suite"
+done
+
+echo "== wall time per suite"
+printf '%s\n' "${timings[@]}"

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -51,8 +52,16 @@ struct DecodedMessage {
     const std::string& path() const { return message.find("path")->get_ref<const std::string&>(); }
 };
 
+/// How deeply an incoming message may nest arrays and objects, the envelope
+/// itself counting as one level. A deeper message is refused as
+/// `error::invalid_json` without being parsed: copying or serializing a JSON
+/// value (as `Socket::send` does) recurses once per level, so a frame of a
+/// few hundred kilobytes of brackets would otherwise overflow the stack.
+inline constexpr std::size_t maxMessageDepth = 128;
+
 /// Decodes an incoming frame: a JSON object with a string `"path"` and any
-/// (optional) `"data"`. Never throws for bad input; the failure is in the result.
+/// (optional) `"data"`, nested at most `maxMessageDepth` levels. Never throws
+/// for bad input; the failure is in the result.
 DecodedMessage decodeEnvelope(std::string_view text);
 
 }  // namespace finch

@@ -208,6 +208,10 @@ TEST_CASE(
         {"a numeric path", R"({"path":5,"data":1})", false, 400, finch::error::invalid_path},
         {"a null path", R"({"path":null})", false, 400, finch::error::invalid_path},
         {"a binary frame", R"({"path":"echo","data":1})", true, 415, finch::error::binary_frame},
+        // Echoing this would overflow the server's stack (finch::maxMessageDepth).
+        {"nesting 100000 levels deep",
+            R"({"path":"echo","data":)" + std::string(100000, '[') + std::string(100000, ']') + "}", false, 400,
+            finch::error::invalid_json},
     };
 
     TestServer server;
@@ -233,6 +237,13 @@ TEST_CASE(
 
         expectEcho(client, static_cast<int>(i));
     }
+    CHECK(server.errors.size() == cases.size());
+
+    // Data nested as deeply as the limit allows, the envelope being one level.
+    json deepest = json::array();
+    for (std::size_t level = 2; level < finch::maxMessageDepth; ++level)
+        deepest = json::array({deepest});
+    expectEcho(client, deepest);
     CHECK(server.errors.size() == cases.size());
     CHECK(server.disconnected.size() == 0);
     CHECK(socket.isOpen());

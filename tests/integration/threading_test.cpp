@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "support/test_server.hpp"
+#include "support/worker_threads.hpp"
 
 #include <array>
 #include <atomic>
@@ -15,62 +16,11 @@
 #include <thread>
 #include <vector>
 
-// A manager whose io_context runs on 4 threads, used from foreign threads.
-// Catch2's assertions are not thread-safe: worker threads only count what went
-// wrong (and keep the first complaint); the test's thread asserts.
+// A manager whose io_context runs on 4 threads, used from foreign threads
+// (see support/worker_threads.hpp for how workers report failures).
 
 using namespace finch::test;
 using nlohmann::json;
-
-namespace {
-
-// What went wrong on worker threads.
-class Failures {
-public:
-    void add(const std::string& what)
-    {
-        std::lock_guard lock(mutex_);
-        if (count_++ == 0)
-            first_ = what;
-    }
-    std::size_t count() const
-    {
-        std::lock_guard lock(mutex_);
-        return count_;
-    }
-    std::string first() const
-    {
-        std::lock_guard lock(mutex_);
-        return first_;
-    }
-
-private:
-    mutable std::mutex mutex_;
-    std::size_t count_ = 0;
-    std::string first_;
-};
-
-// Runs `body` on a thread, recording an exception as a failure.
-template <class Body>
-std::thread worker(Failures& failures, Body body)
-{
-    return std::thread([&failures, body]() mutable {
-        try {
-            body();
-        } catch (const std::exception& e) {
-            failures.add(e.what());
-        }
-    });
-}
-
-void joinAll(std::vector<std::thread>& threads)
-{
-    for (auto& thread : threads)
-        thread.join();
-    threads.clear();
-}
-
-}  // namespace
 
 TEST_CASE("with 4 threads, one connection's callbacks never overlap and its messages arrive in order", "[threading]")
 {

@@ -2,7 +2,28 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstddef>
+#include <string>
+
 using nlohmann::json;
+
+namespace {
+
+std::string repeat(const std::string& text, std::size_t times)
+{
+    std::string out;
+    for (std::size_t i = 0; i < times; ++i)
+        out += text;
+    return out;
+}
+
+// An envelope whose data is `arrays` nested arrays: it nests `arrays + 1` levels.
+std::string nestedEnvelope(std::size_t arrays)
+{
+    return R"({"path":"p","data":)" + std::string(arrays, '[') + std::string(arrays, ']') + "}";
+}
+
+}  // namespace
 
 TEST_CASE("encodeEnvelope writes path, status, timestamp and data")
 {
@@ -117,9 +138,35 @@ TEST_CASE("decodeEnvelope reports each kind of bad input")
     }
 }
 
-TEST_CASE("decodeEnvelope survives deeply nested input")
+TEST_CASE("decodeEnvelope accepts nesting up to maxMessageDepth, the envelope included")
 {
-    const std::string deep = R"({"path":"p","data":)" + std::string(10000, '[') + std::string(10000, ']') + "}";
-    const auto decoded = finch::decodeEnvelope(deep);
-    CHECK_FALSE(decoded.error);
+    const auto decoded = finch::decodeEnvelope(nestedEnvelope(finch::maxMessageDepth - 1));
+    REQUIRE_FALSE(decoded.error);
+    // What a handler that echoes the data does with it.
+    CHECK(json::parse(finch::encodeEnvelope("p", 200, 1, decoded.message["data"]))["data"] == decoded.message["data"]);
+}
+
+TEST_CASE("decodeEnvelope refuses deeper nesting before parsing, however deep")
+{
+    // 100000 levels fit in the default maxMessageSize; serializing them would
+    // overflow the stack.
+    for (const std::size_t arrays : {finch::maxMessageDepth, std::size_t{100000}}) {
+        INFO("arrays: " << arrays);
+        const auto decoded = finch::decodeEnvelope(nestedEnvelope(arrays));
+        CHECK(decoded.error == finch::error::invalid_json);
+        CHECK(decoded.detail == "the message nests deeper than " + std::to_string(finch::maxMessageDepth) + " levels");
+        CHECK(decoded.message.is_null());
+    }
+    const auto objects =
+        finch::decodeEnvelope(R"({"path":"p","data":)" + repeat(R"({"a":)", 200) + "0" + std::string(200, '}') + "}");
+    CHECK(objects.error == finch::error::invalid_json);
+}
+
+TEST_CASE("decodeEnvelope does not count brackets inside strings as nesting")
+{
+    // In JSON: [{\"\\ (brackets, an escaped quote, an escaped backslash).
+    const std::string brackets = repeat(R"([{\"\\)", 300);
+    const auto decoded = finch::decodeEnvelope(R"({"path":"p","data":[")" + brackets + R"("]})");
+    REQUIRE_FALSE(decoded.error);
+    CHECK(decoded.message["data"][0] == repeat("[{\"\\", 300));
 }

@@ -38,6 +38,38 @@ inline void appendEnvelopeHead(std::string& out, std::string_view path, int stat
     out += R"(,"data":)";
 }
 
+// Whether valid JSON `text` opens more than `limit` arrays or objects at once;
+// brackets inside strings do not count. Text that is not JSON may be counted
+// wrongly, which is harmless: the parser refuses it anyway. nlohmann's parser
+// takes a NUL byte outside a string for the end of the input, so what follows
+// one is never parsed and does not count either.
+inline bool nestsDeeperThan(std::string_view text, std::size_t limit) noexcept
+{
+    std::size_t depth = 0;
+    bool inString = false;
+    bool escaped = false;
+    for (const char c : text) {
+        if (inString) {
+            if (escaped)
+                escaped = false;
+            else if (c == '\\')
+                escaped = true;
+            else if (c == '"')
+                inString = false;
+        } else if (c == '"') {
+            inString = true;
+        } else if (c == '\0') {
+            return false;
+        } else if (c == '[' || c == '{') {
+            if (++depth > limit)
+                return true;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+    }
+    return false;
+}
+
 }  // namespace detail
 
 namespace detail {
@@ -93,6 +125,11 @@ inline std::string encodeErrorEnvelope(
 inline DecodedMessage decodeEnvelope(std::string_view text)
 {
     DecodedMessage result;
+    if (detail::nestsDeeperThan(text, maxMessageDepth)) {
+        result.error = error::invalid_json;
+        result.detail = "the message nests deeper than " + std::to_string(maxMessageDepth) + " levels";
+        return result;
+    }
     // The throwing parser is used for its precise complaint ("syntax error
     // at byte N"), which is worth the cost of an exception on the error path.
     try {
