@@ -72,17 +72,17 @@ PROFILES = {
     "full": {
         "repeat": 3, "duration": 5.0, "warmup": 1.0, "settle": 1.0,
         "echo": 50, "broadcast": 1000, "idle": 10000, "connect": 16,
-        "held": True, "threads": True,
+        "held": True, "threads": True, "perf": True,
     },
     "quick": {
         "repeat": 1, "duration": 1.0, "warmup": 0.3, "settle": 0.5,
         "echo": 10, "broadcast": 100, "idle": 1000, "connect": 4,
-        "held": False, "threads": True,
+        "held": False, "threads": True, "perf": False,
     },
     "smoke": {
         "repeat": 1, "duration": 0.5, "warmup": 0.2, "settle": 0.2,
         "echo": 4, "broadcast": 20, "idle": 100, "connect": 2,
-        "held": False, "threads": False,
+        "held": False, "threads": False, "perf": False,
     },
 }
 
@@ -201,6 +201,7 @@ class Runner:
         self.loadgen = self.binDir / "loadgen"
         self.servers = self.availableServers()
         self.results = []  # one dict per measured point
+        self.profiles = {}  # mode: [(percent, where, function)], perf's top functions of finch
 
     def availableServers(self):
         wanted = set(self.args.servers.split(",")) if self.args.servers else None
@@ -320,6 +321,45 @@ class Runner:
             for spec in self.servers:
                 log(f"held {spec['name']}: as many connections as the descriptor limit allows")
                 self.measure(spec, "held", 0, label="held")
+        if finch and p["perf"] and not self.args.modes and perfWorks():
+            for mode in ("echo", "broadcast"):
+                log(f"profile of finch under {mode} (perf, not counted in the measurements)")
+                self.profiles[mode] = self.perfProfile(finch, mode)
+
+    def perfProfile(self, spec, mode, seconds=5, top=15):
+        """perf's flat profile (self time) of one server under load: the
+        functions where its CPU time goes. A run of its own, since sampling
+        costs the server a little CPU."""
+        waitForQuiet(self.args.quiet_wait)
+        data = self.binDir / f"perf-{spec['name']}-{mode}.data"
+        p = self.profile
+        with Server(spec["name"], spec["command"], SERVER_CPU, 1, spec["env"]) as server:
+            load = subprocess.Popen(
+                ["taskset", "-c", LOADGEN_CPU, str(self.loadgen), "--port", str(server.port), "--mode", mode,
+                 "--connections", str(p[mode]), "--duration", str(seconds + 1), "--warmup", str(p["warmup"]),
+                 "--payload", str(PAYLOAD), "--server-pid", str(server.pid)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=raiseFileLimit)
+            try:
+                time.sleep(p["warmup"] + 0.5)
+                subprocess.run(["perf", "record", "-q", "-e", "cpu-clock", "-F", "2000", "-p", str(server.pid),
+                                "-o", str(data), "--", "sleep", str(seconds)],
+                               capture_output=True, timeout=seconds + 60)
+                load.wait(timeout=120)
+            finally:
+                if load.poll() is None:
+                    load.kill()
+                    load.wait()
+        report = command(["perf", "report", "-i", str(data), "--no-children", "--fields", "overhead,dso,sym",
+                          "--stdio"])
+        rows = []
+        for line in report.splitlines():
+            match = re.match(r"\s*([\d.]+)%\s+(\S+)\s+\[(.)\]\s+(.*)", line)
+            if match and len(rows) < top:
+                where = "kernel" if match.group(3) == "k" else Path(match.group(2)).name
+                rows.append((float(match.group(1)), where, shortenSymbol(match.group(4).strip())))
+        for percent, where, function in rows:
+            log(f"  {percent:5.2f}%  {where:20} {function}")
+        return rows
 
     # ---- summaries --------------------------------------------------------------
 
@@ -336,6 +376,34 @@ class Runner:
 
     def failures(self):
         return [r for r in self.results if r["errors"] or r["lost"]]
+
+
+def perfWorks():
+    """Whether perf can sample here (a virtual machine may offer no hardware
+    counters; the cpu-clock software event is enough)."""
+    if not shutil.which("perf"):
+        return False
+    try:
+        return subprocess.run(["perf", "record", "-q", "-e", "cpu-clock", "-o", "/dev/null", "--", "true"],
+                              capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def shortenSymbol(symbol):
+    """A C++ symbol without its template arguments and parameter lists, which
+    for Asio and Beast run to hundreds of characters and hide the name."""
+    out, depth = [], 0
+    for c in symbol:
+        if c in "<(":
+            if depth == 0:
+                out.append("<>" if c == "<" else "()")
+            depth += 1
+        elif c in ">)" and depth > 0:
+            depth -= 1
+        elif depth == 0:
+            out.append(c)
+    return "".join(out).strip()
 
 
 def fmt(value, digits=2, suffix=""):
@@ -622,6 +690,15 @@ class Report:
                       "As many connections as the open-file limit of the server allows, minus its own "
                       "descriptors and a small margin; after they are all open, each one must answer an "
                       "echo.", ""] + held + [""]
+        if r.profiles:
+            lines += ["## Where finch's time goes", "",
+                      "perf's flat profile of bench_server (self time, `perf record -e cpu-clock` for "
+                      "5 s under the loads above, in a run of its own), its top functions; template "
+                      "arguments are cut. `kernel` is the system calls and the TCP stack.", ""]
+            for mode, rows in r.profiles.items():
+                lines += [f"{mode}:", "", "| share of server CPU | where | function |", "|---:|---|---|"]
+                lines += [f"| {percent:.1f} % | {where} | `{function}` |" for percent, where, function in rows]
+                lines += [""]
         failures = r.failures()
         if failures:
             lines += ["## Errors", ""]
