@@ -252,6 +252,24 @@ public:
         return std::nullopt;
     }
 
+    // How long its threads have been ready to run but waiting for a CPU, in
+    // seconds (the second field of each thread's schedstat): the direct
+    // measure of other work taking its core.
+    std::optional<double> runQueueWaitSeconds() const
+    {
+        std::error_code ec;
+        unsigned long long waited = 0;
+        for (std::filesystem::directory_iterator it(path("task"), ec), end; !ec && it != end; it.increment(ec)) {
+            std::ifstream in(it->path() / "schedstat");
+            unsigned long long running = 0, waiting = 0;
+            if (in >> running >> waiting)
+                waited += waiting;
+        }
+        if (!pid_ || ec)
+            return std::nullopt;
+        return static_cast<double>(waited) / 1e9;
+    }
+
     std::optional<long> openFiles() const
     {
         std::error_code ec;
@@ -439,6 +457,7 @@ public:
         , server_(net::ip::make_address(settings.host), settings.port)
         , hostHeader_(settings.host + ":" + std::to_string(settings.port))
         , probe_(settings.serverPid)
+        , self_(static_cast<int>(getpid()))
         , phaseTimer_(context_)
         , watchdog_(context_)
         , epoch_(Clock::now())
@@ -752,6 +771,8 @@ private:
         serverCpuStart_ = probe_.cpuSeconds();
         ownCpuStart_ = ownCpuSeconds();
         machineStart_ = machineCpu();
+        serverWaitStart_ = probe_.runQueueWaitSeconds();
+        ownWaitStart_ = self_.runQueueWaitSeconds();
         measuring_ = true;
     }
 
@@ -762,6 +783,8 @@ private:
         serverCpuEnd_ = probe_.cpuSeconds();
         ownCpuEnd_ = ownCpuSeconds();
         machineEnd_ = machineCpu();
+        serverWaitEnd_ = probe_.runQueueWaitSeconds();
+        ownWaitEnd_ = self_.runQueueWaitSeconds();
     }
 
     // Waits a bounded time for the answers still in flight, to check that
@@ -949,6 +972,11 @@ private:
             r["machine_softirq_cores"] = (machineEnd_->softirq - machineStart_->softirq) / windowSeconds_;
             r["machine_steal_cores"] = (machineEnd_->steal - machineStart_->steal) / windowSeconds_;
         }
+        // Shares of the window spent ready to run but without a CPU.
+        if (serverWaitStart_ && serverWaitEnd_)
+            r["server_run_queue_wait"] = (*serverWaitEnd_ - *serverWaitStart_) / windowSeconds_;
+        if (ownWaitStart_ && ownWaitEnd_)
+            r["loadgen_run_queue_wait"] = (*ownWaitEnd_ - *ownWaitStart_) / windowSeconds_;
         if (serverCpuStart_ && serverCpuEnd_) {
             const double cpu = *serverCpuEnd_ - *serverCpuStart_;
             r["server_cpu_seconds"] = cpu;
@@ -964,6 +992,7 @@ private:
     const tcp::endpoint server_;
     const std::string hostHeader_;
     const ProcessProbe probe_;
+    const ProcessProbe self_;
     net::steady_timer phaseTimer_;
     net::steady_timer watchdog_;
     const Clock::time_point epoch_;
@@ -1012,6 +1041,7 @@ private:
     std::optional<double> serverCpuStart_, serverCpuEnd_;
     double ownCpuStart_ = 0, ownCpuEnd_ = 0;
     std::optional<MachineCpu> machineStart_, machineEnd_;
+    std::optional<double> serverWaitStart_, serverWaitEnd_, ownWaitStart_, ownWaitEnd_;
 
     nlohmann::json report_ = nlohmann::json::object();
 };
