@@ -91,21 +91,32 @@ LOADGEN_CPU = "0"
 ALL_CPUS = "0,1"
 SOURCES = 4  # client addresses 127.0.0.1 .. 127.0.0.4
 PAYLOAD = 64
-# Other processes may use this much of a core during a window before the
-# point is run again; at most RETRIES times.
-NOISE_LIMIT = 0.10
+# A point is run again (at most RETRIES times) when the server or the load
+# generator spent more than this share of its window ready to run but
+# without a CPU: other work on the machine took their core.
+WAIT_LIMIT = 0.05
 RETRIES = 3
+# Before each point, the runner waits until the machine's processes use less
+# than this many cores.
+QUIET_LIMIT = 0.10
 
 
 def log(*parts):
     print(*parts, file=sys.stderr, flush=True)
 
 
-def raiseFileLimit():
-    """The soft limit up to the hard one, in the children: the server and the
-    load generator each need a descriptor per connection."""
+# The scheduling priority of the server and the load generator (see --nice).
+NICE = 0
+
+
+def prepareChild():
+    """In each server and load generator, before it starts: the soft limit of
+    open files up to the hard one, since each needs a descriptor per
+    connection, and the priority asked for."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if NICE:
+        os.setpriority(os.PRIO_PROCESS, 0, NICE)
 
 
 def fileLimit():
@@ -121,7 +132,7 @@ def machineBusy():
 
 def waitForQuiet(limitSeconds):
     """Waits, at most `limitSeconds`, until the machine's processes use less
-    than NOISE_LIMIT of a core over half a second. Returns whether it did."""
+    than QUIET_LIMIT of a core over half a second. Returns whether it did."""
     if limitSeconds <= 0:
         return True
     deadline = time.monotonic() + limitSeconds
@@ -129,7 +140,7 @@ def waitForQuiet(limitSeconds):
         before = machineBusy()
         time.sleep(0.5)
         busy = (machineBusy() - before) / 0.5
-        if busy < NOISE_LIMIT:
+        if busy < QUIET_LIMIT:
             return True
         if time.monotonic() > deadline:
             log(f"  machine still busy ({busy:.2f} cores used by other processes); going on")
@@ -152,7 +163,7 @@ class Server:
         # full pipe would block a chatty server.
         self.errors = tempfile.TemporaryFile(mode="w+")
         self.process = subprocess.Popen(self.command, stdout=subprocess.PIPE, stderr=self.errors,
-                                        text=True, env=self.env, preexec_fn=raiseFileLimit)
+                                        text=True, env=self.env, preexec_fn=prepareChild)
         deadline = time.monotonic() + 15
         line = ""
         while time.monotonic() < deadline and self.process.poll() is None:
@@ -231,7 +242,7 @@ class Runner:
                    "--connections", str(connections), "--duration", str(p["duration"]),
                    "--warmup", str(p["warmup"]), "--settle", str(p["settle"]), "--payload", str(PAYLOAD),
                    "--sources", str(SOURCES), "--server-pid", str(server.pid)]
-        completed = subprocess.run(command, capture_output=True, text=True, timeout=900, preexec_fn=raiseFileLimit)
+        completed = subprocess.run(command, capture_output=True, text=True, timeout=900, preexec_fn=prepareChild)
         lines = completed.stdout.strip().splitlines()
         if not lines:
             raise RuntimeError(f"loadgen printed nothing: {completed.stderr.strip()}")
@@ -239,8 +250,15 @@ class Runner:
         report["loadgen_exit"] = completed.returncode
         return report
 
-    def noise(self, report):
-        """Cores used by processes other than the server and the load generator."""
+    @staticmethod
+    def disturbance(report):
+        """The larger share of the window that the server or the load
+        generator spent waiting for a CPU."""
+        return max(report.get("server_run_queue_wait", 0), report.get("loadgen_run_queue_wait", 0))
+
+    @staticmethod
+    def otherCores(report):
+        """Cores used during the window by processes other than these two."""
         if "machine_process_cores" not in report:
             return 0.0
         return (report["machine_process_cores"] - report.get("server_cpu_utilisation", 0)
@@ -260,15 +278,16 @@ class Runner:
                 # One broken point must not cost the other measurements.
                 report = {"mode": mode, "connections": connections, "errors": 1, "lost": 0,
                           "first_error": str(e)[:300]}
-            noise = self.noise(report) if mode not in ("idle", "held") else 0.0
+            waited = self.disturbance(report)
             report.update(server=spec["name"], point=label or mode, threads=threads, pinned=pinned,
-                          noise_cores=noise, attempt=attempt)
-            if best is None or noise < best["noise_cores"]:
+                          waited=waited, other_cores=self.otherCores(report), attempt=attempt)
+            if best is None or waited < best["waited"]:
                 best = report
-            if noise <= NOISE_LIMIT:
+            if waited <= WAIT_LIMIT:
                 break
             if attempt < retries:
-                log(f"  other processes used {noise:.2f} cores during the window; running the point again")
+                log(f"  waited for a CPU {100 * waited:.0f} % of the window (other work on the machine); "
+                    "running the point again")
         self.results.append(best)
         self.printPoint(best)
         return best
@@ -297,7 +316,7 @@ class Runner:
                 f"p50 {r['latency_p50_us']:8.1f} us p99 {r['latency_p99_us']:8.1f} us "
                 f"cpu {r.get('server_cpu_us_per_operation', float('nan')):6.2f} us/op "
                 f"server {r.get('server_cpu_utilisation', 0):.2f} load {r.get('loadgen_cpu_utilisation', 0):.2f} "
-                f"noise {r['noise_cores']:.2f}{bad}")
+                f"waited {100 * r['waited']:.0f} % others {r['other_cores']:.2f}{bad}")
 
     def run(self):
         p = self.profile
@@ -338,7 +357,7 @@ class Runner:
                 ["taskset", "-c", LOADGEN_CPU, str(self.loadgen), "--port", str(server.port), "--mode", mode,
                  "--connections", str(p[mode]), "--duration", str(seconds + 1), "--warmup", str(p["warmup"]),
                  "--payload", str(PAYLOAD), "--server-pid", str(server.pid)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=raiseFileLimit)
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=prepareChild)
             try:
                 time.sleep(p["warmup"] + 0.5)
                 subprocess.run(["perf", "record", "-q", "-e", "cpu-clock", "-F", "2000", "-p", str(server.pid),
@@ -490,7 +509,7 @@ class Report:
         anon = r.median(FINCH, "idle", "anon_bytes_per_connection")
         row(f"user-space memory per idle connection, {r.profile['idle']:,} connections",
             "at most 3 KiB",
-            f"{fmt(anon / 1024 if anon is not None else None)} KiB (heap and stacks, RssAnon)",
+            "not run" if anon is None else f"{fmt(anon / 1024)} KiB (heap and stacks, RssAnon)",
             None if anon is None else anon <= 3 * 1024 and r.clean(FINCH, "idle"))
 
         held = r.points(FINCH, "held")
@@ -540,8 +559,8 @@ class Report:
         perOp = {"echo": "message", "broadcast": "delivery", "connect": "connection"}[mode]
         latency = "connect + upgrade" if mode == "connect" else "latency"
         out.append(f"| server | {unit} | {latency} p50 | {latency} p99 | server CPU per {perOp} "
-                   f"| CPU vs floor | throughput vs floor | server CPU use | load generator CPU use |")
-        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+                   f"| CPU vs floor | throughput vs floor | server CPU use | load generator CPU use | waited |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         floorCpu = r.median(FLOOR, mode, "server_cpu_us_per_operation")
         floorRate = r.median(FLOOR, mode, "operations_per_second")
         for name in self.names:
@@ -554,8 +573,8 @@ class Report:
             out.append(f"| {self.labels[name]} | {fmt(rate, 0)} | {fmt(p50, 0)} us | {fmt(p99, 0)} us "
                        f"| {fmt(cpu)} us | {fmt(ratio(cpu, floorCpu))}x | {fmt(ratio(rate, floorRate))}x "
                        f"| {fmt(100 * (r.median(name, mode, 'server_cpu_utilisation') or 0), 0)} % "
-                       f"| {fmt(100 * (r.median(name, mode, 'loadgen_cpu_utilisation') or 0), 0)} % |"
-                       f"{self.flag(name, mode)}")
+                       f"| {fmt(100 * (r.median(name, mode, 'loadgen_cpu_utilisation') or 0), 0)} % "
+                       f"| {fmt(100 * (r.median(name, mode, 'waited') or 0), 0)} % |{self.flag(name, mode)}")
         return out
 
     def flag(self, name, point):
@@ -563,8 +582,8 @@ class Report:
 
     def threadsTable(self):
         r = self.r
-        out = ["| mode | threads | operations/s | server CPU per operation | server CPU use |",
-               "|---|---:|---:|---:|---:|"]
+        out = ["| mode | threads | operations/s | server CPU per operation | server CPU use | waited |",
+               "|---|---:|---:|---:|---:|---:|"]
         for mode in ("echo", "broadcast"):
             for threads in (1, 2):
                 point = f"{mode}-t{threads}"
@@ -573,8 +592,8 @@ class Report:
                     continue
                 out.append(f"| {mode} | {threads} | {fmt(rate, 0)} "
                            f"| {fmt(r.median(FINCH, point, 'server_cpu_us_per_operation'))} us "
-                           f"| {fmt(100 * (r.median(FINCH, point, 'server_cpu_utilisation') or 0), 0)} % |"
-                           f"{self.flag(FINCH, point)}")
+                           f"| {fmt(100 * (r.median(FINCH, point, 'server_cpu_utilisation') or 0), 0)} % "
+                           f"| {fmt(100 * (r.median(FINCH, point, 'waited') or 0), 0)} % |{self.flag(FINCH, point)}")
         return out if len(out) > 2 else []
 
     def heldTable(self):
@@ -612,14 +631,17 @@ class Report:
             "set lmargin 9", "set bmargin 5",
         ]
         for index, (mode, key, scale, title) in enumerate(panels):
+            values = [(position, name, self.r.median(name, mode, key)) for position, name in enumerate(self.names)]
+            values = [v for v in values if v[2] is not None]
+            if not values:
+                script.append("set multiplot next")
+                continue
             data = work / f"panel{index}.dat"
             with open(data, "w") as f:
-                for position, name in enumerate(self.names):
-                    value = self.r.median(name, mode, key)
-                    if value is not None:
-                        # Color 1 is finch, 2 the floor, 3 the others.
-                        color = 1 if name == FINCH else 2 if name == FLOOR else 3
-                        f.write(f'{position} "{self.labels[name]}" {value * scale:.4f} {color}\n')
+                for position, name, value in values:
+                    # Color 1 is finch, 2 the floor, 3 the others.
+                    color = 1 if name == FINCH else 2 if name == FLOOR else 3
+                    f.write(f'{position} "{self.labels[name]}" {value * scale:.4f} {color}\n')
             script += [
                 f'set title "{title}"',
                 f'plot "{data}" using 1:3:4:xtic(2) with boxes lc variable, '
@@ -730,9 +752,13 @@ class Report:
             "and so not in these figures.",
             f"- Each point is run {p['repeat']} times; tables show medians. Ratios are to the raw Beast floor "
             "measured in the same run.",
-            "- The machine is shared: before each point the runner waits for other processes to go quiet, "
-            f"and runs a point again (up to {RETRIES} times) if they used more than {NOISE_LIMIT} of a core "
-            "during its window.",
+            f"- The server and the load generator run at nice {NICE}"
+            + (", so that other work on this shared machine rarely takes their core during a window. "
+               if NICE < 0 else ". ") +
+            "Before each point the runner waits for other processes to go quiet, "
+            f"and runs a point again (up to {RETRIES} times, keeping the best) if the server or the load "
+            f"generator spent more than {100 * WAIT_LIMIT:.0f} % of its window waiting for a CPU "
+            "(`/proc/PID/task/*/schedstat`). The tables show that share in the column *waited*.",
             "- Raw results of every run: `bench-results.json` in the build directory.",
             "",
             "## Machine", "",
@@ -768,6 +794,9 @@ def main():
                         "(default docs/, or the build directory with --quick)")
     parser.add_argument("--from-results", metavar="JSON",
                         help="write the report from the bench-results.json of an earlier run, without running")
+    parser.add_argument("--nice", type=int, default=-10,
+                        help="priority of the server and the load generator (default -10, needs root): on a "
+                        "shared machine other work then rarely takes their core during a window")
     parser.add_argument("--quiet-wait", type=float, default=300,
                         help="seconds to wait at most for the machine to be quiet before a point")
     args = parser.parse_args()
@@ -775,6 +804,8 @@ def main():
         args.servers = args.servers or FINCH
         args.quiet_wait = 0
 
+    global NICE
+    NICE = args.nice if os.geteuid() == 0 or args.nice >= 0 else 0
     runner = Runner(args)
     if not runner.loadgen.exists() or not runner.servers:
         log(f"nothing to run: build loadgen and the servers into {runner.binDir} first (scripts/bench.sh)")
