@@ -392,6 +392,11 @@ class Runner:
         values = [r[key] for r in self.points(server, point) if key in r]
         return statistics.median(values) if values else None
 
+    def spread(self, server, point, key, scale=1):
+        """" (lowest-highest)" of the repetitions, or nothing for a single run."""
+        values = [r[key] * scale for r in self.points(server, point) if key in r]
+        return f" ({fmt(min(values))}-{fmt(max(values))})" if len(values) > 1 else ""
+
     def clean(self, server, point):
         rows = self.points(server, point)
         return bool(rows) and all(r["errors"] == 0 and r["lost"] == 0 for r in rows)
@@ -554,7 +559,8 @@ class Report:
                     continue
                 rss = r.median(name, mode, "rss_bytes_per_connection")
                 out.append(f"| {self.labels[name]} | {fmt(r.median(name, mode, 'open'), 0)} "
-                           f"| {fmt(r.median(name, mode, 'alive'), 0)} | {fmt(anon / 1024)} KiB "
+                           f"| {fmt(r.median(name, mode, 'alive'), 0)} "
+                           f"| {fmt(anon / 1024)} KiB{r.spread(name, mode, 'anon_bytes_per_connection', 1 / 1024)} "
                            f"| {fmt(rss / 1024 if rss is not None else None)} KiB "
                            f"| {fmt(ratio(anon, floor))}x |{self.flag(name, mode)}")
             return out
@@ -574,7 +580,8 @@ class Report:
             p50 = r.median(name, mode, "latency_p50_us")
             p99 = r.median(name, mode, "latency_p99_us")
             out.append(f"| {self.labels[name]} | {fmt(rate, 0)} | {fmt(p50, 0)} us | {fmt(p99, 0)} us "
-                       f"| {fmt(cpu)} us | {fmt(ratio(cpu, floorCpu))}x | {fmt(ratio(rate, floorRate))}x "
+                       f"| {fmt(cpu)} us{r.spread(name, mode, 'server_cpu_us_per_operation')} "
+                       f"| {fmt(ratio(cpu, floorCpu))}x | {fmt(ratio(rate, floorRate))}x "
                        f"| {fmt(100 * (r.median(name, mode, 'server_cpu_utilisation') or 0), 0)} % "
                        f"| {fmt(100 * (r.median(name, mode, 'loadgen_cpu_utilisation') or 0), 0)} % "
                        f"| {fmt(100 * (r.median(name, mode, 'waited') or 0), 0)} % |{self.flag(name, mode)}")
@@ -605,7 +612,7 @@ class Report:
         for name in self.names:
             for h in self.r.points(name, "held"):
                 out.append(f"| {self.labels[name]} | {h['connections']:,} | {h['open']:,} | {h.get('alive', 0):,} "
-                           f"| {h.get('server_files_after', 'n/a')} | {h['errors']} |")
+                           f"| {fmt(h.get('server_files_after'), 0)} | {h['errors']} |")
         return out if len(out) > 2 else []
 
     def chart(self):
@@ -719,7 +726,10 @@ class Report:
             lines += ["## Where finch's time goes", "",
                       "perf's flat profile of bench_server (self time, `perf record -e cpu-clock` for "
                       "5 s under the loads above, in a run of its own), its top functions; template "
-                      "arguments are cut. `kernel` is the system calls and the TCP stack.", ""]
+                      "arguments are cut. `kernel` is the system calls and the TCP stack; in a virtual "
+                      "machine the timer that samples cannot fire while the kernel has interrupts off, so "
+                      "that time lands on `_raw_spin_unlock_irqrestore`, where they come back on (wake-ups, "
+                      "the loopback's packet hand-over).", ""]
             for mode, rows in r.profiles.items():
                 lines += [f"{mode}:", "", "| share of server CPU | where | function |", "|---:|---|---|"]
                 lines += [f"| {percent:.1f} % | {where} | `{function}` |" for percent, where, function in rows]
@@ -753,8 +763,8 @@ class Report:
             "is often the bottleneck (see its CPU use), and then operations/s mostly measure the load "
             "generator. Packet handling the kernel does in softirq context is not charged to any process "
             "and so not in these figures.",
-            f"- Each point is run {p['repeat']} times; tables show medians. Ratios are to the raw Beast floor "
-            "measured in the same run.",
+            f"- Each point is run {p['repeat']} times; tables show medians, and for CPU and memory the lowest "
+            "and the highest run in brackets. Ratios are to the raw Beast floor measured in the same run.",
             "- " + {"realtime": f"The server and the load generator run with real-time round-robin "
                                 f"scheduling (SCHED_RR, priority {REALTIME_PRIORITY}), so that other work on "
                                 "this shared machine cannot take their core while they have work. ",
@@ -820,18 +830,25 @@ def main():
         log(f"nothing to run: build loadgen and the servers into {runner.binDir} first (scripts/bench.sh)")
         return 2
     if args.from_results:
-        runner.results = json.loads(Path(args.from_results).read_text())
+        saved = json.loads(Path(args.from_results).read_text())
+        machine, runner.results, runner.profiles = saved["machine"], saved["results"], saved["profiles"]
+        runner.profile.update(saved["settings"])
+        SCHEDULING = saved["scheduling"]
     else:
+        # Read before the run: the commit and the date are those of the measurement.
+        machine = machineInfo(runner)
         log(f"servers: {', '.join(s['name'] for s in runner.servers)}; profile {args.profile}")
         runner.run()
-        (runner.binDir / "bench-results.json").write_text(json.dumps(runner.results, indent=1))
+        saved = {"machine": machine, "settings": runner.profile, "scheduling": SCHEDULING,
+                 "results": runner.results, "profiles": runner.profiles}
+        (runner.binDir / "bench-results.json").write_text(json.dumps(saved, indent=1))
     failures = runner.failures()
     for f in failures:
         log(f"FAILED: {f['server']} {f['point']}: {f['errors']} errors, {f['lost']} lost: {f.get('first_error', '')}")
     if args.profile != "smoke":
         outDir = Path(args.docs_dir) if args.docs_dir else \
             (runner.binDir if args.profile == "quick" else SOURCE_DIR / "docs")
-        report = Report(runner, machineInfo(runner), outDir.resolve())
+        report = Report(runner, machine, outDir.resolve())
         report.write()
         for target, goal, figure, status in report.targets():
             log(f"target: {target}: {figure}: {status.replace('*', '')}")

@@ -2,8 +2,9 @@
 # Runs finch's benchmark suite and writes docs/benchmarks.md and
 # docs/benchmarks.png: installs what is missing (apt-get, npm), builds the
 # servers and the load generator in Release (-O2) under build/bench, then runs
-# bench/run.py. Takes about 15 minutes; it needs root for apt-get and about
-# 20,000 open files per process (ulimit -Hn).
+# bench/run.py. Takes about 15 minutes on an idle machine, up to 40 when other
+# work keeps it busy; it needs root (apt-get, real-time scheduling of the
+# measured processes) and about 20,000 open files per process (ulimit -Hn).
 #
 #   bash scripts/bench.sh            # the full run, 3 repetitions of every point
 #   bash scripts/bench.sh --quick    # 1 s per point, fewer connections, report in build/bench/bench
