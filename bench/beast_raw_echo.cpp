@@ -1,0 +1,37 @@
+// beast_raw_echo: the floor of finch's stack. Beast's WebSocket stream with
+// nothing on top: no JSON, no envelope, no routing table.
+//
+//   beast_raw_echo [--port N] [--threads N]
+//
+// echo: the frame goes back to its sender byte for byte, straight from the
+// read buffer. Since the load generator sends {"path":"echo","data":...},
+// that is exactly the plain answer every server gives.
+//
+// broadcast: a frame that begins with {"path":"broadcast" goes, unchanged, to
+// every connection, in the chat-multi design of beast_server.hpp. Checking a
+// fixed prefix is not JSON routing: it only works because the load generator
+// always writes "path" first and without spaces. It makes this server a floor
+// for the broadcast too, the cost of the fan-out alone.
+
+#include "beast_server.hpp"
+
+namespace {
+
+struct RawRouter {
+    template <class Session>
+    void operator()(Session& session, std::string_view frame) const
+    {
+        constexpr std::string_view broadcastPrefix = R"({"path":"broadcast")";
+        if (frame.substr(0, broadcastPrefix.size()) == broadcastPrefix)
+            session.hub().broadcast(std::make_shared<const std::string>(frame));
+        else
+            session.echoFrame();
+    }
+};
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    return bench::runBeastServer<RawRouter>(argc, argv, "beast_raw_echo");
+}

@@ -1,0 +1,285 @@
+#ifndef FINCH_BENCH_BEAST_SERVER_HPP
+#define FINCH_BENCH_BEAST_SERVER_HPP
+
+// A plain Beast WebSocket server in the design of Beast's chat-multi example,
+// the reference finch is measured against:
+// - each session runs on a strand of its own;
+// - a hub holds the open sessions in a set under one mutex;
+// - a broadcast is one `shared_ptr<std::string const>`: the hub copies weak
+//   pointers to the sessions under the lock, then, outside it, posts the
+//   message to each session's strand;
+// - each session queues what it has to send and writes one message per
+//   `async_write`.
+//
+// What a frame means is up to the `Router` (see beast_raw_echo.cpp and
+// beast_chat_server.cpp): `router(session, frame)` may call
+// `session.echoFrame()`, `session.deliver(text)` or `session.hub().broadcast(text)`.
+
+#include "server_runner.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include <chrono>
+#include <exception>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+namespace bench {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = net::ip::tcp;
+
+using SharedText = std::shared_ptr<const std::string>;
+
+template <class Router>
+class BeastSession;
+
+// The open sessions, and the broadcast to all of them.
+template <class Router>
+class BeastHub {
+public:
+    using Session = BeastSession<Router>;
+
+    void join(Session& session)
+    {
+        std::lock_guard lock(mutex_);
+        sessions_.insert(&session);
+    }
+
+    void leave(Session& session)
+    {
+        std::lock_guard lock(mutex_);
+        sessions_.erase(&session);
+    }
+
+    // Weak pointers, because a session may end between the copy and the
+    // delivery; the lock is not held while delivering, so a slow post never
+    // blocks joins and leaves.
+    void broadcast(const SharedText& text)
+    {
+        std::vector<std::weak_ptr<Session>> receivers;
+        {
+            std::lock_guard lock(mutex_);
+            receivers.reserve(sessions_.size());
+            for (Session* session : sessions_)
+                receivers.push_back(session->weak_from_this());
+        }
+        for (const auto& receiver : receivers)
+            if (const auto session = receiver.lock())
+                session->post(text);
+    }
+
+private:
+    std::mutex mutex_;
+    std::unordered_set<Session*> sessions_;
+};
+
+template <class Router>
+class BeastSession : public std::enable_shared_from_this<BeastSession<Router>> {
+public:
+    using Hub = BeastHub<Router>;
+
+    BeastSession(tcp::socket&& socket, Hub& hub, Router& router)
+        : ws_(std::move(socket))
+        , hub_(hub)
+        , router_(router)
+    {
+    }
+
+    ~BeastSession()
+    {
+        if (joined_)
+            hub_.leave(*this);
+    }
+
+    void run()
+    {
+        // The socket's executor is already this session's strand (see
+        // BeastListener), so every handler below runs on it.
+        net::dispatch(ws_.get_executor(), [self = this->shared_from_this()] { self->accept(); });
+    }
+
+    Hub& hub() noexcept { return hub_; }
+
+    // Writes the frame just read back to its sender, bytes untouched: the
+    // cheapest answer there is. Only from inside the router.
+    void echoFrame() noexcept { echoPending_ = true; }
+
+    // Queues `text` for this session. Only on the session's strand, which is
+    // where the router runs.
+    void deliver(SharedText text)
+    {
+        queue_.push_back(std::move(text));
+        if (!writing_)
+            writeNext();
+    }
+
+    // Queues `text` from any thread.
+    void post(SharedText text)
+    {
+        net::post(ws_.get_executor(),
+            [self = this->shared_from_this(), text = std::move(text)]() mutable { self->deliver(std::move(text)); });
+    }
+
+private:
+    void accept()
+    {
+        ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+        ws_.auto_fragment(false);
+        ws_.async_accept([self = this->shared_from_this()](beast::error_code ec) {
+            if (ec)
+                return;
+            self->hub_.join(*self);
+            self->joined_ = true;
+            self->read();
+        });
+    }
+
+    void read()
+    {
+        ws_.async_read(buffer_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+            if (!ec)
+                self->onRead();
+        });
+    }
+
+    void onRead()
+    {
+        const auto bytes = buffer_.cdata();
+        router_(*this, std::string_view(static_cast<const char*>(bytes.data()), bytes.size()));
+        if (!echoPending_ || writing_) {
+            // A queued write is going on: the echo must wait its turn, so it
+            // needs a copy of its own.
+            if (echoPending_)
+                deliver(std::make_shared<const std::string>(static_cast<const char*>(bytes.data()), bytes.size()));
+            echoPending_ = false;
+            buffer_.consume(buffer_.size());
+            return read();
+        }
+        // The usual echo: write straight from the read buffer, and read the
+        // next frame only once that write is done, since it reuses the buffer.
+        echoPending_ = false;
+        writing_ = true;
+        ws_.text(ws_.got_text());
+        ws_.async_write(buffer_.data(), [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+            self->writing_ = false;
+            if (ec)
+                return;
+            self->buffer_.consume(self->buffer_.size());
+            if (!self->queue_.empty())
+                self->writeNext();
+            self->read();
+        });
+    }
+
+    void writeNext()
+    {
+        writing_ = true;
+        ws_.text(true);
+        ws_.async_write(
+            net::buffer(*queue_.front()), [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                self->writing_ = false;
+                if (ec)
+                    return;
+                self->queue_.erase(self->queue_.begin());
+                if (!self->queue_.empty())
+                    self->writeNext();
+            });
+    }
+
+    websocket::stream<beast::tcp_stream> ws_;
+    beast::flat_buffer buffer_;
+    Hub& hub_;
+    Router& router_;
+    std::vector<SharedText> queue_;
+    bool writing_ = false;
+    bool echoPending_ = false;
+    bool joined_ = false;
+};
+
+// Accepts connections and starts a session on a new strand for each.
+template <class Router>
+class BeastListener : public std::enable_shared_from_this<BeastListener<Router>> {
+public:
+    BeastListener(net::io_context& context, const tcp::endpoint& endpoint, BeastHub<Router>& hub, Router& router)
+        : context_(context)
+        , acceptor_(net::make_strand(context))
+        , retryTimer_(acceptor_.get_executor())
+        , hub_(hub)
+        , router_(router)
+    {
+        acceptor_.open(endpoint.protocol());
+        acceptor_.set_option(net::socket_base::reuse_address(true));
+        acceptor_.bind(endpoint);
+        acceptor_.listen(net::socket_base::max_listen_connections);
+    }
+
+    unsigned short port() const { return acceptor_.local_endpoint().port(); }
+
+    void accept()
+    {
+        acceptor_.async_accept(
+            net::make_strand(context_), [self = this->shared_from_this()](beast::error_code ec, tcp::socket socket) {
+                if (ec) {
+                    // Out of descriptors, most likely: an immediate retry would
+                    // spin and spoil the CPU measurement, so wait a moment.
+                    self->retryTimer_.expires_after(std::chrono::milliseconds(50));
+                    self->retryTimer_.async_wait([self](beast::error_code) { self->accept(); });
+                    return;
+                }
+                socket.set_option(tcp::no_delay(true), ec);
+                std::make_shared<BeastSession<Router>>(std::move(socket), self->hub_, self->router_)->run();
+                self->accept();
+            });
+    }
+
+private:
+    net::io_context& context_;
+    tcp::acceptor acceptor_;
+    net::steady_timer retryTimer_;
+    BeastHub<Router>& hub_;
+    Router& router_;
+};
+
+// The whole server: `name [--port N] [--threads N]` on 127.0.0.1.
+template <class Router>
+int runBeastServer(int argc, char** argv, std::string_view name)
+{
+    const auto settings = parseServerArguments(argc, argv, name);
+    try {
+        // The hub and the router are declared before the io_context, so they
+        // outlive the sessions that the io_context's destructor frees.
+        Router router;
+        BeastHub<Router> hub;
+        net::io_context context(static_cast<int>(settings.threads));
+        const auto listener = std::make_shared<BeastListener<Router>>(
+            context, tcp::endpoint(net::ip::make_address("127.0.0.1"), settings.port), hub, router);
+        listener->accept();
+        announceListening(name, listener->port());
+        runUntilSignalled(context, settings.threads);
+    } catch (const std::exception& e) {
+        std::cerr << name << ": " << e.what() << '\n';
+        return 1;
+    }
+    return 0;
+}
+
+}  // namespace bench
+
+#endif

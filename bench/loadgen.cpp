@@ -1,0 +1,1067 @@
+// loadgen: the load generator of finch's benchmark. One io_context on one
+// thread drives every connection, so its own cost is one core at most.
+//
+//   loadgen --port N --mode echo|broadcast|idle|connect [--connections N]
+//           [--duration S] [--warmup S] [--payload B] [--sources N]
+//           [--window N] [--settle S] [--server-pid PID] [--host A] [--target T]
+//
+// Modes (see docs/benchmarks.md for what each one measures):
+//   echo       N connections, each with one {"path":"echo"} message in flight.
+//   broadcast  N connections; the first also sends {"path":"broadcast"}, and
+//              sends the next one once every connection has received the
+//              previous ones (at most --window broadcasts in flight).
+//   idle       N connections opened and held; then every one of them must
+//              answer an echo. Reports the server's memory growth.
+//   connect    N workers, each opening a connection (TCP + upgrade) and
+//              closing it (closing handshake), again and again.
+//
+// Every message carries {"seq":S,"t":T,"pad":"xx.."} as its data, T being
+// the send time, padded to --payload bytes. A reply is accepted in finch's
+// envelope or as plain {"path","data"} in any member order: the generator
+// looks for "path", then for "seq" and "t" inside "data". Every reply and
+// every delivery is checked for its sequence number.
+//
+// With --server-pid the generator reads the server's CPU time
+// (/proc/PID/stat, utime + stime) at the exact start and end of the measuring
+// window, after the warm-up, and its memory (/proc/PID/status) in idle mode.
+//
+// Prints one JSON object on one line to stdout; progress goes to stderr.
+// Everything is bounded: the warm-up, the window and the drain have fixed
+// lengths, and a watchdog ends the process if the server stops answering.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket/stream.hpp>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = net::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+enum class Mode { echo, broadcast, idle, connect };
+
+struct Settings {
+    std::string host = "127.0.0.1";
+    unsigned short port = 0;
+    std::string target = "/";
+    Mode mode = Mode::echo;
+    unsigned connections = 50;
+    double duration = 5;  // seconds of measuring window
+    double warmup = 1;  // seconds of load before the window opens
+    unsigned payload = 64;  // bytes of "data" in each message
+    unsigned sources = 1;  // client addresses 127.0.0.1 .. 127.0.0.<sources>
+    unsigned window = 1;  // broadcasts in flight
+    double settle = 1;  // idle: seconds between the last connection and the memory reading
+    int serverPid = 0;
+    unsigned handshakes = 128;  // connections being opened at once
+};
+
+// Bounds of the command line. They keep a typo from starting a run that would
+// not end or that would need more than the machine has.
+constexpr unsigned maxConnections = 200000;
+constexpr double maxSeconds = 600;
+constexpr unsigned maxPayload = 1 << 20;
+// "data" needs room for {"seq":..,"t":..,"pad":""}.
+constexpr unsigned minPayload = 48;
+
+void printUsage(std::ostream& out)
+{
+    out << "usage: loadgen --port N --mode echo|broadcast|idle|connect [--connections N] [--duration S]\n"
+           "               [--warmup S] [--payload B] [--sources N] [--window N] [--settle S]\n"
+           "               [--server-pid PID] [--host A] [--target T] [--handshakes N]\n";
+}
+
+std::optional<double> parseSeconds(std::string_view text)
+{
+    double value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size() || !(value >= 0 && value <= maxSeconds))
+        return std::nullopt;
+    return value;
+}
+
+std::optional<unsigned long> parseCount(std::string_view text, unsigned long min, unsigned long max)
+{
+    unsigned long value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max)
+        return std::nullopt;
+    return value;
+}
+
+std::optional<Settings> parseArguments(int argc, char** argv)
+{
+    Settings s;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view flag = argv[i];
+        if (flag == "--help" || flag == "-h") {
+            printUsage(std::cout);
+            std::exit(0);
+        }
+        if (i + 1 == argc) {
+            std::cerr << "loadgen: " << flag << " needs a value\n";
+            return std::nullopt;
+        }
+        const std::string_view value = argv[++i];
+        bool ok = true;
+        const auto count = [&](auto& field, unsigned long min, unsigned long max) {
+            const auto parsed = parseCount(value, min, max);
+            ok = parsed.has_value();
+            if (ok)
+                field = static_cast<std::remove_reference_t<decltype(field)>>(*parsed);
+        };
+        const auto seconds = [&](double& field) {
+            const auto parsed = parseSeconds(value);
+            ok = parsed.has_value();
+            if (ok)
+                field = *parsed;
+        };
+        if (flag == "--host")
+            s.host = value;
+        else if (flag == "--target")
+            s.target = value;
+        else if (flag == "--port")
+            count(s.port, 1, 65535);
+        else if (flag == "--connections")
+            count(s.connections, 1, maxConnections);
+        else if (flag == "--duration")
+            seconds(s.duration);
+        else if (flag == "--warmup")
+            seconds(s.warmup);
+        else if (flag == "--settle")
+            seconds(s.settle);
+        else if (flag == "--payload")
+            count(s.payload, minPayload, maxPayload);
+        else if (flag == "--sources")
+            count(s.sources, 1, 254);
+        else if (flag == "--window")
+            count(s.window, 1, 1024);
+        else if (flag == "--handshakes")
+            count(s.handshakes, 1, 10000);
+        else if (flag == "--server-pid")
+            count(s.serverPid, 1, 1 << 22);
+        else if (flag == "--mode") {
+            if (value == "echo")
+                s.mode = Mode::echo;
+            else if (value == "broadcast")
+                s.mode = Mode::broadcast;
+            else if (value == "idle")
+                s.mode = Mode::idle;
+            else if (value == "connect")
+                s.mode = Mode::connect;
+            else
+                ok = false;
+        } else {
+            std::cerr << "loadgen: unknown argument '" << flag << "'\n";
+            return std::nullopt;
+        }
+        if (!ok) {
+            std::cerr << "loadgen: bad value '" << value << "' for " << flag << '\n';
+            return std::nullopt;
+        }
+    }
+    if (s.port == 0) {
+        std::cerr << "loadgen: --port is required\n";
+        return std::nullopt;
+    }
+    return s;
+}
+
+const char* modeName(Mode mode)
+{
+    switch (mode) {
+    case Mode::echo:
+        return "echo";
+    case Mode::broadcast:
+        return "broadcast";
+    case Mode::idle:
+        return "idle";
+    case Mode::connect:
+        return "connect";
+    }
+    return "?";
+}
+
+// What /proc says about another process. Every reading is optional: the
+// server may have died, and the report must say so rather than invent a number.
+class ProcessProbe {
+public:
+    explicit ProcessProbe(int pid)
+        : pid_(pid)
+    {
+    }
+
+    bool enabled() const noexcept { return pid_ != 0; }
+
+    // User plus system CPU time of all its threads, in seconds.
+    std::optional<double> cpuSeconds() const
+    {
+        std::ifstream in(path("stat"));
+        std::string text;
+        if (!pid_ || !std::getline(in, text))
+            return std::nullopt;
+        // The command name (field 2) may hold spaces; the fields after it do not.
+        std::istringstream fields(text.substr(text.rfind(')') + 2));
+        std::string skipped;
+        for (int field = 3; field < 14; ++field)
+            fields >> skipped;
+        unsigned long long user = 0, system = 0;
+        if (!(fields >> user >> system))
+            return std::nullopt;
+        return static_cast<double>(user + system) / static_cast<double>(sysconf(_SC_CLK_TCK));
+    }
+
+    // A "kB" line of /proc/PID/status (VmRSS, RssAnon), in KiB.
+    std::optional<long> statusKiB(std::string_view key) const
+    {
+        std::ifstream in(path("status"));
+        std::string line;
+        while (pid_ && std::getline(in, line))
+            if (line.size() > key.size() && line.compare(0, key.size(), key) == 0 && line[key.size()] == ':')
+                return std::atol(line.c_str() + key.size() + 1);
+        return std::nullopt;
+    }
+
+    // How long its threads have been ready to run but waiting for a CPU, in
+    // seconds (the second field of each thread's schedstat): the direct
+    // measure of other work taking its core.
+    std::optional<double> runQueueWaitSeconds() const
+    {
+        std::error_code ec;
+        unsigned long long waited = 0;
+        for (std::filesystem::directory_iterator it(path("task"), ec), end; !ec && it != end; it.increment(ec)) {
+            std::ifstream in(it->path() / "schedstat");
+            unsigned long long running = 0, waiting = 0;
+            if (in >> running >> waiting)
+                waited += waiting;
+        }
+        if (!pid_ || ec)
+            return std::nullopt;
+        return static_cast<double>(waited) / 1e9;
+    }
+
+    std::optional<long> openFiles() const
+    {
+        std::error_code ec;
+        long count = 0;
+        for (std::filesystem::directory_iterator it(path("fd"), ec), end; !ec && it != end; it.increment(ec))
+            ++count;
+        if (!pid_ || ec)
+            return std::nullopt;
+        return count;
+    }
+
+private:
+    std::string path(std::string_view entry) const
+    {
+        return "/proc/" + std::to_string(pid_) + "/" + std::string(entry);
+    }
+
+    int pid_;
+};
+
+// The whole machine's CPU time by kind, from the first line of /proc/stat, in
+// seconds summed over all cores. Lets the runner see how much of the window
+// went to other processes (a build next door, say), to interrupt handling,
+// or to the hypervisor.
+struct MachineCpu {
+    double processes = 0;  // user + nice + system: what some process was charged
+    double softirq = 0;  // deferred interrupt work, the loopback's packet handling among it
+    double steal = 0;  // time the hypervisor gave our virtual CPUs to someone else
+};
+
+std::optional<MachineCpu> machineCpu()
+{
+    std::ifstream in("/proc/stat");
+    std::string name;
+    unsigned long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+    if (!(in >> name >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal) || name != "cpu")
+        return std::nullopt;
+    const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+    return MachineCpu{static_cast<double>(user + nice + system) / tick, static_cast<double>(irq + softirq) / tick,
+        static_cast<double>(steal) / tick};
+}
+
+double ownCpuSeconds()
+{
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    const auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// Latencies in nanoseconds, to about 0.1 % from 2 us up, in fixed memory:
+// below 2048 every value has its own bucket; above, each power of two is
+// split into 1024 buckets.
+class LatencyHistogram {
+public:
+    void record(std::uint64_t nanoseconds)
+    {
+        ++buckets_[index(nanoseconds)];
+        ++count_;
+    }
+
+    void clear()
+    {
+        std::fill(buckets_.begin(), buckets_.end(), 0);
+        count_ = 0;
+    }
+
+    std::uint64_t count() const noexcept { return count_; }
+
+    // The value below which a fraction `q` of the samples lie, in nanoseconds.
+    std::uint64_t quantile(double q) const
+    {
+        if (count_ == 0)
+            return 0;
+        const auto rank = static_cast<std::uint64_t>(q * static_cast<double>(count_ - 1)) + 1;
+        std::uint64_t seen = 0;
+        for (std::size_t i = 0; i < buckets_.size(); ++i) {
+            seen += buckets_[i];
+            if (seen >= rank)
+                return lowest(i);
+        }
+        return lowest(buckets_.size() - 1);
+    }
+
+private:
+    static constexpr std::size_t exact = 2048;
+    static constexpr std::size_t perOctave = 1024;
+    static constexpr std::size_t octaves = 53;  // up to 2^63 ns
+
+    static std::size_t index(std::uint64_t v)
+    {
+        if (v < exact)
+            return static_cast<std::size_t>(v);
+        const unsigned shift = 64 - static_cast<unsigned>(__builtin_clzll(v)) - 11;
+        return exact + (shift - 1) * perOctave + static_cast<std::size_t>((v >> shift) - perOctave);
+    }
+
+    static std::uint64_t lowest(std::size_t i)
+    {
+        if (i < exact)
+            return i;
+        const std::size_t shift = (i - exact) / perOctave + 1;
+        return (static_cast<std::uint64_t>((i - exact) % perOctave) + perOctave) << shift;
+    }
+
+    std::vector<std::uint64_t> buckets_ = std::vector<std::uint64_t>(exact + octaves * perOctave);
+    std::uint64_t count_ = 0;
+};
+
+// Writes {"path":"<path>","data":{"seq":S,"t":T,"pad":"xx..."}} into `out`,
+// with "data" exactly `payload` bytes long (or as short as it can be).
+void writeFrame(std::string& out, std::string_view path, std::uint64_t seq, std::uint64_t t, std::size_t payload)
+{
+    char numbers[48];
+    char* p = numbers;
+    p = std::to_chars(p, numbers + sizeof numbers, seq).ptr;
+    const std::size_t seqLength = static_cast<std::size_t>(p - numbers);
+    p = std::to_chars(p, numbers + sizeof numbers, t).ptr;
+    const std::size_t tLength = static_cast<std::size_t>(p - numbers) - seqLength;
+    // {"seq":  ,"t":  ,"pad":"  "}
+    const std::size_t fixed = 7 + seqLength + 5 + tLength + 9 + 2;
+    const std::size_t pad = payload > fixed ? payload - fixed : 0;
+    out.clear();
+    out.append(R"({"path":")").append(path).append(R"(","data":{"seq":)");
+    out.append(numbers, seqLength).append(R"(,"t":)").append(numbers + seqLength, tLength);
+    out.append(R"(,"pad":")").append(pad, 'x').append(R"("}})");
+}
+
+struct Reply {
+    std::uint64_t seq = 0;
+    std::uint64_t t = 0;
+};
+
+std::optional<std::uint64_t> numberAfter(std::string_view text, std::string_view key)
+{
+    const auto at = text.find(key);
+    if (at == std::string_view::npos)
+        return std::nullopt;
+    std::uint64_t value = 0;
+    const char* begin = text.data() + at + key.size();
+    const auto [end, ec] = std::from_chars(begin, text.data() + text.size(), value);
+    if (ec != std::errc() || end == begin)
+        return std::nullopt;
+    return value;
+}
+
+// `pathMember` is the whole member, "path":"echo", as every server writes it
+// (no spaces: finch, nlohmann's dump(), JSON.stringify and the raw echo).
+std::optional<Reply> parseReply(std::string_view frame, std::string_view pathMember)
+{
+    const auto data = frame.find(R"("data":)");
+    if (data == std::string_view::npos || frame.find(pathMember) == std::string_view::npos)
+        return std::nullopt;
+    const auto rest = frame.substr(data);
+    const auto seq = numberAfter(rest, R"("seq":)");
+    const auto t = numberAfter(rest, R"("t":)");
+    if (!seq || !t)
+        return std::nullopt;
+    return Reply{*seq, *t};
+}
+
+struct Client {
+    Client(net::io_context& context, unsigned number)
+        : ws(context)
+        , index(number)
+    {
+    }
+
+    websocket::stream<beast::tcp_stream> ws;
+    beast::flat_buffer buffer;
+    std::string out;  // the frame being written: it must live until the write is done
+    const unsigned index;
+    std::uint64_t expected = 1;  // the sequence number of the next reply or delivery
+    bool open = false;
+    bool writing = false;
+    bool sendWhenWritten = false;  // a reply overtook our own write's completion
+    Clock::time_point started;  // connect mode: when this connection was begun
+};
+
+class LoadGenerator {
+public:
+    explicit LoadGenerator(const Settings& settings)
+        : settings_(settings)
+        , context_(1)
+        , server_(net::ip::make_address(settings.host), settings.port)
+        , hostHeader_(settings.host + ":" + std::to_string(settings.port))
+        , probe_(settings.serverPid)
+        , self_(static_cast<int>(getpid()))
+        , phaseTimer_(context_)
+        , watchdog_(context_)
+        , epoch_(Clock::now())
+    {
+    }
+
+    // Runs the mode to its end and returns the report.
+    nlohmann::json run()
+    {
+        // The longest a healthy run can take, generously: connecting at a
+        // few hundred per second, then every phase, then a margin.
+        const double limit = settings_.connections / 200.0 + settings_.warmup + settings_.duration + settings_.settle +
+            drainSeconds + verifySeconds + 30;
+        watchdog_.expires_after(std::chrono::milliseconds(static_cast<long>(limit * 1000)));
+        watchdog_.async_wait([this](beast::error_code ec) {
+            if (ec)
+                return;
+            report_["watchdog"] = "the run did not finish in time; the server stopped answering";
+            ++errors_;
+            context_.stop();
+        });
+        switch (settings_.mode) {
+        case Mode::echo:
+        case Mode::broadcast:
+            // The pause lets the server finish registering the last
+            // connection (a client may see the 101 answer first), so that
+            // the first broadcast reaches every client.
+            openClients(0, settings_.connections, [this] { after(0.1, [this] { startLoad(); }); });
+            break;
+        case Mode::idle:
+            startIdle();
+            break;
+        case Mode::connect:
+            startConnect();
+            break;
+        }
+        context_.run();
+        return finishReport();
+    }
+
+private:
+    static constexpr double drainSeconds = 2;
+    static constexpr double verifySeconds = 10;
+
+    std::uint64_t nowNanoseconds() const
+    {
+        return static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - epoch_).count());
+    }
+
+    void after(double seconds, std::function<void()> then)
+    {
+        phaseTimer_.expires_after(std::chrono::microseconds(static_cast<long>(seconds * 1e6)));
+        phaseTimer_.async_wait([then = std::move(then)](beast::error_code ec) {
+            if (!ec)
+                then();
+        });
+    }
+
+    void fail(std::string_view what, const beast::error_code& ec)
+    {
+        ++errors_;
+        if (firstError_.empty())
+            firstError_ = std::string(what) + ": " + ec.message();
+    }
+
+    void badFrame(std::string_view why, std::string_view frame)
+    {
+        ++errors_;
+        if (firstError_.empty())
+            firstError_ = std::string(why) + ": " + std::string(frame.substr(0, 200));
+    }
+
+    // ---- opening connections --------------------------------------------
+
+    // Opens clients [first, first + count), at most `handshakes` at a time so
+    // that the server's accept queue never overflows (an overflow costs a
+    // one-second SYN retry and would be measured as the server's slowness),
+    // and calls `done` when each has opened or failed.
+    void openClients(unsigned first, unsigned count, std::function<void()> done)
+    {
+        for (unsigned i = 0; i < count; ++i)
+            clients_.push_back(std::make_unique<Client>(context_, first + i));
+        nextToOpen_ = first;
+        openEnd_ = first + count;
+        openingDone_ = std::move(done);
+        openStarted_ = Clock::now();
+        pendingOpens_ = count;
+        const unsigned burst = std::min(settings_.handshakes, count);
+        for (unsigned i = 0; i < burst; ++i)
+            openNext();
+    }
+
+    void openNext()
+    {
+        if (nextToOpen_ == openEnd_)
+            return;
+        Client& client = *clients_[nextToOpen_++];
+        connect(client, [this, &client](bool ok) {
+            if (ok) {
+                read(client);
+                ++openCount_;
+            }
+            openNext();
+            if (--pendingOpens_ == 0) {
+                openSeconds_ = std::chrono::duration<double>(Clock::now() - openStarted_).count();
+                std::cerr << "loadgen: " << openCount_ << " connections open\n";
+                openingDone_();
+            }
+        });
+    }
+
+    // TCP connect from 127.0.0.<1 + index % sources>, then the upgrade.
+    void connect(Client& client, std::function<void(bool)> done)
+    {
+        auto& socket = beast::get_lowest_layer(client.ws).socket();
+        beast::error_code ec;
+        socket.open(tcp::v4(), ec);
+        if (!ec) {
+            // Let connect() choose the port for the whole 4-tuple: a bind()
+            // alone would reserve one of the ~28,000 ephemeral ports per
+            // source address whatever the destination.
+            const int on = 1;
+            ::setsockopt(socket.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on, sizeof on);
+            const auto source = net::ip::address_v4((127u << 24) | (1u + client.index % settings_.sources));
+            socket.bind(tcp::endpoint(source, 0), ec);
+        }
+        if (ec) {
+            fail("socket", ec);
+            return net::post(context_, [done = std::move(done)] { done(false); });
+        }
+        client.started = Clock::now();
+        beast::get_lowest_layer(client.ws).async_connect(
+            server_, [this, &client, done = std::move(done)](beast::error_code ec) mutable {
+                if (ec) {
+                    fail("connect", ec);
+                    return done(false);
+                }
+                beast::get_lowest_layer(client.ws).socket().set_option(tcp::no_delay(true), ec);
+                client.ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
+                // The mask of client frames needs no cryptographic quality here,
+                // and the default generator would make the client slower.
+                client.ws.secure_prng(false);
+                client.ws.auto_fragment(false);
+                client.ws.text(true);
+                client.ws.async_handshake(
+                    hostHeader_, settings_.target, [this, &client, done = std::move(done)](beast::error_code ec) {
+                        if (ec) {
+                            fail("upgrade", ec);
+                            return done(false);
+                        }
+                        client.open = true;
+                        done(true);
+                    });
+            });
+    }
+
+    // ---- reading and writing ----------------------------------------------
+
+    // Every open client keeps a read pending, which also answers the server's pings.
+    void read(Client& client)
+    {
+        client.ws.async_read(client.buffer, [this, &client](beast::error_code ec, std::size_t) {
+            if (ec) {
+                client.open = false;
+                if (!stopped_)
+                    fail("read", ec);
+                return;
+            }
+            const auto bytes = client.buffer.cdata();
+            onFrame(client, {static_cast<const char*>(bytes.data()), bytes.size()});
+            client.buffer.consume(client.buffer.size());
+            read(client);
+        });
+    }
+
+    // Sends a message of `path` with the next sequence number for this client.
+    // One write at a time per stream: if the previous one has not completed,
+    // this one goes out when it does.
+    void send(Client& client, std::string_view path, std::uint64_t seq)
+    {
+        if (client.writing) {
+            client.sendWhenWritten = true;
+            return;
+        }
+        writeFrame(client.out, path, seq, nowNanoseconds(), settings_.payload);
+        client.writing = true;
+        client.ws.async_write(net::buffer(client.out), [this, &client](beast::error_code ec, std::size_t) {
+            client.writing = false;
+            if (ec)
+                return fail("write", ec);
+            if (settings_.mode == Mode::broadcast) {
+                sendBroadcasts();
+            } else if (client.sendWhenWritten) {
+                client.sendWhenWritten = false;
+                send(client, "echo", client.expected);
+            }
+        });
+    }
+
+    void onFrame(Client& client, std::string_view frame)
+    {
+        switch (settings_.mode) {
+        case Mode::echo:
+        case Mode::idle:
+            return onEcho(client, frame);
+        case Mode::broadcast:
+            return onDelivery(client, frame);
+        case Mode::connect:
+            return badFrame("unexpected frame", frame);
+        }
+    }
+
+    // ---- echo and broadcast -----------------------------------------------
+
+    void startLoad()
+    {
+        if (openCount_ == 0)
+            return context_.stop();
+        running_ = true;
+        if (settings_.mode == Mode::echo) {
+            for (auto& client : clients_)
+                if (client->open) {
+                    ++inFlight_;
+                    send(*client, "echo", client->expected);
+                }
+        } else {
+            receivers_ = openCount_;
+            remaining_.assign(settings_.window, 0);
+            sendBroadcasts();
+        }
+        after(settings_.warmup, [this] {
+            openWindow();
+            after(settings_.duration, [this] {
+                closeWindow();
+                running_ = false;
+                drainOrFinish();
+            });
+        });
+    }
+
+    void onEcho(Client& client, std::string_view frame)
+    {
+        const auto reply = parseReply(frame, R"("path":"echo")");
+        if (!reply)
+            return badFrame("not an echo reply", frame);
+        if (reply->seq != client.expected)
+            return badFrame("echo reply out of sequence", frame);
+        ++client.expected;
+        if (settings_.mode == Mode::idle)
+            return onIdleEcho();
+        --inFlight_;
+        if (measuring_) {
+            ++operations_;
+            latencies_.record(nowNanoseconds() - reply->t);
+        }
+        if (running_) {
+            ++inFlight_;
+            send(client, "echo", client.expected);
+        } else if (inFlight_ == 0) {
+            finish();
+        }
+    }
+
+    // The first client sends broadcast number `nextBroadcast_` while fewer than
+    // `window` broadcasts have not reached every receiver.
+    void sendBroadcasts()
+    {
+        Client& sender = *clients_.front();
+        while (running_ && sender.open && nextBroadcast_ - oldestBroadcast_ < settings_.window && !sender.writing) {
+            remaining_[nextBroadcast_ % settings_.window] = receivers_;
+            send(sender, "broadcast", nextBroadcast_++);
+        }
+    }
+
+    void onDelivery(Client& client, std::string_view frame)
+    {
+        const auto delivery = parseReply(frame, R"("path":"broadcast")");
+        if (!delivery)
+            return badFrame("not a broadcast", frame);
+        const std::uint64_t seq = delivery->seq;
+        if (seq != client.expected || seq < oldestBroadcast_ || seq >= nextBroadcast_) {
+            // Out of order, repeated or never sent: count it, and follow the
+            // stream so that one fault is not reported on every later delivery.
+            badFrame("broadcast out of sequence", frame);
+            client.expected = seq + 1;
+            return;
+        }
+        ++client.expected;
+        if (measuring_) {
+            ++operations_;
+            latencies_.record(nowNanoseconds() - delivery->t);
+        }
+        // Every receiver gets the broadcasts in order, so they complete in order.
+        if (--remaining_[seq % settings_.window] == 0 && seq == oldestBroadcast_) {
+            ++oldestBroadcast_;
+            if (measuring_)
+                ++broadcasts_;
+            sendBroadcasts();
+            if (!running_ && oldestBroadcast_ == nextBroadcast_)
+                finish();
+        }
+    }
+
+    void openWindow()
+    {
+        operations_ = 0;
+        broadcasts_ = 0;
+        latencies_.clear();
+        windowStart_ = Clock::now();
+        serverCpuStart_ = probe_.cpuSeconds();
+        ownCpuStart_ = ownCpuSeconds();
+        machineStart_ = machineCpu();
+        serverWaitStart_ = probe_.runQueueWaitSeconds();
+        ownWaitStart_ = self_.runQueueWaitSeconds();
+        measuring_ = true;
+    }
+
+    void closeWindow()
+    {
+        measuring_ = false;
+        windowSeconds_ = std::chrono::duration<double>(Clock::now() - windowStart_).count();
+        serverCpuEnd_ = probe_.cpuSeconds();
+        ownCpuEnd_ = ownCpuSeconds();
+        machineEnd_ = machineCpu();
+        serverWaitEnd_ = probe_.runQueueWaitSeconds();
+        ownWaitEnd_ = self_.runQueueWaitSeconds();
+    }
+
+    // Waits a bounded time for the answers still in flight, to check that
+    // nothing was lost; then ends.
+    void drainOrFinish()
+    {
+        const bool drained = settings_.mode == Mode::echo ? inFlight_ == 0 : oldestBroadcast_ == nextBroadcast_;
+        if (drained)
+            return finish();
+        after(drainSeconds, [this] { finish(); });
+    }
+
+    void finish()
+    {
+        if (stopped_)
+            return;
+        stopped_ = true;
+        if (settings_.mode == Mode::echo || settings_.mode == Mode::idle)
+            lost_ = inFlight_;
+        if (settings_.mode == Mode::broadcast)
+            for (std::uint64_t seq = oldestBroadcast_; seq < nextBroadcast_; ++seq)
+                lost_ += remaining_[seq % settings_.window];
+        context_.stop();
+    }
+
+    // ---- idle ---------------------------------------------------------------
+
+    // One probe connection and one echo first, so that what the server does
+    // once (its first accept, first upgrade, first message, the code pages
+    // they touch) is in the "before" reading and not counted per connection.
+    void startIdle()
+    {
+        openClients(0, 1, [this] {
+            if (openCount_ == 0)
+                return context_.stop();
+            idlePhase_ = IdlePhase::probe;
+            inFlight_ = 1;
+            send(*clients_.front(), "echo", 1);
+        });
+    }
+
+    enum class IdlePhase { probe, verify };
+
+    void onIdleEcho()
+    {
+        if (--inFlight_ != 0)
+            return;
+        if (idlePhase_ == IdlePhase::probe) {
+            rssBefore_ = probe_.statusKiB("VmRSS");
+            anonBefore_ = probe_.statusKiB("RssAnon");
+            filesBefore_ = probe_.openFiles();
+            openCount_ = 0;
+            openClients(1, settings_.connections, [this] { after(settings_.settle, [this] { measureIdle(); }); });
+            return;
+        }
+        alive_ = openCount_;
+        finish();
+    }
+
+    void measureIdle()
+    {
+        rssAfter_ = probe_.statusKiB("VmRSS");
+        anonAfter_ = probe_.statusKiB("RssAnon");
+        filesAfter_ = probe_.openFiles();
+        // Then every connection must still work: an echo on each, all at once.
+        idlePhase_ = IdlePhase::verify;
+        for (auto& client : clients_)
+            if (client->index != 0 && client->open) {
+                ++inFlight_;
+                send(*client, "echo", client->expected);
+            }
+        if (inFlight_ == 0)
+            return finish();
+        after(verifySeconds, [this] {
+            alive_ = openCount_ - inFlight_;
+            finish();
+        });
+    }
+
+    // ---- connect ------------------------------------------------------------
+
+    void startConnect()
+    {
+        running_ = true;
+        for (unsigned i = 0; i < settings_.connections; ++i) {
+            clients_.push_back(nullptr);
+            cycle(i);
+        }
+        after(settings_.warmup, [this] {
+            openWindow();
+            after(settings_.duration, [this] {
+                closeWindow();
+                running_ = false;
+                if (cycling_ == 0)
+                    return finish();
+                after(drainSeconds, [this] { finish(); });
+            });
+        });
+    }
+
+    // One connection's life: open, close, and again in the same slot (a
+    // different source address each time) until the window is over.
+    void cycle(unsigned slot)
+    {
+        ++cycling_;
+        clients_[slot] = std::make_unique<Client>(context_, ++connectionsBegun_);
+        Client& client = *clients_[slot];
+        connect(client, [this, &client, slot](bool ok) {
+            if (!ok)
+                return restart(slot);
+            if (measuring_)
+                latencies_.record(static_cast<std::uint64_t>(
+                    std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - client.started).count()));
+            client.ws.async_close(websocket::close_code::normal, [this, slot](beast::error_code ec) {
+                if (ec)
+                    fail("close", ec);
+                else if (measuring_)
+                    ++operations_;
+                restart(slot);
+            });
+        });
+    }
+
+    // Posted: the old client is destroyed here, after its last handler has returned.
+    void restart(unsigned slot)
+    {
+        net::post(context_, [this, slot] {
+            --cycling_;
+            clients_[slot].reset();
+            if (running_)
+                cycle(slot);
+            else if (cycling_ == 0 && !stopped_)
+                finish();
+        });
+    }
+
+    // ---- the report -----------------------------------------------------------
+
+    nlohmann::json finishReport()
+    {
+        auto& r = report_;
+        r["mode"] = modeName(settings_.mode);
+        r["connections"] = settings_.connections;
+        r["payload"] = settings_.payload;
+        r["errors"] = errors_;
+        r["lost"] = lost_;
+        if (!firstError_.empty())
+            r["first_error"] = firstError_;
+        r["open"] = openCount_;
+        r["open_seconds"] = openSeconds_;
+        if (settings_.mode == Mode::idle) {
+            r["alive"] = alive_;
+            const auto put = [&](const char* name, const std::optional<long>& value) {
+                if (value)
+                    r[name] = *value;
+            };
+            put("rss_before_kib", rssBefore_);
+            put("rss_after_kib", rssAfter_);
+            put("anon_before_kib", anonBefore_);
+            put("anon_after_kib", anonAfter_);
+            put("server_files_before", filesBefore_);
+            put("server_files_after", filesAfter_);
+            const double opened = std::max(1u, openCount_);
+            if (anonBefore_ && anonAfter_)
+                r["anon_bytes_per_connection"] = static_cast<double>(*anonAfter_ - *anonBefore_) * 1024 / opened;
+            if (rssBefore_ && rssAfter_)
+                r["rss_bytes_per_connection"] = static_cast<double>(*rssAfter_ - *rssBefore_) * 1024 / opened;
+            return r;
+        }
+        r["window_seconds"] = windowSeconds_;
+        r["operations"] = operations_;
+        r["operations_per_second"] = windowSeconds_ > 0 ? static_cast<double>(operations_) / windowSeconds_ : 0.0;
+        r["latency_p50_us"] = static_cast<double>(latencies_.quantile(0.50)) / 1000;
+        r["latency_p99_us"] = static_cast<double>(latencies_.quantile(0.99)) / 1000;
+        if (settings_.mode == Mode::broadcast) {
+            r["receivers"] = receivers_;
+            r["broadcasts"] = broadcasts_;
+        }
+        if (windowSeconds_ <= 0)
+            return r;
+        r["loadgen_cpu_utilisation"] = (ownCpuEnd_ - ownCpuStart_) / windowSeconds_;
+        if (machineStart_ && machineEnd_) {
+            // In cores: 1.0 is one core busy for the whole window.
+            r["machine_process_cores"] = (machineEnd_->processes - machineStart_->processes) / windowSeconds_;
+            r["machine_softirq_cores"] = (machineEnd_->softirq - machineStart_->softirq) / windowSeconds_;
+            r["machine_steal_cores"] = (machineEnd_->steal - machineStart_->steal) / windowSeconds_;
+        }
+        // Shares of the window spent ready to run but without a CPU.
+        if (serverWaitStart_ && serverWaitEnd_)
+            r["server_run_queue_wait"] = (*serverWaitEnd_ - *serverWaitStart_) / windowSeconds_;
+        if (ownWaitStart_ && ownWaitEnd_)
+            r["loadgen_run_queue_wait"] = (*ownWaitEnd_ - *ownWaitStart_) / windowSeconds_;
+        if (serverCpuStart_ && serverCpuEnd_) {
+            const double cpu = *serverCpuEnd_ - *serverCpuStart_;
+            r["server_cpu_seconds"] = cpu;
+            r["server_cpu_utilisation"] = cpu / windowSeconds_;
+            if (operations_ > 0)
+                r["server_cpu_us_per_operation"] = cpu * 1e6 / static_cast<double>(operations_);
+        }
+        return r;
+    }
+
+    const Settings settings_;
+    net::io_context context_;
+    const tcp::endpoint server_;
+    const std::string hostHeader_;
+    const ProcessProbe probe_;
+    const ProcessProbe self_;
+    net::steady_timer phaseTimer_;
+    net::steady_timer watchdog_;
+    const Clock::time_point epoch_;
+    // After the io_context: the streams go before the services they use.
+    std::vector<std::unique_ptr<Client>> clients_;
+
+    // Opening.
+    unsigned nextToOpen_ = 0;
+    unsigned openEnd_ = 0;
+    unsigned pendingOpens_ = 0;
+    unsigned openCount_ = 0;
+    std::function<void()> openingDone_;
+    Clock::time_point openStarted_;
+    double openSeconds_ = 0;
+
+    // The load.
+    bool running_ = false;  // new messages or connections may start
+    bool measuring_ = false;  // inside the measuring window
+    bool stopped_ = false;
+    std::uint64_t inFlight_ = 0;
+    std::uint64_t operations_ = 0;
+    std::uint64_t errors_ = 0;
+    std::uint64_t lost_ = 0;
+    std::string firstError_;
+    LatencyHistogram latencies_;
+
+    // Broadcast.
+    unsigned receivers_ = 0;
+    std::uint64_t nextBroadcast_ = 1;
+    std::uint64_t oldestBroadcast_ = 1;  // the oldest broadcast some receiver still lacks
+    std::uint64_t broadcasts_ = 0;
+    std::vector<unsigned> remaining_;  // receivers still lacking broadcast s, at s % window
+
+    // Idle.
+    IdlePhase idlePhase_ = IdlePhase::probe;
+    unsigned alive_ = 0;
+    std::optional<long> rssBefore_, rssAfter_, anonBefore_, anonAfter_, filesBefore_, filesAfter_;
+
+    // Connect.
+    unsigned cycling_ = 0;
+    unsigned connectionsBegun_ = 0;
+
+    // The window.
+    Clock::time_point windowStart_;
+    double windowSeconds_ = 0;
+    std::optional<double> serverCpuStart_, serverCpuEnd_;
+    double ownCpuStart_ = 0, ownCpuEnd_ = 0;
+    std::optional<MachineCpu> machineStart_, machineEnd_;
+    std::optional<double> serverWaitStart_, serverWaitEnd_, ownWaitStart_, ownWaitEnd_;
+
+    nlohmann::json report_ = nlohmann::json::object();
+};
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    const auto settings = parseArguments(argc, argv);
+    if (!settings) {
+        printUsage(std::cerr);
+        return 2;
+    }
+    try {
+        LoadGenerator generator(*settings);
+        const auto report = generator.run();
+        std::cout << report.dump() << std::endl;
+        return report.value("errors", 0) == 0 && report.value("lost", 0) == 0 ? 0 : 1;
+    } catch (const std::exception& e) {
+        std::cerr << "loadgen: " << e.what() << '\n';
+        return 1;
+    }
+}

@@ -1,0 +1,859 @@
+#!/usr/bin/python3
+"""Runs finch's benchmark: every server of the suite under every mode of the
+load generator, side by side, and writes docs/benchmarks.md and
+docs/benchmarks.png.
+
+Usually started by scripts/bench.sh, which installs, builds and then runs
+
+    /usr/bin/python3 bench/run.py --bin-dir build/bench/bench --node-modules build/bench/node/node_modules
+
+--quick runs each point once, for one second, with fewer connections, and
+writes its report into the build directory instead of docs/. --smoke is the
+ctest: bench_server alone, a fraction of a second per mode, no report; it
+fails only when a reply or a delivery is missing or wrong, never on timing.
+
+Method (docs/benchmarks.md says the same to its readers):
+- each server is started fresh for each point, pinned to CPU 1, and the load
+  generator to CPU 0; the thread comparison runs both unpinned;
+- the load generator reads the server's CPU time (/proc/PID/stat) at the
+  start and the end of the measuring window, after a warm-up, so CPU per
+  operation is the server's own cost whatever the load generator manages;
+- before each point the runner waits for the machine to be quiet, and it runs
+  a point again when other processes took a noticeable share of the CPU during
+  its window (this machine is shared);
+- each point is repeated (3 times by default) and the median is reported.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import resource
+import select
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SOURCE_DIR = Path(__file__).resolve().parent.parent
+NODE_SERVER = SOURCE_DIR / "bench" / "node" / "server.js"
+
+# name, label in the report, executable (None: the Node server), and the
+# note shown under the table.
+SERVERS = [
+    ("finch", "finch (bench_server)", "bench_server",
+     "finch's SocketManager: JSON decode, route table, envelope encode, write queue"),
+    ("beast_raw", "raw Beast (floor)", "beast_raw_echo",
+     "Beast's websocket::stream alone; echo writes the frame back untouched, "
+     "broadcast forwards frames that start with {\"path\":\"broadcast\" (a prefix check, no JSON)"),
+    ("beast_chat", "Beast chat-multi design", "beast_chat_server",
+     "Beast's chat-multi design: strand per session, mutex-guarded set, "
+     "shared_ptr<string const> per broadcast, one async_write per message; nlohmann/json routing"),
+    ("websocketpp", "websocketpp", "websocketpp_server",
+     "websocketpp 0.8 on Boost.Asio: handle set under a mutex, one server.send() per receiver; nlohmann/json routing"),
+    ("node_ws", "Node.js ws", None,
+     "Node.js with the ws package: JSON.parse routing, a broadcast encoded once and sent to every client"),
+]
+FLOOR = "beast_raw"
+CHAT = "beast_chat"
+FINCH = "finch"
+
+MODES = ["echo", "broadcast", "idle", "connect"]
+
+# Per profile: the load of each mode. "connections" is the number of open
+# connections (echo, broadcast, idle) or of concurrent connect loops (connect).
+PROFILES = {
+    "full": {
+        "repeat": 3, "duration": 5.0, "warmup": 1.0, "settle": 1.0,
+        "echo": 50, "broadcast": 1000, "idle": 10000, "connect": 16,
+        "held": True, "threads": True, "perf": True,
+    },
+    "quick": {
+        "repeat": 1, "duration": 1.0, "warmup": 0.3, "settle": 0.5,
+        "echo": 10, "broadcast": 100, "idle": 1000, "connect": 4,
+        "held": False, "threads": True, "perf": False,
+    },
+    "smoke": {
+        "repeat": 1, "duration": 0.5, "warmup": 0.2, "settle": 0.2,
+        "echo": 4, "broadcast": 20, "idle": 100, "connect": 2,
+        "held": False, "threads": False, "perf": False,
+    },
+}
+
+SERVER_CPU = "1"
+LOADGEN_CPU = "0"
+ALL_CPUS = "0,1"
+SOURCES = 4  # client addresses 127.0.0.1 .. 127.0.0.4
+PAYLOAD = 64
+# A pinned point is run again (at most RETRIES times) when the load generator
+# spent more than this share of its window ready to run but without a CPU:
+# other work on the machine took its core. Only the load generator's wait
+# tells: it is one thread alone on its core, while a server's threads (Node's
+# helpers, say) may wait for each other. Real-time scheduling caps a busy
+# core at 95 % (kernel.sched_rt_runtime_us), hence the margin.
+WAIT_LIMIT = 0.10
+RETRIES = 3
+# Before each point, the runner waits until the machine's processes use less
+# than this many cores.
+QUIET_LIMIT = 0.10
+
+
+def log(*parts):
+    print(*parts, file=sys.stderr, flush=True)
+
+
+# How the server and the load generator are scheduled (see --scheduling).
+SCHEDULING = "normal"
+# Round-robin, not FIFO: threads of equal priority on one core still take turns.
+REALTIME_PRIORITY = 10
+NICE = -10
+
+
+def prepareChild():
+    """In each server and load generator, before it starts: the soft limit of
+    open files up to the hard one, since each needs a descriptor per
+    connection, and the scheduling asked for."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    try:
+        if SCHEDULING == "realtime":
+            os.sched_setscheduler(0, os.SCHED_RR, os.sched_param(REALTIME_PRIORITY))
+        elif SCHEDULING == "nice":
+            os.setpriority(os.PRIO_PROCESS, 0, NICE)
+    except OSError:
+        pass  # not allowed here (a container without CAP_SYS_NICE): measure as we are
+
+
+def fileLimit():
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+
+
+def machineBusy():
+    """(user + nice + system) seconds of the whole machine so far."""
+    with open("/proc/stat") as f:
+        fields = f.readline().split()
+    return (int(fields[1]) + int(fields[2]) + int(fields[3])) / os.sysconf("SC_CLK_TCK")
+
+
+def waitForQuiet(limitSeconds):
+    """Waits, at most `limitSeconds`, until the machine's processes use less
+    than QUIET_LIMIT of a core over half a second. Returns whether it did."""
+    if limitSeconds <= 0:
+        return True
+    deadline = time.monotonic() + limitSeconds
+    while True:
+        before = machineBusy()
+        time.sleep(0.5)
+        busy = (machineBusy() - before) / 0.5
+        if busy < QUIET_LIMIT:
+            return True
+        if time.monotonic() > deadline:
+            log(f"  machine still busy ({busy:.2f} cores used by other processes); going on")
+            return False
+
+
+class Server:
+    """One server process, started fresh, stopped on leaving the with-block."""
+
+    def __init__(self, name, command, cpus, threads, env=None):
+        self.name = name
+        self.command = ["taskset", "-c", cpus] + command + ["--port", "0", "--threads", str(threads)]
+        self.env = env
+        self.process = None
+        self.port = None
+
+    def __enter__(self):
+        # taskset execs the server, so the child's pid is the server's.
+        # stderr goes to a file: nobody reads it while the server runs, and a
+        # full pipe would block a chatty server.
+        self.errors = tempfile.TemporaryFile(mode="w+")
+        self.process = subprocess.Popen(self.command, stdout=subprocess.PIPE, stderr=self.errors,
+                                        text=True, env=self.env, preexec_fn=prepareChild)
+        deadline = time.monotonic() + 15
+        line = ""
+        while time.monotonic() < deadline and self.process.poll() is None:
+            ready, _, _ = select.select([self.process.stdout], [], [], 0.2)
+            if not ready:
+                continue
+            line = self.process.stdout.readline()
+            match = re.search(r"listening on 127\.0\.0\.1:(\d+)", line)
+            if match:
+                self.port = int(match.group(1))
+                return self
+        self.stop()
+        self.errors.seek(0)
+        raise RuntimeError(f"{self.name} did not start: {line.strip()} {self.errors.read().strip()}")
+
+    @property
+    def pid(self):
+        return self.process.pid
+
+    def openFiles(self):
+        return len(os.listdir(f"/proc/{self.pid}/fd"))
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def __exit__(self, *exc):
+        self.stop()
+        self.errors.close()
+
+
+class Runner:
+    def __init__(self, args):
+        self.args = args
+        self.profile = dict(PROFILES[args.profile])
+        if args.repeat:
+            self.profile["repeat"] = args.repeat
+        if args.duration:
+            self.profile["duration"] = args.duration
+        self.binDir = Path(args.bin_dir).resolve()
+        self.loadgen = self.binDir / "loadgen"
+        self.servers = self.availableServers()
+        self.results = []  # one dict per measured point
+        self.profiles = {}  # mode: [(percent, where, function)], perf's top functions of finch
+
+    def availableServers(self):
+        wanted = set(self.args.servers.split(",")) if self.args.servers else None
+        available = []
+        for name, label, executable, note in SERVERS:
+            if wanted is not None and name not in wanted:
+                continue
+            if executable is None:
+                modules = Path(self.args.node_modules).resolve() if self.args.node_modules else None
+                if not shutil.which("node") or not modules or not (modules / "ws").is_dir():
+                    log(f"skipping {name}: needs node and the ws package (npm install, see scripts/bench.sh)")
+                    continue
+                command = ["node", str(NODE_SERVER)]
+                env = dict(os.environ, NODE_PATH=str(modules))
+            else:
+                path = self.binDir / executable
+                if not path.exists():
+                    log(f"skipping {name}: {path} was not built")
+                    continue
+                command, env = [str(path)], None
+            available.append({"name": name, "label": label, "note": note, "command": command, "env": env})
+        return available
+
+    def runLoad(self, server, mode, connections, cpus):
+        p = self.profile
+        command = ["taskset", "-c", cpus, str(self.loadgen), "--port", str(server.port), "--mode", mode,
+                   "--connections", str(connections), "--duration", str(p["duration"]),
+                   "--warmup", str(p["warmup"]), "--settle", str(p["settle"]), "--payload", str(PAYLOAD),
+                   "--sources", str(SOURCES), "--server-pid", str(server.pid)]
+        completed = subprocess.run(command, capture_output=True, text=True, timeout=900, preexec_fn=prepareChild)
+        lines = completed.stdout.strip().splitlines()
+        if not lines:
+            raise RuntimeError(f"loadgen printed nothing: {completed.stderr.strip()}")
+        report = json.loads(lines[-1])
+        report["loadgen_exit"] = completed.returncode
+        return report
+
+
+    def measure(self, spec, mode, connections, threads=1, pinned=True, label=None):
+        """One point: a fresh server and one load run; run again if other
+        processes disturbed it, keeping the least disturbed attempt."""
+        serverCpus, loadCpus = (SERVER_CPU, LOADGEN_CPU) if pinned else (ALL_CPUS, ALL_CPUS)
+        retries = 0 if self.args.profile == "smoke" else RETRIES
+        best = None
+        for attempt in range(retries + 1):
+            # A shorter wait before a retry: the machine was busy a moment ago
+            # and may stay so; the retries themselves are the better chance.
+            waitForQuiet(self.args.quiet_wait if attempt == 0 else min(self.args.quiet_wait, 10))
+            try:
+                report = self.runPoint(spec, mode, connections, serverCpus, loadCpus, threads)
+            except (RuntimeError, OSError, ValueError, subprocess.SubprocessError) as e:
+                # One broken point must not cost the other measurements.
+                report = {"mode": mode, "connections": connections, "errors": 1, "lost": 0,
+                          "first_error": str(e)[:300]}
+            # Unpinned, the load generator shares the cores with the server by
+            # design, so its waits are part of the measurement.
+            waited = report.get("loadgen_run_queue_wait", 0)
+            report.update(server=spec["name"], point=label or mode, threads=threads, pinned=pinned,
+                          waited=waited, attempt=attempt)
+            if best is None or waited < best["waited"]:
+                best = report
+            if waited <= WAIT_LIMIT or not pinned:
+                break
+            if attempt < retries:
+                log(f"  the load generator waited for a CPU {100 * waited:.0f} % of the window (other work "
+                    "on the machine); running the point again")
+        self.results.append(best)
+        self.printPoint(best)
+        return best
+
+    def runPoint(self, spec, mode, connections, serverCpus, loadCpus, threads):
+        with Server(spec["name"], spec["command"], serverCpus, threads, spec["env"]) as server:
+            if mode == "held":
+                # As many connections as both processes' descriptor limits
+                # allow: the server's own descriptors (listener, epoll,
+                # standard streams ...) and a few for the load generator.
+                connections = fileLimit() - max(server.openFiles(), 16) - 8
+            return self.runLoad(server, "idle" if mode == "held" else mode, connections, loadCpus)
+
+    @staticmethod
+    def printPoint(r):
+        bad = "" if r["errors"] == 0 and r["lost"] == 0 else \
+            f"  ERRORS {r['errors']} lost {r['lost']}: {r.get('first_error', '')}"
+        if "operations_per_second" not in r and r["mode"] != "idle":
+            log(f"  {r['server']:12} {r['point']:10} FAILED: {r.get('first_error', '')}")
+        elif r["mode"] == "idle":
+            log(f"  {r['server']:12} {r['point']:10} open {r['open']}/{r['connections']} alive {r.get('alive')} "
+                f"anon {r.get('anon_bytes_per_connection', 0) / 1024:.2f} KiB/conn "
+                f"rss {r.get('rss_bytes_per_connection', 0) / 1024:.2f} KiB/conn{bad}")
+        else:
+            log(f"  {r['server']:12} {r['point']:10} {r['operations_per_second']:10.0f}/s "
+                f"p50 {r['latency_p50_us']:8.1f} us p99 {r['latency_p99_us']:8.1f} us "
+                f"cpu {r.get('server_cpu_us_per_operation', float('nan')):6.2f} us/op "
+                f"server {r.get('server_cpu_utilisation', 0):.2f} load {r.get('loadgen_cpu_utilisation', 0):.2f} "
+                f"waited: server {100 * r.get('server_run_queue_wait', 0):.0f} % "
+                f"load {100 * r.get('loadgen_run_queue_wait', 0):.0f} %{bad}")
+
+    def run(self):
+        p = self.profile
+        modes = self.args.modes.split(",") if self.args.modes else MODES
+        for repeat in range(p["repeat"]):
+            for mode in modes:
+                for spec in self.servers:
+                    log(f"[{repeat + 1}/{p['repeat']}] {mode} {spec['name']}")
+                    self.measure(spec, mode, p[mode])
+        finch = next((s for s in self.servers if s["name"] == FINCH), None)
+        if finch and p["threads"] and not self.args.modes:
+            # Unpinned, both thread counts alike: the server may use both cores,
+            # and shares them with the load generator.
+            for repeat in range(p["repeat"]):
+                for mode in ("echo", "broadcast"):
+                    for threads in (1, 2):
+                        log(f"[{repeat + 1}/{p['repeat']}] {mode} finch --threads {threads} (unpinned)")
+                        self.measure(finch, mode, p[mode], threads=threads, pinned=False,
+                                     label=f"{mode}-t{threads}")
+        if p["held"] and not self.args.modes:
+            for spec in self.servers:
+                log(f"held {spec['name']}: as many connections as the descriptor limit allows")
+                self.measure(spec, "held", 0, label="held")
+        if finch and p["perf"] and not self.args.modes and perfWorks():
+            for mode in ("echo", "broadcast"):
+                log(f"profile of finch under {mode} (perf, not counted in the measurements)")
+                self.profiles[mode] = self.perfProfile(finch, mode)
+
+    def perfProfile(self, spec, mode, seconds=5, top=15):
+        """perf's flat profile (self time) of one server under load: the
+        functions where its CPU time goes. A run of its own, since sampling
+        costs the server a little CPU."""
+        waitForQuiet(self.args.quiet_wait)
+        data = self.binDir / f"perf-{spec['name']}-{mode}.data"
+        p = self.profile
+        with Server(spec["name"], spec["command"], SERVER_CPU, 1, spec["env"]) as server:
+            load = subprocess.Popen(
+                ["taskset", "-c", LOADGEN_CPU, str(self.loadgen), "--port", str(server.port), "--mode", mode,
+                 "--connections", str(p[mode]), "--duration", str(seconds + 1), "--warmup", str(p["warmup"]),
+                 "--payload", str(PAYLOAD), "--server-pid", str(server.pid)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=prepareChild)
+            try:
+                time.sleep(p["warmup"] + 0.5)
+                subprocess.run(["perf", "record", "-q", "-e", "cpu-clock", "-F", "2000", "-p", str(server.pid),
+                                "-o", str(data), "--", "sleep", str(seconds)],
+                               capture_output=True, timeout=seconds + 60)
+                load.wait(timeout=120)
+            finally:
+                if load.poll() is None:
+                    load.kill()
+                    load.wait()
+        report = command(["perf", "report", "-i", str(data), "--no-children", "--fields", "overhead,dso,sym",
+                          "--stdio"])
+        rows = []
+        for line in report.splitlines():
+            match = re.match(r"\s*([\d.]+)%\s+(\S+)\s+\[(.)\]\s+(.*)", line)
+            if match and len(rows) < top:
+                where = "kernel" if match.group(3) == "k" else Path(match.group(2)).name
+                rows.append((float(match.group(1)), where, shortenSymbol(match.group(4).strip())))
+        for percent, where, function in rows:
+            log(f"  {percent:5.2f}%  {where:20} {function}")
+        return rows
+
+    # ---- summaries --------------------------------------------------------------
+
+    def points(self, server, point):
+        return [r for r in self.results if r["server"] == server and r["point"] == point]
+
+    def median(self, server, point, key):
+        values = [r[key] for r in self.points(server, point) if key in r]
+        return statistics.median(values) if values else None
+
+    def spread(self, server, point, key, scale=1):
+        """" (lowest-highest)" of the repetitions, or nothing for a single run."""
+        values = [r[key] * scale for r in self.points(server, point) if key in r]
+        return f" ({fmt(min(values))}-{fmt(max(values))})" if len(values) > 1 else ""
+
+    def clean(self, server, point):
+        rows = self.points(server, point)
+        return bool(rows) and all(r["errors"] == 0 and r["lost"] == 0 for r in rows)
+
+    def failures(self):
+        return [r for r in self.results if r["errors"] or r["lost"]]
+
+
+def perfWorks():
+    """Whether perf can sample here (a virtual machine may offer no hardware
+    counters; the cpu-clock software event is enough)."""
+    if not shutil.which("perf"):
+        return False
+    try:
+        return subprocess.run(["perf", "record", "-q", "-e", "cpu-clock", "-o", "/dev/null", "--", "true"],
+                              capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def shortenSymbol(symbol):
+    """A C++ symbol without its template arguments and parameter lists, which
+    for Asio and Beast run to hundreds of characters and hide the name."""
+    out, depth = [], 0
+    for c in symbol:
+        if c in "<(":
+            if depth == 0:
+                out.append("<>" if c == "<" else "()")
+            depth += 1
+        elif c in ">)" and depth > 0:
+            depth -= 1
+        elif depth == 0:
+            out.append(c)
+    return "".join(out).strip()
+
+
+def fmt(value, digits=2, suffix=""):
+    if value is None:
+        return "n/a"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}{suffix}"
+    return f"{value:.{digits}f}{suffix}"
+
+
+def ratio(value, reference):
+    if value is None or not reference:
+        return None
+    return value / reference
+
+
+def command(args):
+    try:
+        return subprocess.run(args, capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def machineInfo(runner):
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    model = re.search(r"model name\s*:\s*(.*)", cpuinfo)
+    memory = re.search(r"MemTotal:\s*(\d+)", Path("/proc/meminfo").read_text())
+    commit = command(["git", "-C", str(SOURCE_DIR), "rev-parse", "HEAD"])
+    dirty = command(["git", "-C", str(SOURCE_DIR), "status", "--porcelain", "--untracked-files=no"])
+    wsPackage = Path(runner.args.node_modules or "/nonexistent") / "ws" / "package.json"
+    debian = Path("/etc/debian_version").read_text().strip() if Path("/etc/debian_version").exists() else "?"
+    gcc = command(["g++", "-dumpfullversion"])
+    return {
+        "cpu": model.group(1).strip() if model else platform.processor(),
+        "cores": os.cpu_count(),
+        "memory_gib": round(int(memory.group(1)) / 1024 / 1024, 1) if memory else None,
+        "kernel": " ".join(platform.uname()[i] for i in (0, 2, 4)),
+        "os": f"Debian {debian}",
+        "compiler": f"GCC {gcc}, -O2 (CMake Release with CMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG)",
+        "boost": command(["dpkg-query", "-W", "-f=${Version}", "libboost1.81-dev"]),
+        "nlohmann_json": command(["dpkg-query", "-W", "-f=${Version}", "nlohmann-json3-dev"]),
+        "websocketpp": command(["dpkg-query", "-W", "-f=${Version}", "libwebsocketpp-dev"]),
+        "node": command(["node", "--version"]),
+        "ws": json.loads(wsPackage.read_text())["version"] if wsPackage.exists() else "",
+        "file_limit": fileLimit(),
+        "commit": commit + (" (with uncommitted changes)" if dirty else ""),
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+class Report:
+    """docs/benchmarks.md and its chart, from a Runner's results."""
+
+    def __init__(self, runner, machine, outDir):
+        self.r = runner
+        self.machine = machine
+        self.outDir = outDir
+        self.names = [s["name"] for s in runner.servers]
+        self.labels = {s["name"]: s["label"] for s in runner.servers}
+
+    def targets(self):
+        r = self.r
+        rows = []
+
+        def row(target, goal, figure, met):
+            rows.append((target, goal, figure, "n/a" if met is None else ("met" if met else "**not met**")))
+
+        finchEcho = r.median(FINCH, "echo", "server_cpu_us_per_operation")
+        floorEcho = r.median(FLOOR, "echo", "server_cpu_us_per_operation")
+        q = ratio(finchEcho, floorEcho)
+        row(f"echo through the full JSON routing path, {r.profile['echo']} connections: server CPU per message",
+            "at most 1.0x the raw Beast echo floor",
+            f"{fmt(finchEcho)} us vs {fmt(floorEcho)} us: {fmt(q)}x",
+            None if q is None else q <= 1.0 and r.clean(FINCH, "echo"))
+
+        finchCast = r.median(FINCH, "broadcast", "server_cpu_us_per_operation")
+        chatCast = r.median(CHAT, "broadcast", "server_cpu_us_per_operation")
+        q = ratio(finchCast, chatCast)
+        row(f"broadcast to {r.profile['broadcast']} receivers: server CPU per delivered message",
+            "at most 0.55x the Beast chat-multi design",
+            f"{fmt(finchCast)} us vs {fmt(chatCast)} us: {fmt(q)}x",
+            None if q is None else q <= 0.55 and r.clean(FINCH, "broadcast"))
+
+        anon = r.median(FINCH, "idle", "anon_bytes_per_connection")
+        row(f"user-space memory per idle connection, {r.profile['idle']:,} connections",
+            "at most 3 KiB",
+            "not run" if anon is None else f"{fmt(anon / 1024)} KiB (heap and stacks, RssAnon)",
+            None if anon is None else anon <= 3 * 1024 and r.clean(FINCH, "idle"))
+
+        held = r.points(FINCH, "held")
+        if held:
+            h = held[0]
+            ok = h["errors"] == 0 and h["lost"] == 0 and h.get("alive") == h["connections"]
+            files = h.get("server_files_after")
+            figure = (f"{h.get('alive', 0):,} of {h['connections']:,} open and answering, server at "
+                      f"{'?' if files is None else f'{files:,}'} of {self.machine['file_limit']:,} "
+                      f"descriptors, {h['errors']} errors")
+            row("connections held at once", f"up to the open-file limit ({self.machine['file_limit']:,}) "
+                "with no error", figure, ok)
+        else:
+            row("connections held at once", "up to the open-file limit with no error", "not run", None)
+
+        parts, ok = [], []
+        for mode in ("echo", "broadcast"):
+            one = r.median(FINCH, f"{mode}-t1", "operations_per_second")
+            two = r.median(FINCH, f"{mode}-t2", "operations_per_second")
+            if one is None or two is None:
+                continue
+            parts.append(f"{mode}: {fmt(one, 0)}/s with 1, {fmt(two, 0)}/s with 2 ({fmt(two / one)}x)")
+            ok.append(two > one and r.clean(FINCH, f"{mode}-t1") and r.clean(FINCH, f"{mode}-t2"))
+        row("`--threads 2`", "more total throughput than `--threads 1` on echo and broadcast",
+            "; ".join(parts) or "not run", all(ok) if len(ok) == 2 else None)
+        return rows
+
+    def modeTable(self, mode):
+        r = self.r
+        out = []
+        if mode == "idle":
+            out.append("| server | open | answering | user-space memory per connection (RssAnon) "
+                       "| resident memory per connection (VmRSS) | vs floor |")
+            out.append("|---|---:|---:|---:|---:|---:|")
+            floor = r.median(FLOOR, mode, "anon_bytes_per_connection")
+            for name in self.names:
+                anon = r.median(name, mode, "anon_bytes_per_connection")
+                if anon is None:
+                    continue
+                rss = r.median(name, mode, "rss_bytes_per_connection")
+                out.append(f"| {self.labels[name]} | {fmt(r.median(name, mode, 'open'), 0)} "
+                           f"| {fmt(r.median(name, mode, 'alive'), 0)} "
+                           f"| {fmt(anon / 1024)} KiB{r.spread(name, mode, 'anon_bytes_per_connection', 1 / 1024)} "
+                           f"| {fmt(rss / 1024 if rss is not None else None)} KiB "
+                           f"| {fmt(ratio(anon, floor))}x |{self.flag(name, mode)}")
+            return out
+        unit = {"echo": "messages/s", "broadcast": "deliveries/s", "connect": "connections/s"}[mode]
+        perOp = {"echo": "message", "broadcast": "delivery", "connect": "connection"}[mode]
+        latency = "connect + upgrade" if mode == "connect" else "latency"
+        out.append(f"| server | {unit} | {latency} p50 | {latency} p99 | server CPU per {perOp} "
+                   f"| CPU vs floor | throughput vs floor | server CPU use | load generator CPU use | waited |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        floorCpu = r.median(FLOOR, mode, "server_cpu_us_per_operation")
+        floorRate = r.median(FLOOR, mode, "operations_per_second")
+        for name in self.names:
+            rate = r.median(name, mode, "operations_per_second")
+            if rate is None:
+                continue
+            cpu = r.median(name, mode, "server_cpu_us_per_operation")
+            p50 = r.median(name, mode, "latency_p50_us")
+            p99 = r.median(name, mode, "latency_p99_us")
+            out.append(f"| {self.labels[name]} | {fmt(rate, 0)} | {fmt(p50, 0)} us | {fmt(p99, 0)} us "
+                       f"| {fmt(cpu)} us{r.spread(name, mode, 'server_cpu_us_per_operation')} "
+                       f"| {fmt(ratio(cpu, floorCpu))}x | {fmt(ratio(rate, floorRate))}x "
+                       f"| {fmt(100 * (r.median(name, mode, 'server_cpu_utilisation') or 0), 0)} % "
+                       f"| {fmt(100 * (r.median(name, mode, 'loadgen_cpu_utilisation') or 0), 0)} % "
+                       f"| {fmt(100 * (r.median(name, mode, 'waited') or 0), 0)} % |{self.flag(name, mode)}")
+        return out
+
+    def flag(self, name, point):
+        return "" if self.r.clean(name, point) else " **errors: see below**"
+
+    def threadsTable(self):
+        r = self.r
+        out = ["| mode | threads | operations/s | server CPU per operation | server CPU use | waited |",
+               "|---|---:|---:|---:|---:|---:|"]
+        for mode in ("echo", "broadcast"):
+            for threads in (1, 2):
+                point = f"{mode}-t{threads}"
+                rate = r.median(FINCH, point, "operations_per_second")
+                if rate is None:
+                    continue
+                out.append(f"| {mode} | {threads} | {fmt(rate, 0)} "
+                           f"| {fmt(r.median(FINCH, point, 'server_cpu_us_per_operation'))} us "
+                           f"| {fmt(100 * (r.median(FINCH, point, 'server_cpu_utilisation') or 0), 0)} % "
+                           f"| {fmt(100 * (r.median(FINCH, point, 'waited') or 0), 0)} % |{self.flag(FINCH, point)}")
+        return out if len(out) > 2 else []
+
+    def heldTable(self):
+        out = ["| server | connections asked | open | answering an echo afterwards | server descriptors | errors |",
+               "|---|---:|---:|---:|---:|---:|"]
+        for name in self.names:
+            for h in self.r.points(name, "held"):
+                out.append(f"| {self.labels[name]} | {h['connections']:,} | {h['open']:,} | {h.get('alive', 0):,} "
+                           f"| {fmt(h.get('server_files_after'), 0)} | {h['errors']} |")
+        return out if len(out) > 2 else []
+
+    def chart(self):
+        """docs/benchmarks.png: one panel per figure, a bar per server."""
+        if not shutil.which("gnuplot"):
+            log("gnuplot not found: no chart")
+            return False
+        panels = [
+            ("echo", "server_cpu_us_per_operation", 1, "echo: server CPU per message (us)"),
+            ("broadcast", "server_cpu_us_per_operation", 1, "broadcast: server CPU per delivery (us)"),
+            ("connect", "server_cpu_us_per_operation", 1, "connect: server CPU per connection (us)"),
+            ("echo", "operations_per_second", 1e-3, "echo: thousand messages/s"),
+            ("broadcast", "operations_per_second", 1e-3, "broadcast: thousand deliveries/s"),
+            ("idle", "anon_bytes_per_connection", 1 / 1024, "idle: user-space KiB per connection"),
+        ]
+        work = Path(self.r.binDir) / "chart"
+        work.mkdir(exist_ok=True)
+        script = [
+            'set terminal pngcairo noenhanced size 1500,900 font "DejaVu Sans,11"',
+            f'set output "{self.outDir / "benchmarks.png"}"',
+            f'set multiplot layout 2,3 title "finch benchmark of {self.machine["date"]}, commit '
+            f'{self.machine["commit"][:10]}: server on one core, {PAYLOAD}-byte payloads, medians of '
+            f'{self.r.profile["repeat"]} run{"s" if self.r.profile["repeat"] != 1 else ""}\\nlower CPU and memory are better, higher rates are better" font ",13"',
+            "set style fill solid 0.85 border -1", "set boxwidth 0.7", "unset key", "set grid ytics",
+            "set yrange [0:*]", "set xtics rotate by -25 scale 0 font ',10'", "set offsets 0.5, 0.5, graph 0.12, 0",
+            "set lmargin 9", "set bmargin 5",
+        ]
+        for index, (mode, key, scale, title) in enumerate(panels):
+            values = [(position, name, self.r.median(name, mode, key)) for position, name in enumerate(self.names)]
+            values = [v for v in values if v[2] is not None]
+            if not values:
+                script.append("set multiplot next")
+                continue
+            data = work / f"panel{index}.dat"
+            with open(data, "w") as f:
+                for position, name, value in values:
+                    # Color 1 is finch, 2 the floor, 3 the others.
+                    color = 1 if name == FINCH else 2 if name == FLOOR else 3
+                    f.write(f'{position} "{self.labels[name]}" {value * scale:.4f} {color}\n')
+            script += [
+                f'set title "{title}"',
+                f'plot "{data}" using 1:3:4:xtic(2) with boxes lc variable, '
+                f'"" using 1:3:(sprintf("%.3g", $3)) with labels offset 0,0.7 font ",10"',
+            ]
+        script.append("unset multiplot")
+        # lc variable picks from these colors by index.
+        script.insert(1, "set linetype 1 lc rgb '#d95f02'; set linetype 2 lc rgb '#7f7f7f'; "
+                         "set linetype 3 lc rgb '#1b9e77'")
+        completed = subprocess.run(["gnuplot"], input="\n".join(script), capture_output=True, text=True,
+                                   timeout=60)
+        if completed.returncode != 0:
+            log("gnuplot failed: " + completed.stderr)
+            return False
+        return True
+
+    def write(self):
+        r, m = self.r, self.machine
+        self.outDir.mkdir(parents=True, exist_ok=True)
+        hasChart = self.chart()
+        p = r.profile
+        lines = [
+            "# finch benchmarks",
+            "",
+            "Written by `bash scripts/bench.sh` (the numbers and the chart are generated; "
+            "edit `bench/run.py` rather than this file).",
+            "",
+            f"Run of {m['date']} on commit `{m['commit']}`.",
+            "",
+        ]
+        if hasChart:
+            lines += ["![finch benchmark chart](benchmarks.png)", ""]
+        lines += ["## Targets (issue 4)", "", "| target | goal | measured | |", "|---|---|---|---|"]
+        lines += [f"| {t} | {g} | {f} | {s} |" for t, g, f, s in self.targets()]
+        lines += [""]
+        sections = [
+            ("echo", f"## echo: {p['echo']} connections, one message in flight each",
+             "Messages are `{\"path\":\"echo\",\"data\":{...64 bytes...}}`; each reply is checked for its "
+             "sequence number. Latency is the round trip seen by the load generator."),
+            ("broadcast", f"## broadcast: {p['broadcast']} receivers",
+             "The first connection sends `{\"path\":\"broadcast\",...}` and sends the next one when every "
+             "connection, itself included, has received the previous one (one broadcast in flight). A "
+             "delivery is one message arriving at one receiver; every delivery is checked for its sequence "
+             "number. Latency runs from the send to each delivery."),
+            ("idle", f"## idle: {p['idle']:,} connections held",
+             "Growth of the server's memory from one open connection (after one echo on it) to "
+             f"{p['idle']:,} more, divided by {p['idle']:,}, read one settling period after the last "
+             "connection opened. RssAnon is the anonymous memory (heap, stacks): the user-space memory a "
+             "connection costs. VmRSS adds file-backed pages. Kernel socket buffers are in neither. Every "
+             "connection must then answer an echo."),
+            ("connect", f"## connect: {p['connect']} concurrent connect loops",
+             "Each loop opens a TCP connection, upgrades it, closes it with the closing handshake, and "
+             "starts again. Latency is connect plus upgrade."),
+        ]
+        for mode, title, text in sections:
+            table = self.modeTable(mode)
+            if len(table) > 2:
+                lines += [title, "", text, ""] + table + [""]
+        threads = self.threadsTable()
+        if threads:
+            lines += ["## finch with 1 and 2 threads", "",
+                      "Neither the server nor the load generator is pinned here, for both thread counts: "
+                      "the server may use both cores, and shares them with the load generator, which "
+                      "needs most of one. Same loads as above.", ""] + threads + [""]
+        held = self.heldTable()
+        if held:
+            lines += ["## Connections held at once", "",
+                      "As many connections as the open-file limit of the server allows, minus its own "
+                      "descriptors and a small margin; after they are all open, each one must answer an "
+                      "echo.", ""] + held + [""]
+        if r.profiles:
+            lines += ["## Where finch's time goes", "",
+                      "perf's flat profile of bench_server (self time, `perf record -e cpu-clock` for "
+                      "5 s under the loads above, in a run of its own), its top functions; template "
+                      "arguments are cut. `kernel` is the system calls and the TCP stack; in a virtual "
+                      "machine the timer that samples cannot fire while the kernel has interrupts off, so "
+                      "that time lands on `_raw_spin_unlock_irqrestore`, where they come back on (wake-ups, "
+                      "the loopback's packet hand-over).", ""]
+            for mode, rows in r.profiles.items():
+                lines += [f"{mode}:", "", "| share of server CPU | where | function |", "|---:|---|---|"]
+                lines += [f"| {percent:.1f} % | {where} | `{function}` |" for percent, where, function in rows]
+                lines += [""]
+        failures = r.failures()
+        if failures:
+            lines += ["## Errors", ""]
+            for f in failures:
+                lines.append(f"- {self.labels.get(f['server'], f['server'])}, {f['point']}: {f['errors']} errors, "
+                             f"{f['lost']} lost; first: `{f.get('first_error', '')}`")
+            lines += [""]
+        lines += [
+            "## Servers", "",
+            "Every server answers the same two routes on 127.0.0.1: `echo` sends `{\"path\":\"echo\","
+            "\"data\":<data>}` back to the sender, `broadcast` sends `{\"path\":\"broadcast\",\"data\":<data>}` "
+            "to every connection. finch answers in its envelope (`path`, `status`, `timestamp`, `data`); the "
+            "load generator accepts both forms.", "",
+        ]
+        lines += [f"- **{s['label']}**: {s['note']}." for s in r.servers]
+        lines += [
+            "",
+            "## Method", "",
+            "- One load generator (`bench/loadgen.cpp`): a Beast client, one io_context on one thread, "
+            f"{PAYLOAD}-byte `data` holding a sequence number and a send time, connections spread over "
+            f"{SOURCES} source addresses 127.0.0.1 to 127.0.0.{SOURCES}, at most 128 handshakes at once.",
+            f"- Each point starts a fresh server pinned to CPU {SERVER_CPU}; the load generator runs on "
+            f"CPU {LOADGEN_CPU}. A warm-up of {p['warmup']} s, then a measuring window of {p['duration']} s.",
+            "- Server CPU is utime + stime of all its threads from `/proc/PID/stat`, read by the load "
+            "generator at the exact start and end of the window, divided by the operations completed in "
+            "the window. It is the figure that tells two servers apart: on two cores the load generator "
+            "is often the bottleneck (see its CPU use), and then operations/s mostly measure the load "
+            "generator. Packet handling the kernel does in softirq context is not charged to any process "
+            "and so not in these figures.",
+            f"- Each point is run {p['repeat']} times; tables show medians, and for CPU and memory the lowest "
+            "and the highest run in brackets. Ratios are to the raw Beast floor measured in the same run.",
+            "- " + {"realtime": f"The server and the load generator run with real-time round-robin "
+                                f"scheduling (SCHED_RR, priority {REALTIME_PRIORITY}), so that other work on "
+                                "this shared machine cannot take their core while they have work. ",
+                    "nice": f"The server and the load generator run at nice {NICE}. ",
+                    "normal": ""}[SCHEDULING] +
+            "Before each point the runner waits a little for other processes to go quiet, "
+            f"and runs a pinned point again (up to {RETRIES} times, keeping the best) if the load generator "
+            f"spent more than {100 * WAIT_LIMIT:.0f} % of its window ready to run but without a CPU "
+            "(`/proc/self/schedstat`): other work took its core. The tables show that share as *waited*. "
+            "Real-time scheduling caps a busy core at 95 % (`kernel.sched_rt_runtime_us`), the same for "
+            "every server.",
+            "- Raw results of every run: `bench-results.json` in the build directory.",
+            "",
+            "## Machine", "",
+            f"- CPU: {m['cpu']}, {m['cores']} cores; memory {m['memory_gib']} GiB",
+            f"- {m['os']}, {m['kernel']}",
+            f"- {m['compiler']}",
+            f"- Boost {m['boost']}, nlohmann/json {m['nlohmann_json']}, websocketpp {m['websocketpp']}, "
+            f"Node.js {m['node']}, ws {m['ws']}",
+            f"- open-file limit {m['file_limit']:,}",
+            "",
+        ]
+        (self.outDir / "benchmarks.md").write_text("\n".join(lines))
+        log(f"wrote {self.outDir / 'benchmarks.md'}" + (" and benchmarks.png" if hasChart else ""))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bin-dir", default=str(SOURCE_DIR / "build" / "bench" / "bench"),
+                        help="where loadgen and the C++ servers are")
+    parser.add_argument("--node-modules", help="node_modules holding ws, for the Node server")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--quick", dest="profile", action="store_const", const="quick",
+                       help="one short run per point, fewer connections; report in the build directory")
+    group.add_argument("--smoke", dest="profile", action="store_const", const="smoke",
+                       help="bench_server only, checks correctness, writes nothing")
+    parser.set_defaults(profile="full")
+    parser.add_argument("--repeat", type=int, help="runs per point (default 3, 1 with --quick)")
+    parser.add_argument("--duration", type=float, help="seconds of measuring window per point")
+    parser.add_argument("--servers", help="comma-separated subset: " + ",".join(s[0] for s in SERVERS))
+    parser.add_argument("--modes", help="comma-separated subset of " + ",".join(MODES) +
+                        " (skips the thread and held runs)")
+    parser.add_argument("--docs-dir", help="where to write benchmarks.md and .png "
+                        "(default docs/, or the build directory with --quick)")
+    parser.add_argument("--from-results", metavar="JSON",
+                        help="write the report from the bench-results.json of an earlier run, without running")
+    parser.add_argument("--scheduling", choices=["realtime", "nice", "normal"],
+                        help="how the server and the load generator are scheduled: realtime (SCHED_RR, the "
+                        "default for root: other work on a shared machine cannot take their core during a "
+                        f"window), nice ({NICE}) or normal")
+    parser.add_argument("--quiet-wait", type=float, default=20,
+                        help="seconds to wait at most for the machine to be quiet before a point")
+    args = parser.parse_args()
+    if args.profile == "smoke":
+        args.servers = args.servers or FINCH
+        args.quiet_wait = 0
+
+    global SCHEDULING
+    # The smoke run checks correctness only: it needs no priority over anyone.
+    SCHEDULING = args.scheduling or ("realtime" if os.geteuid() == 0 and args.profile != "smoke" else "normal")
+    runner = Runner(args)
+    if not runner.loadgen.exists() or not runner.servers:
+        log(f"nothing to run: build loadgen and the servers into {runner.binDir} first (scripts/bench.sh)")
+        return 2
+    if args.from_results:
+        saved = json.loads(Path(args.from_results).read_text())
+        machine, runner.results, runner.profiles = saved["machine"], saved["results"], saved["profiles"]
+        runner.profile.update(saved["settings"])
+        SCHEDULING = saved["scheduling"]
+    else:
+        # Read before the run: the commit and the date are those of the measurement.
+        machine = machineInfo(runner)
+        log(f"servers: {', '.join(s['name'] for s in runner.servers)}; profile {args.profile}")
+        runner.run()
+        saved = {"machine": machine, "settings": runner.profile, "scheduling": SCHEDULING,
+                 "results": runner.results, "profiles": runner.profiles}
+        (runner.binDir / "bench-results.json").write_text(json.dumps(saved, indent=1))
+    failures = runner.failures()
+    for f in failures:
+        log(f"FAILED: {f['server']} {f['point']}: {f['errors']} errors, {f['lost']} lost: {f.get('first_error', '')}")
+    if args.profile != "smoke":
+        outDir = Path(args.docs_dir) if args.docs_dir else \
+            (runner.binDir if args.profile == "quick" else SOURCE_DIR / "docs")
+        report = Report(runner, machine, outDir.resolve())
+        report.write()
+        for target, goal, figure, status in report.targets():
+            log(f"target: {target}: {figure}: {status.replace('*', '')}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

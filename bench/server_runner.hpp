@@ -1,0 +1,105 @@
+#ifndef FINCH_BENCH_SERVER_RUNNER_HPP
+#define FINCH_BENCH_SERVER_RUNNER_HPP
+
+// What every C++ server of the benchmark shares: the command line
+// (`--port N --threads N`), the line that tells the runner the server is ready,
+// and the threads that run the io_context until SIGINT or SIGTERM.
+//
+// The servers differ only in how they handle connections, so that a
+// difference in the measurements is a difference of design, not of set-up.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace bench {
+
+struct ServerSettings {
+    unsigned short port = 0;  // 0: any free port, reported by announceListening()
+    unsigned threads = 1;
+};
+
+// A whole decimal number in [min, max], or nothing: "--port 80x" is an error,
+// not port 80.
+inline std::optional<unsigned long> parseNumber(std::string_view text, unsigned long min, unsigned long max)
+{
+    if (text.empty() || text.size() > 9)
+        return std::nullopt;
+    unsigned long value = 0;
+    for (const char c : text) {
+        if (c < '0' || c > '9')
+            return std::nullopt;
+        value = value * 10 + static_cast<unsigned long>(c - '0');
+    }
+    if (value < min || value > max)
+        return std::nullopt;
+    return value;
+}
+
+// Parses `--port N --threads N`; on a mistake prints the usage and exits,
+// since a benchmark server that guessed its settings would measure the wrong thing.
+inline ServerSettings parseServerArguments(int argc, char** argv, std::string_view name)
+{
+    const auto usage = [&](std::ostream& out) {
+        out << "usage: " << name << " [--port N] [--threads N]\n"
+            << "  listens on 127.0.0.1; --port 0 (the default) picks a free port\n";
+    };
+    ServerSettings settings;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view flag = argv[i];
+        if (flag == "--help" || flag == "-h") {
+            usage(std::cout);
+            std::exit(0);
+        }
+        const bool known = flag == "--port" || flag == "--threads";
+        const auto value = known && i + 1 < argc ? std::optional<std::string_view>(argv[++i]) : std::nullopt;
+        const auto number =
+            value ? parseNumber(*value, flag == "--port" ? 0 : 1, flag == "--port" ? 65535 : 64) : std::nullopt;
+        if (!number) {
+            std::cerr << name << ": bad argument '" << flag << "'\n";
+            usage(std::cerr);
+            std::exit(2);
+        }
+        if (flag == "--port")
+            settings.port = static_cast<unsigned short>(*number);
+        else
+            settings.threads = static_cast<unsigned>(*number);
+    }
+    return settings;
+}
+
+// The runner waits for this exact line to learn the port; flushed, because
+// stdout is a pipe and would otherwise hold it back.
+inline void announceListening(std::string_view name, unsigned short port)
+{
+    std::cout << name << " listening on 127.0.0.1:" << port << std::endl;
+}
+
+// Runs `context` on `threads` threads until SIGINT or SIGTERM. A signal stops
+// the io_context at once instead of closing every connection politely: the
+// measurements are over when the runner sends it, and a graceful close of
+// 20,000 connections would only delay the next measurement.
+inline void runUntilSignalled(boost::asio::io_context& context, unsigned threads)
+{
+    boost::asio::signal_set signals(context, SIGINT, SIGTERM);
+    signals.async_wait([&context](const boost::system::error_code&, int) { context.stop(); });
+    std::vector<std::thread> pool;
+    pool.reserve(threads - 1);
+    for (unsigned i = 1; i < threads; ++i)
+        pool.emplace_back([&context] { context.run(); });
+    context.run();
+    for (auto& thread : pool)
+        thread.join();
+}
+
+}  // namespace bench
+
+#endif

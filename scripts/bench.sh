@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs finch's benchmark suite and writes docs/benchmarks.md and
+# docs/benchmarks.png: installs what is missing (apt-get, npm), builds the
+# servers and the load generator in Release (-O2) under build/bench, then runs
+# bench/run.py. Takes about 15 minutes on an idle machine, up to 40 when other
+# work keeps it busy; it needs root (apt-get, real-time scheduling of the
+# measured processes) and about 20,000 open files per process (ulimit -Hn).
+#
+#   bash scripts/bench.sh            # the full run, 3 repetitions of every point
+#   bash scripts/bench.sh --quick    # 1 s per point, fewer connections, report in build/bench/bench
+#   bash scripts/bench.sh --smoke    # correctness only, a few seconds, no report
+#
+# Other arguments go to bench/run.py (--help lists them).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+# The benchmark's own needs: a reference server, the chart, the Node server.
+packages=(libwebsocketpp-dev gnuplot-nox)
+command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+build=build/bench
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" \
+    -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DFINCH_BUILD_BENCH=ON \
+    -DFINCH_BUILD_TESTS=OFF -DFINCH_BUILD_EXAMPLES=OFF -DFINCH_INSTALL=OFF >/dev/null
+cmake --build "$build"
+
+# ws from the lock file, into the build directory: node_modules is never committed.
+mkdir -p "$build/node"
+cp bench/node/package.json bench/node/package-lock.json "$build/node/"
+(cd "$build/node" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+
+# Debian's python3: the one on PATH may be another interpreter.
+exec /usr/bin/python3 bench/run.py --bin-dir "$build/bench" --node-modules "$build/node/node_modules" "$@"
