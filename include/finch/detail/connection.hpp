@@ -256,8 +256,10 @@ private:
 
     // Reads what the socket has, a bounded number of times so that one busy
     // connection cannot starve the others on its thread, then waits for
-    // readiness. Readiness is edge-triggered in Asio's epoll reactor, so the
-    // wait starts only after a read found the socket empty.
+    // readiness. A read that did not fill the buffer has most likely emptied
+    // the socket, so the wait starts without a second read to prove it: Asio
+    // re-arms the descriptor in epoll when a wait starts, and epoll then
+    // reports data that is already there, so nothing is missed.
     void read()
     {
         auto& scratch = readScratch();
@@ -270,8 +272,11 @@ private:
                 return waitReadable();
             if (ec)
                 return end(draining_ && ec == boost::asio::error::eof ? protocolFailure_ : ec);
-            if (draining_)
+            if (draining_) {
+                if (size < scratch.size())
+                    return waitReadable();
                 continue;
+            }
             lastHeard_ = Clock::now();
             pingSent_ = false;
             bool goOn = true;
@@ -285,6 +290,8 @@ private:
             }
             if (!goOn)
                 return;
+            if (size < scratch.size())
+                return waitReadable();
         }
         // More may be waiting: come back after the others had a turn.
         boost::asio::post(socket_.get_executor(), [self = this->shared_from_this()] { self->read(); });
