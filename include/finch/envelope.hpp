@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -28,6 +29,21 @@ inline std::int64_t nowMilliseconds() noexcept
 /// a browser fails the whole connection on a text frame that is not UTF-8.
 std::string encodeEnvelope(std::string_view path, int status, std::int64_t timestamp, const nlohmann::json& data);
 
+/// An envelope that asks the client for an answer (`Socket::request`):
+/// `{"path":<path>,"status":<status>,"timestamp":<timestamp>,"id":<id>,"data":<data>}`.
+/// The client answers with `{"replyTo":<id>, ...}`. A null `id` gives the
+/// envelope of the overload without it.
+std::string encodeEnvelope(
+    std::string_view path, int status, std::int64_t timestamp, const nlohmann::json& data, const nlohmann::json& id);
+
+/// The answer to a client's message that carried `"id":<requestId>`
+/// (`Socket::reply`): the envelope with `"id":<requestId>,"replyTo":<requestId>`
+/// before `"data"`. `id` is what the client matches; `replyTo` tells an answer
+/// apart from a request of the server, which has an `id` and no `replyTo`. A
+/// null `requestId` gives the plain envelope.
+std::string encodeReplyEnvelope(std::string_view path, int status, std::int64_t timestamp, const nlohmann::json& data,
+    const nlohmann::json& requestId);
+
 /// `envelope` (from `encodeEnvelope`) with `"client":<clientId>` as its first
 /// member, for `Options::includeClientId`. `clientId` must need no JSON
 /// escaping, which holds for the ids finch generates (hexadecimal).
@@ -39,6 +55,12 @@ std::string withClientId(std::string_view envelope, std::string_view clientId);
 std::string encodeErrorEnvelope(
     error code, std::string_view message, std::int64_t timestamp, std::string_view requestPath = {});
 
+/// The error envelope that answers a message which carried `"id":<requestId>`:
+/// as above, with `"id"` and `"replyTo"` as in `encodeReplyEnvelope`, so that
+/// the client can match the failure to its request.
+std::string encodeErrorEnvelope(error code, std::string_view message, std::int64_t timestamp,
+    std::string_view requestPath, const nlohmann::json& requestId);
+
 /// The result of decoding one incoming text frame.
 struct DecodedMessage {
     /// The whole decoded object, as handlers receive it; null on failure.
@@ -47,8 +69,14 @@ struct DecodedMessage {
     boost::system::error_code error;
     /// What was wrong, for the error envelope and `onError`; empty on success.
     std::string detail;
+    /// The message's `"id"` (a string or a number) when it has one: the client
+    /// asks for an answer that carries it back. Null otherwise. Also kept when
+    /// the message is refused for its path, so the error envelope can carry it.
+    nlohmann::json id;
+    /// Set when the message answers a request of the server: its `"replyTo"`.
+    std::optional<std::uint64_t> replyTo;
 
-    /// The message's `"path"`. Precondition: `!error`.
+    /// The message's `"path"`. Precondition: `!error && !replyTo`.
     const std::string& path() const { return message.find("path")->get_ref<const std::string&>(); }
 };
 
@@ -59,9 +87,12 @@ struct DecodedMessage {
 /// few hundred kilobytes of brackets would otherwise overflow the stack.
 inline constexpr std::size_t maxMessageDepth = 128;
 
-/// Decodes an incoming frame: a JSON object with a string `"path"` and any
-/// (optional) `"data"`, nested at most `maxMessageDepth` levels. Never throws
-/// for bad input; the failure is in the result.
+/// Decodes an incoming frame: a JSON object with a string `"path"`, any
+/// (optional) `"data"` and an optional `"id"` that is a string or a number; or
+/// an answer to a request of the server, an object with a non-negative
+/// integer `"replyTo"`, for which `"path"` is optional. Nested at most
+/// `maxMessageDepth` levels. Never throws for bad input; the failure is in
+/// the result.
 DecodedMessage decodeEnvelope(std::string_view text);
 
 }  // namespace finch

@@ -12,9 +12,10 @@ namespace finch {
 ///
 /// Network failures keep their own categories (Asio's, Beast's); these are the
 /// protocol-level mistakes of a client and the failures of a user's handler.
-/// The client's mistakes and handler failures are answered to the client with
-/// an error envelope whose status is given by `statusOf()`; the outgoing-queue
-/// errors are reported to `onError` only.
+/// The client's mistakes, refusals and handler failures are answered to the
+/// client with an error envelope whose status is given by `statusOf()`; the
+/// outgoing-queue errors are reported to `onError` only, and the request
+/// errors reach the callback of `Socket::request` only.
 enum class error {
     /// A text frame that is not valid JSON. Status 400.
     invalid_json = 1,
@@ -36,6 +37,17 @@ enum class error {
     /// `OverflowPolicy::dropOldest`: its oldest messages were dropped. The
     /// report's message says how many. Not sent to the client; `statusOf` gives 503.
     messages_dropped,
+    /// A message's `"id"` is neither a string nor a number, or its `"replyTo"`
+    /// is not a non-negative integer. Status 400.
+    invalid_id,
+    /// A route's guard refused the message; the route did not run. Status 403.
+    forbidden,
+    /// The client did not answer a `Socket::request` in time. Given to that
+    /// request's callback only; `statusOf` gives 504.
+    reply_timeout,
+    /// The connection ended, or was closing, before the client answered a
+    /// `Socket::request`. Given to that request's callback only; `statusOf` gives 503.
+    connection_closed,
 };
 
 namespace detail {
@@ -63,6 +75,14 @@ public:
             return "outgoing queue full; connection closed";
         case error::messages_dropped:
             return "outgoing queue full; oldest messages dropped";
+        case error::invalid_id:
+            return "message has an invalid \"id\" or \"replyTo\"";
+        case error::forbidden:
+            return "the route's guard refused the message";
+        case error::reply_timeout:
+            return "no reply within the timeout";
+        case error::connection_closed:
+            return "the connection ended before the reply";
         }
         return "unknown finch error";
     }
@@ -91,7 +111,10 @@ constexpr int statusOf(error value) noexcept
     case error::invalid_json:
     case error::not_an_object:
     case error::invalid_path:
+    case error::invalid_id:
         return 400;
+    case error::forbidden:
+        return 403;
     case error::unknown_path:
         return 404;
     case error::binary_frame:
@@ -100,7 +123,10 @@ constexpr int statusOf(error value) noexcept
         return 500;
     case error::queue_overflow:
     case error::messages_dropped:
+    case error::connection_closed:
         return 503;
+    case error::reply_timeout:
+        return 504;
     }
     return 500;
 }

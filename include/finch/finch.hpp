@@ -6,11 +6,14 @@
 
 #include <finch/envelope.hpp>
 #include <finch/error.hpp>
+#include <finch/guards.hpp>
 #include <finch/http.hpp>
 #include <finch/options.hpp>
 #include <finch/socket.hpp>
 #include <finch/socket_event.hpp>
 #include <finch/socket_manager.hpp>
+#include <finch/upgrade.hpp>
+#include <finch/user_data.hpp>
 #include <finch/version.hpp>
 
 #endif

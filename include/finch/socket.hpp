@@ -2,20 +2,25 @@
 #define FINCH_SOCKET_HPP
 
 #include <finch/http.hpp>
+#include <finch/user_data.hpp>
 
+#include <boost/asio/async_result.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
+#include <boost/system/error_code.hpp>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace finch {
 
 namespace detail {
-template <class Stream>
+template <class Stream, class UserData>
 class Connection;
 }  // namespace detail
 
@@ -28,10 +33,22 @@ class Connection;
 /// return false.
 ///
 /// @par Thread Safety
-/// Every member is safe to call from any thread, concurrently.
-template <class Stream>
+/// Every member is safe to call from any thread, concurrently, except that the
+/// object `data()` returns may only be touched from the connection's own
+/// callbacks (see `data()`).
+///
+/// @tparam Stream the next layer of the connection's Beast WebSocket stream.
+/// @tparam UserData the application's data kept with each connection (see `data()`).
+template <class Stream, class UserData = NoUserData>
 class BasicSocket {
 public:
+    /// The type of `data()`.
+    using user_data_type = UserData;
+
+    /// What `request()` passes to its completion handler: an error (none on
+    /// success) and the client's answer.
+    using request_signature = void(boost::system::error_code, nlohmann::json);
+
     /// The close code type of `close()`: `close_code::normal` (1000), `going_away` (1001) ...
     using close_code = boost::beast::websocket::close_code;
 
@@ -44,8 +61,32 @@ public:
     const Request& request() const noexcept;
 
     /// The user this connection belongs to, or empty for none. Set by the
-    /// `userId` argument of `requestHandle()`.
+    /// upgrade handler's `accept(userId)` or the `userId` argument of
+    /// `requestHandle()`.
     const std::string& userId() const noexcept;
+
+    /// The application's data of this connection: what the upgrade handler's
+    /// decision (or `requestHandle()`) gave it, else `UserData{}`. It lives
+    /// inside the connection's object, as long as any handle to it.
+    ///
+    /// @par Thread Safety
+    /// Not synchronized, by design: touch it only from this connection's
+    /// callbacks (`onConnect`, `onMessage`, `guard`, `onJoin`, `onLeave`,
+    /// `onError`, `onDisconnect`, the callback of `request()`, and functions
+    /// given to `post()`), which run one at a time on the connection's strand,
+    /// so they need no lock. Any other thread hands its work to `post()`.
+    UserData& data() const noexcept;
+
+    /// Runs `call(socket)` on this connection's strand, where `data()` may be
+    /// touched, with `socket` a handle to this connection; for other threads
+    /// (a timer, a database callback). Returns at once; `call` runs after the
+    /// callback running now, if any, has returned. An exception from `call`
+    /// is reported to the root's `onError` like a handler's.
+    /// @return true if queued; false once the connection has ended. A queued
+    /// `call` is dropped if the connection ends first: it never runs after
+    /// `onDisconnect`.
+    template <class Call>
+    bool post(Call&& call) const;
 
     /// Queues the envelope `{"path", "status", "timestamp", "data"}` for this
     /// connection and returns at once.
@@ -60,6 +101,54 @@ public:
 
     /// True while the connection is open and not closing.
     bool isOpen() const noexcept;
+
+    /// Adds this connection to `room` of its manager (created when its first
+    /// member joins), for `sendToRoom` and friends. The root's `onJoin` runs
+    /// afterwards on the connection's strand. A connection leaves all its
+    /// rooms when it ends.
+    /// @return true if it joined; false if it was in the room already, or is
+    /// closing or closed.
+    bool join(std::string room) const;
+
+    /// Takes this connection out of `room` (which disappears with its last
+    /// member). The root's `onLeave` runs afterwards on the connection's strand.
+    /// @return true if it left; false if it was not in the room.
+    bool leave(std::string_view room) const;
+
+    /// The rooms this connection is in, in alphabetical order.
+    std::vector<std::string> rooms() const;
+
+    /// Whether this connection is in `room`.
+    bool inRoom(std::string_view room) const;
+
+    /// Answers a client's request: sends `data` on the path of `message` (the
+    /// request, as the handler received it), and, when the request carried an
+    /// `"id"`, that id as `"id"` and `"replyTo"`, so the client can match the
+    /// answer to its request. Without an id, this is `send(data, path, status)`.
+    /// May be called later and from any thread, with a copy of `message`.
+    /// @return true if queued; false once the connection is closing or closed.
+    bool reply(const nlohmann::json& message, const nlohmann::json& data, int status = 200) const;
+
+    /// Asks the client for an answer: sends `{"path", "status": 200,
+    /// "timestamp", "id": <n>, "data"}` with an id new to this connection, and
+    /// completes once, with:
+    /// - no error and the client's answer, the whole object it sent back
+    ///   (`{"replyTo": <n>, "data": ...}`, with whatever else it put in);
+    /// - `finch::error::reply_timeout` and null after `timeout`;
+    /// - `finch::error::connection_closed` and null if the connection ends
+    ///   before the answer (then before `onDisconnect`), or was closing or
+    ///   closed already when `request` was called (then soon after).
+    ///
+    /// `token` is a completion handler `void(boost::system::error_code,
+    /// nlohmann::json)` (a lambda taking `const nlohmann::json&` is fine), or
+    /// any Asio completion token: `boost::asio::use_future`,
+    /// `boost::asio::deferred`, `boost::asio::use_awaitable`. A handler runs on
+    /// its associated executor, by default the connection's strand, where
+    /// `data()` may be touched; an exception from it is reported to the root's
+    /// `onError`.
+    template <class CompletionToken>
+    auto request(std::string_view path, const nlohmann::json& data, std::chrono::milliseconds timeout,
+        CompletionToken&& token) const;
 
     /// Bytes queued for this connection that the kernel has not taken yet,
     /// the message being written included; 0 once it has ended. Like a
@@ -76,17 +165,21 @@ public:
     friend bool operator!=(const BasicSocket& a, const BasicSocket& b) noexcept { return !(a == b); }
 
     /// For finch's own use: wraps a connection.
-    explicit BasicSocket(std::shared_ptr<detail::Connection<Stream>> connection) noexcept
+    explicit BasicSocket(std::shared_ptr<detail::Connection<Stream, UserData>> connection) noexcept
         : connection_(std::move(connection))
     {
     }
 
 private:
-    std::shared_ptr<detail::Connection<Stream>> connection_;
+    std::shared_ptr<detail::Connection<Stream, UserData>> connection_;
 };
 
 /// The socket handle of `finch::SocketManager` (plain TCP).
 using Socket = BasicSocket<boost::beast::tcp_stream>;
+
+/// The socket handle of `finch::SocketManagerWith<UserData>` (plain TCP).
+template <class UserData>
+using SocketWith = BasicSocket<boost::beast::tcp_stream, UserData>;
 
 }  // namespace finch
 

@@ -2,16 +2,18 @@
 #define FINCH_SOCKET_EVENT_HPP
 
 #include <finch/error.hpp>
+#include <finch/user_data.hpp>
 
 #include <boost/beast/core/tcp_stream.hpp>
 
 #include <nlohmann/json.hpp>
 
 #include <functional>
+#include <string>
 
 namespace finch {
 
-template <class Stream>
+template <class Stream, class UserData>
 class BasicSocket;
 
 /// The callbacks of a route, or of the root: each one is optional.
@@ -25,9 +27,10 @@ class BasicSocket;
 /// };
 /// @endcode
 ///
-/// The root event's `onConnect` and `onDisconnect` run for every connection;
-/// the `onMessage` of the route whose path matches a message runs for that
-/// message, or the root's `onMessage` when no route matches.
+/// The root event's `onConnect`, `onDisconnect`, `onJoin` and `onLeave` run
+/// for every connection; the `onMessage` of the route whose path matches a
+/// message runs for that message, or the root's `onMessage` when no route
+/// matches, once that event's `guard`, if any, has let the message through.
 ///
 /// @par Thread Safety
 /// Callbacks of one connection never run concurrently with each other; callbacks
@@ -58,10 +61,38 @@ struct BasicSocketEvent {
     /// is about to end the connection. Called on the root event, or on the
     /// route whose handler threw when that route has an `onError` of its own.
     std::function<void(Socket&, const Error&)> onError{};
+
+    /// Root event only: the socket joined `room` (`Socket::join` returned
+    /// true). Runs on the connection's strand after the code that called
+    /// `join` has returned, in the order of the joins and leaves, and never
+    /// after `onDisconnect`. For presence: "alice joined #general". A join
+    /// and a leave from another thread may both happen before the strand
+    /// gets to run `onJoin`; the `onLeave` then follows it.
+    std::function<void(Socket&, const std::string& room)> onJoin{};
+
+    /// Root event only: the socket left `room`, by `Socket::leave` or because
+    /// the connection ended. For an ending connection, `onLeave` runs for each
+    /// of its rooms (which it is no longer in) just before `onDisconnect`, so
+    /// `manager.sendToRoom(room, ...)` from here reaches the members who stay.
+    std::function<void(Socket&, const std::string& room)> onLeave{};
+
+    /// Decides whether a message may reach this event's `onMessage`; runs on
+    /// the connection's strand just before it. When it returns false, the
+    /// client gets an error envelope with status 403 (`finch::error::forbidden`,
+    /// carrying the request's `"id"` if it had one), the root's `onError` is
+    /// told, and `onMessage` does not run. An exception counts as a handler's
+    /// (status 500). The root's guard applies to the messages that reach the
+    /// root's `onMessage` only, never to routes. Ready-made guards are in
+    /// `<finch/guards.hpp>`.
+    std::function<bool(Socket&, const nlohmann::json& message)> guard{};
 };
 
 /// The callbacks of a route or of the root, for `finch::SocketManager`.
-using SocketEvent = BasicSocketEvent<BasicSocket<boost::beast::tcp_stream>>;
+using SocketEvent = BasicSocketEvent<BasicSocket<boost::beast::tcp_stream, NoUserData>>;
+
+/// The callbacks of a route or of the root, for `finch::SocketManagerWith<UserData>`.
+template <class UserData>
+using SocketEventWith = BasicSocketEvent<BasicSocket<boost::beast::tcp_stream, UserData>>;
 
 }  // namespace finch
 

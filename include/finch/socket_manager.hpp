@@ -6,6 +6,8 @@
 #include <finch/options.hpp>
 #include <finch/socket.hpp>
 #include <finch/socket_event.hpp>
+#include <finch/upgrade.hpp>
+#include <finch/user_data.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/io_context.hpp>
@@ -20,14 +22,15 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace finch {
 
 namespace detail {
-template <class Stream>
+template <class Stream, class UserData>
 struct ManagerState;
-template <class Stream>
+template <class Stream, class UserData>
 class Listener;
 }  // namespace detail
 
@@ -41,8 +44,12 @@ class Listener;
 /// connections receive it.
 ///
 /// Connections come in two ways: `listen()` opens a port and upgrades the
-/// requests for one target; `requestHandle()` takes over an upgrade request
-/// that the application's own HTTP server has read.
+/// requests for one target, after the application's upgrade handler, if it
+/// set one, has admitted them; `requestHandle()` takes over an upgrade
+/// request that the application's own HTTP server has read.
+///
+/// Connections may join named rooms (`Socket::join`); `sendToRoom` reaches the
+/// members of one room, serialized once like `sendToAll`.
 ///
 /// @par Thread Safety
 /// Every member function is safe to call from any thread, concurrently, and
@@ -59,15 +66,35 @@ class Listener;
 /// @tparam Stream the stream an accepted connection is read with while it is
 /// still HTTP; `boost::beast::tcp_stream` (see the `SocketManager` alias).
 /// Once upgraded, a connection speaks WebSocket directly over its TCP socket.
-template <class Stream>
+/// @tparam UserData the application's data kept inside each connection
+/// (`Socket::data()`); default-constructible and move-constructible.
+template <class Stream, class UserData = NoUserData>
 class BasicSocketManager {
+    static_assert(std::is_default_constructible_v<UserData>,
+        "finch: UserData must be default-constructible; a connection that no upgrade handler gave data to starts "
+        "with UserData{}");
+    static_assert(std::is_move_constructible_v<UserData>,
+        "finch: UserData must be move-constructible; the upgrade handler's decision moves it into the connection");
+    static_assert(std::is_object_v<UserData> && !std::is_const_v<UserData> && !std::is_array_v<UserData>,
+        "finch: UserData must be a plain object type (no reference, const or array)");
+
 public:
+    /// The type of `Socket::data()`.
+    using user_data_type = UserData;
     /// The handle that callbacks receive.
-    using socket_type = BasicSocket<Stream>;
+    using socket_type = BasicSocket<Stream, UserData>;
     /// The callbacks of a route or of the root.
     using event_type = BasicSocketEvent<socket_type>;
     /// A table of routes, path to event.
     using Routes = std::map<std::string, event_type>;
+    /// What an upgrade handler decides.
+    using upgrade_decision_type = BasicUpgradeDecision<UserData>;
+    /// What an asynchronous upgrade handler calls with its decision.
+    using upgrade_completion_type = BasicUpgradeCompletion<UserData>;
+    /// An upgrade handler that decides at once.
+    using upgrade_handler_type = BasicUpgradeHandler<UserData>;
+    /// An upgrade handler that decides later.
+    using async_upgrade_handler_type = BasicAsyncUpgradeHandler<UserData>;
 
     /// Creates a manager whose connections run on `executor`.
     /// @param root lifecycle callbacks of every connection, and the fallback `onMessage`.
@@ -96,6 +123,26 @@ public:
     /// targets than the WebSocket one (by default: 404). See `HttpHandler`.
     void setHttpHandler(HttpHandler handler);
 
+    /// Lets `handler` decide on every WebSocket upgrade request that reaches
+    /// `listen()`'s target, after the request is read and has passed the
+    /// `Options` checks of its head and its Origin, and before a connection
+    /// slot is taken and 101 is answered. It admits the connection, as a user
+    /// and with initial data that `onConnect` already sees, or refuses it with
+    /// any HTTP status, body and headers (see `BasicUpgradeDecision`); a refused
+    /// request never reaches a callback and never counts as a client. An
+    /// exception answers 500. Requests given to `requestHandle()` do not go
+    /// through it: the application has decided on those already.
+    ///
+    /// The handler runs on an io_context thread; it must not block. Replaces
+    /// the previous handler; an empty one removes it.
+    void setUpgradeHandler(upgrade_handler_type handler);
+
+    /// As above, for a handler that decides later, from any thread, by
+    /// calling its completion once (to ask a database, say). If no decision
+    /// has come within `Options::handshakeTimeout` of the TCP accept, the
+    /// connection is closed without an answer.
+    void setUpgradeHandler(async_upgrade_handler_type handler);
+
     /// Opens `endpoint`, and upgrades the WebSocket requests whose target path
     /// is `target` (a query string is allowed). On that target, a request that
     /// is not an upgrade gets 426 Upgrade Required; other targets get 404, or
@@ -120,21 +167,25 @@ public:
     /// @param request the upgrade request; its headers are copied.
     /// @param userId ties the connection to a user, for `sendToUser` and
     /// `countUsers`; empty for none.
+    /// @param data the connection's initial `Socket::data()`.
+    ///
+    /// The upgrade handler (`setUpgradeHandler`) is not asked: the
+    /// application that read the request has authenticated it already.
     template <class Body, class Fields>
     void requestHandle(boost::asio::ip::tcp::socket socket, const boost::beast::http::request<Body, Fields>& request,
-        std::string userId = {});
+        std::string userId = {}, UserData data = {});
 
     /// As above, for a `boost::beast::tcp_stream`.
     template <class Body, class Fields>
     void requestHandle(boost::beast::tcp_stream stream, const boost::beast::http::request<Body, Fields>& request,
-        std::string userId = {});
+        std::string userId = {}, UserData data = {});
 
     /// Another name for `requestHandle`.
     template <class Connection, class Body, class Fields>
-    void accept(
-        Connection&& connection, const boost::beast::http::request<Body, Fields>& request, std::string userId = {})
+    void accept(Connection&& connection, const boost::beast::http::request<Body, Fields>& request,
+        std::string userId = {}, UserData data = {})
     {
-        requestHandle(std::forward<Connection>(connection), request, std::move(userId));
+        requestHandle(std::forward<Connection>(connection), request, std::move(userId), std::move(data));
     }
 
     /// The number of open connections.
@@ -163,6 +214,27 @@ public:
     std::size_t sendToUser(
         std::string_view userId, const nlohmann::json& data, std::string_view path = {}, int status = 200);
 
+    /// Sends to every member of `room` (see `Socket::join`), serializing the
+    /// envelope once. Visits the room's members only, whatever the number of
+    /// connections. @return how many it was queued for; 0 for an unknown room.
+    std::size_t sendToRoom(
+        std::string_view room, const nlohmann::json& data, std::string_view path = {}, int status = 200);
+
+    /// Sends to every member of `room` but `except` (typically the author of
+    /// a chat message). @return how many it was queued for.
+    std::size_t sendToRoomExcept(std::string_view room, const socket_type& except, const nlohmann::json& data,
+        std::string_view path = {}, int status = 200);
+
+    /// The number of connections in `room`; 0 for an unknown room.
+    std::size_t countRoom(std::string_view room) const;
+
+    /// The ids of the connections in `room`, in no particular order.
+    std::vector<std::string> getRoomClients(std::string_view room) const;
+
+    /// The names of the rooms that have at least one member, in no particular
+    /// order. A room exists while it has members.
+    std::vector<std::string> rooms() const;
+
     /// Closes every open connection with 1001 Going Away, after the messages
     /// already queued for it. New connections are still accepted.
     ///
@@ -188,13 +260,18 @@ private:
     template <class Visit>
     std::size_t broadcast(Visit&& visit, const nlohmann::json& data, std::string_view path, int status);
 
-    std::shared_ptr<detail::ManagerState<Stream>> state_;
-    std::vector<std::shared_ptr<detail::Listener<Stream>>> listeners_;
+    std::shared_ptr<detail::ManagerState<Stream, UserData>> state_;
+    std::vector<std::shared_ptr<detail::Listener<Stream, UserData>>> listeners_;
     mutable std::mutex listenersMutex_;
 };
 
 /// The manager of plain TCP WebSocket connections.
 using SocketManager = BasicSocketManager<boost::beast::tcp_stream>;
+
+/// The manager of plain TCP WebSocket connections that keep a `UserData`
+/// each (see `Socket::data()`).
+template <class UserData>
+using SocketManagerWith = BasicSocketManager<boost::beast::tcp_stream, UserData>;
 
 }  // namespace finch
 

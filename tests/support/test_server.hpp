@@ -38,44 +38,50 @@ struct ErrorEvent {
 // TestClients after it: the destructor stops the threads first, so no callback
 // outlives what it refers to. Socket copies kept by the test must be
 // destroyed before the TestServer (the io_context); those in `connected` are.
-class TestServer {
+// `UserData` is the manager's per-connection data (TestServer: none).
+template <class UserData>
+class BasicTestServer {
 public:
-    explicit TestServer(int threadCount = 1)
+    using Manager = SocketManagerWith<UserData>;
+    using Event = SocketEventWith<UserData>;
+    using Socket = SocketWith<UserData>;
+
+    explicit BasicTestServer(int threadCount = 1)
         : threads(threadCount)
     {
     }
 
-    ~TestServer()
+    ~BasicTestServer()
     {
         threads.join();
         connected.clear();
         manager_.reset();
     }
 
-    TestServer(const TestServer&) = delete;
-    TestServer& operator=(const TestServer&) = delete;
+    BasicTestServer(const BasicTestServer&) = delete;
+    BasicTestServer& operator=(const BasicTestServer&) = delete;
 
     // Creates the manager without listening (for requestHandle).
-    SocketManager& create(SocketEvent root = {}, SocketManager::Routes routes = {}, Options options = {})
+    Manager& create(Event root = {}, typename Manager::Routes routes = {}, Options options = {})
     {
         manager_.emplace(threads.context, wrap(std::move(root)), std::move(routes), options);
         return *manager_;
     }
 
     // Creates the manager and listens on 127.0.0.1:0 for `target`.
-    SocketManager& start(
-        SocketEvent root = {}, SocketManager::Routes routes = {}, Options options = {}, std::string target = "/ws")
+    Manager& start(
+        Event root = {}, typename Manager::Routes routes = {}, Options options = {}, std::string target = "/ws")
     {
         create(std::move(root), std::move(routes), options);
         manager_->listen(loopback(), std::move(target));
         return *manager_;
     }
 
-    SocketManager& manager() { return *manager_; }
+    Manager& manager() { return *manager_; }
     unsigned short port() const { return manager_->port(); }
 
     // The socket of the `index`th connection (in onConnect order), once its onConnect has run.
-    finch::Socket waitConnection(std::size_t index)
+    Socket waitConnection(std::size_t index)
     {
         if (!connected.waitForCount(index + 1))
             throw std::runtime_error("no connection #" + std::to_string(index) + " within the wait limit");
@@ -119,16 +125,16 @@ public:
         return onServerThread([this] { return manager_->countClients(); });
     }
 
-    EventLog<finch::Socket> connected;
+    EventLog<Socket> connected;
     EventLog<std::string> disconnected;
     EventLog<ErrorEvent> errors;
     ServerThreads threads;
 
 private:
-    SocketEvent wrap(SocketEvent root)
+    Event wrap(Event root)
     {
-        SocketEvent wrapped = root;
-        wrapped.onConnect = [this, user = std::move(root.onConnect)](finch::Socket& socket) {
+        Event wrapped = root;
+        wrapped.onConnect = [this, user = std::move(root.onConnect)](Socket& socket) {
             try {
                 if (user)
                     user(socket);
@@ -138,7 +144,7 @@ private:
             }
             connected.push(socket);
         };
-        wrapped.onDisconnect = [this, user = std::move(root.onDisconnect)](finch::Socket& socket) {
+        wrapped.onDisconnect = [this, user = std::move(root.onDisconnect)](Socket& socket) {
             try {
                 if (user)
                     user(socket);
@@ -148,7 +154,7 @@ private:
             }
             disconnected.push(socket.id());
         };
-        wrapped.onError = [this, user = std::move(root.onError)](finch::Socket& socket, const finch::Error& error) {
+        wrapped.onError = [this, user = std::move(root.onError)](Socket& socket, const finch::Error& error) {
             errors.push({socket.id(), error});
             if (user)
                 user(socket, error);
@@ -156,7 +162,29 @@ private:
         return wrapped;
     }
 
-    std::optional<SocketManager> manager_;
+    std::optional<Manager> manager_;
+};
+
+// The server of a manager that keeps no per-connection data.
+using TestServer = BasicTestServer<NoUserData>;
+
+// Empties `log` when it goes out of scope. A log that callbacks fill must be
+// declared before the TestServer, but what it holds (Socket handles, upgrade
+// completions) must not outlive the server's io_context: one of these,
+// declared after the server, lets go of them first, however the test ends.
+template <class T>
+class ClearOnExit {
+public:
+    explicit ClearOnExit(EventLog<T>& log)
+        : log_(log)
+    {
+    }
+    ~ClearOnExit() { log_.clear(); }
+    ClearOnExit(const ClearOnExit&) = delete;
+    ClearOnExit& operator=(const ClearOnExit&) = delete;
+
+private:
+    EventLog<T>& log_;
 };
 
 // How many root errors were recorded for connection `id` with this code.

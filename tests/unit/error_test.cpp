@@ -20,6 +20,12 @@ TEST_CASE("every finch error has a message and a status")
         {finch::error::unknown_path, 404},
         {finch::error::binary_frame, 415},
         {finch::error::handler_exception, 500},
+        {finch::error::queue_overflow, 503},
+        {finch::error::messages_dropped, 503},
+        {finch::error::invalid_id, 400},
+        {finch::error::forbidden, 403},
+        {finch::error::reply_timeout, 504},
+        {finch::error::connection_closed, 503},
     };
     for (const auto& [value, status] : expected) {
         const boost::system::error_code code = value;

@@ -5,6 +5,9 @@
 #include <finch/detail/frame.hpp>
 #include <finch/detail/handshake.hpp>
 #include <finch/detail/manager_state.hpp>
+#include <finch/detail/pending_requests.hpp>
+#include <finch/detail/reply_handler.hpp>
+#include <finch/detail/room_membership.hpp>
 #include <finch/detail/socket_id.hpp>
 #include <finch/detail/write_queue.hpp>
 #include <finch/envelope.hpp>
@@ -21,6 +24,7 @@
 
 #include <array>
 #include <chrono>
+#include <cstdint>
 #include <exception>
 #include <memory>
 #include <mutex>
@@ -31,7 +35,7 @@
 
 namespace finch::detail {
 
-template <class Stream>
+template <class Stream, class UserData>
 struct ManagerState;
 
 // The protocol allows at most 123 bytes of reason in a close frame. Cut at a
@@ -72,28 +76,31 @@ inline std::array<char, 64 * 1024>& readScratch()
 //
 // Lifetime: pending operations hold a shared pointer to the connection; so do
 // user's `Socket` handles. The registry holds a plain pointer between a
-// successful upgrade and the end of `finish()`.
+// successful upgrade and the end of `finish()`; the manager's room index
+// between a join and the matching leave, at the latest in `finish()`.
 //
 // Whoever creates a connection has taken one of the manager's connection
 // slots for it; the connection gives it back as soon as it has ended.
-template <class Stream>
-class Connection : public std::enable_shared_from_this<Connection<Stream>> {
+template <class Stream, class UserData>
+class Connection : public std::enable_shared_from_this<Connection<Stream, UserData>> {
 public:
-    using State = ManagerState<Stream>;
-    using socket_type = BasicSocket<Stream>;
+    using State = ManagerState<Stream, UserData>;
+    using socket_type = BasicSocket<Stream, UserData>;
     using event_type = BasicSocketEvent<socket_type>;
     using tcp = boost::asio::ip::tcp;
+    using executor_type = tcp::socket::executor_type;
 
     // `socket`'s executor must be a strand (or an io_context run by one
     // thread): it is where the connection's handlers and callbacks run.
     // `received` holds bytes the HTTP parser read past the upgrade request.
-    Connection(std::shared_ptr<State> state, tcp::socket&& socket, Request request, std::string userId,
+    Connection(std::shared_ptr<State> state, tcp::socket&& socket, Request request, std::string userId, UserData data,
         std::string received = {})
         : socket_(std::move(socket))
         , state_(std::move(state))
         , request_(std::move(request))
         , id_(newSocketId())
         , userId_(std::move(userId))
+        , data_(std::move(data))
         , reader_(state_->options.maxMessageSize)
         , inbox_(std::move(received))
     {
@@ -108,7 +115,13 @@ public:
     Connection& operator=(const Connection&) = delete;
 
     // Only when the connection never ran (its io_context was stopped first).
-    ~Connection() { releaseSlot(); }
+    ~Connection()
+    {
+        releaseSlot();
+        // finish() has normally done this; the room index must never keep a
+        // pointer to a destroyed connection, however it ended.
+        membership_.close([&](const std::string& room) { state_->rooms.remove(room, *this); });
+    }
 
     // Answers the upgrade request; then runs onConnect and starts reading.
     void run()
@@ -119,6 +132,8 @@ public:
     const std::string& id() const noexcept { return id_; }
     const Request& request() const noexcept { return request_; }
     const std::string& userId() const noexcept { return userId_; }
+    UserData& data() noexcept { return data_; }
+    executor_type executor() { return socket_.get_executor(); }
 
     bool isOpen() const
     {
@@ -138,6 +153,97 @@ public:
         } else {
             appendEnvelope(text, path, status, nowMilliseconds(), data);
         }
+        return enqueue(finishTextFrame(std::move(text)));
+    }
+
+    bool join(std::string room)
+    {
+        if (!isOpen())
+            return false;
+        const auto result = membership_.join(std::move(room), static_cast<bool>(state_->root.onJoin),
+            [&](const std::string& name) { state_->rooms.add(name, *this); });
+        if (result.schedule)
+            scheduleRoomChanges();
+        return result.changed;
+    }
+
+    // Also while closing: leaving is never harmful.
+    bool leave(std::string_view room)
+    {
+        const auto result = membership_.leave(room, static_cast<bool>(state_->root.onLeave),
+            [&](const std::string& name) { state_->rooms.remove(name, *this); });
+        if (result.schedule)
+            scheduleRoomChanges();
+        return result.changed;
+    }
+
+    std::vector<std::string> rooms() const { return membership_.names(); }
+    bool inRoom(std::string_view room) const { return membership_.contains(room); }
+
+    // Answers `message`, a request as a handler received it.
+    bool reply(const nlohmann::json& message, const nlohmann::json& data, int status)
+    {
+        if (!isOpen())
+            return false;
+        static const nlohmann::json none;
+        std::string_view path;
+        const nlohmann::json* id = &none;
+        if (message.is_object()) {
+            const auto foundPath = message.find("path");
+            if (foundPath != message.end() && foundPath->is_string())
+                path = foundPath->template get_ref<const std::string&>();
+            const auto foundId = message.find("id");
+            if (foundId != message.end() && (foundId->is_string() || foundId->is_number()))
+                id = &*foundId;
+        }
+        return enqueueOwnEnvelope(encodeReplyEnvelope(path, status, nowMilliseconds(), data, *id));
+    }
+
+    // Sends a request to the client; `callback` runs exactly once (see
+    // PendingRequests), on the strand.
+    void request(
+        std::string_view path, const nlohmann::json& data, std::chrono::milliseconds timeout, ReplyCallback callback)
+    {
+        const std::uint64_t id = isOpen() ? requests_.add(callback) : 0;
+        if (id == 0)
+            return completeLater(std::move(callback), error::connection_closed);
+        if (!enqueueOwnEnvelope(encodeEnvelope(path, 200, nowMilliseconds(), data, id))) {
+            // Closing, or its queue overflowed just now: no answer can come.
+            if (auto entry = requests_.take(id))
+                completeLater(std::move(entry->callback), error::connection_closed);
+            return;
+        }
+        boost::asio::post(
+            socket_.get_executor(), [self = this->shared_from_this(), id, timeout] { self->armRequestTimer(id, timeout); });
+    }
+
+    // Runs `call(socket)` on the strand, unless the connection ends first.
+    template <class Call>
+    bool runOnStrand(Call&& call)
+    {
+        {
+            std::lock_guard lock(mutex_);
+            if (phase_ == Phase::closed)
+                return false;
+        }
+        boost::asio::post(socket_.get_executor(), [self = this->shared_from_this(), call = std::forward<Call>(call)]() mutable {
+            if (!self->registered_)
+                return;  // ended meanwhile: nothing runs after onDisconnect
+            socket_type socket(self);
+            self->guarded(nullptr, {}, nullptr, [&] { call(socket); });
+        });
+        return true;
+    }
+
+    // Queues an envelope meant for this connection alone, framing it (with
+    // the client id when asked for).
+    bool enqueueOwnEnvelope(std::string_view envelope)
+    {
+        std::string text = frameBuffer();
+        if (state_->options.includeClientId)
+            appendWithClientId(text, envelope, id_);
+        else
+            text += envelope;
         return enqueue(finishTextFrame(std::move(text)));
     }
 
@@ -238,7 +344,7 @@ private:
             armKeepalive();
             if (state_->root.onConnect) {
                 socket_type socket(this->shared_from_this());
-                guarded(nullptr, {}, false, [&] { state_->root.onConnect(socket); });
+                guarded(nullptr, {}, nullptr, [&] { state_->root.onConnect(socket); });
             }
         } else {
             armCloseDeadline();
@@ -407,11 +513,22 @@ public:
 private:
     void handleText(std::string_view text)
     {
-        const auto target = dispatchText<event_type>(text, state_->routes, state_->root);
+        auto target = dispatchText<event_type>(text, state_->routes, state_->root);
+        if (target.decoded.replyTo)
+            return answerRequest(*target.decoded.replyTo, std::move(target.decoded.message));
+        const nlohmann::json& id = target.decoded.id;
         if (!target.handler)
-            return reject(target.failure, target.detail, target.path);
+            return reject(target.failure, target.detail, target.path, id);
         socket_type socket(this->shared_from_this());
-        guarded(target.handler, target.path, true, [&] { target.handler->onMessage(socket, target.decoded.message); });
+        if (const auto& guard = target.handler->guard) {
+            bool allowed = false;
+            if (!guarded(target.handler, target.path, &id, [&] { allowed = guard(socket, target.decoded.message); }))
+                return;  // it threw: answered with 500 already
+            if (!allowed)
+                return reject(error::forbidden, "the guard of path \"" + std::string(target.path) + "\" refused it",
+                    target.path, id);
+        }
+        guarded(target.handler, target.path, &id, [&] { target.handler->onMessage(socket, target.decoded.message); });
     }
 
     // The client broke the protocol: close with the code the frame reader
@@ -435,46 +552,96 @@ private:
 
     // A message the client got wrong: answer with an error envelope, report it
     // to the root's onError, and keep the connection.
-    void reject(error code, const std::string& detail, std::string_view path)
+    void reject(error code, const std::string& detail, std::string_view path, const nlohmann::json& requestId = nullptr)
     {
-        std::string text = frameBuffer();
-        const std::string envelope = encodeErrorEnvelope(code, detail, nowMilliseconds(), path);
-        if (state_->options.includeClientId)
-            appendWithClientId(text, envelope, id_);
-        else
-            text += envelope;
-        enqueue(finishTextFrame(std::move(text)));
+        enqueueOwnEnvelope(encodeErrorEnvelope(code, detail, nowMilliseconds(), path, requestId));
         reportError(nullptr, Error{code, detail});
     }
 
-    // Runs user code. An exception becomes an onError report (to `event`'s own
-    // onError if it has one, else the root's) and, when a message caused it,
+    // Runs user code; false if it threw (or did not run: the manager is
+    // gone). An exception becomes an onError report (to `event`'s own onError
+    // if it has one, else the root's) and, when a message caused it
+    // (`requestId` is not null; it points at the message's id, null if none),
     // a 500 envelope to the client.
     template <class Call>
-    void guarded(const event_type* event, std::string_view path, bool answerClient, Call&& call)
+    bool guarded(const event_type* event, std::string_view path, const nlohmann::json* requestId, Call&& call)
     {
         if (state_->detached)
-            return;
+            return false;
         std::string failure;
         try {
             call();
-            return;
+            return true;
         } catch (const std::exception& e) {
             failure = e.what();
         } catch (...) {
             failure = "unknown exception";
         }
-        if (answerClient) {
-            std::string text = frameBuffer();
-            const std::string envelope =
-                encodeErrorEnvelope(error::handler_exception, failure, nowMilliseconds(), path);
-            if (state_->options.includeClientId)
-                appendWithClientId(text, envelope, id_);
-            else
-                text += envelope;
-            enqueue(finishTextFrame(std::move(text)));
-        }
+        if (requestId)
+            enqueueOwnEnvelope(
+                encodeErrorEnvelope(error::handler_exception, failure, nowMilliseconds(), path, *requestId));
         reportError(event, Error{error::handler_exception, std::move(failure)});
+        return false;
+    }
+
+    void scheduleRoomChanges()
+    {
+        boost::asio::post(socket_.get_executor(), [self = this->shared_from_this()] {
+            // After finish() there is nothing left: it took the changes itself.
+            if (self->registered_)
+                self->reportRoomChanges(self->membership_.takeChanges());
+        });
+    }
+
+    void reportRoomChanges(const std::vector<RoomMembership::Change>& changes)
+    {
+        for (const auto& change : changes) {
+            const auto& callback = change.joined ? state_->root.onJoin : state_->root.onLeave;
+            if (!callback)
+                continue;
+            socket_type socket(this->shared_from_this());
+            guarded(nullptr, {}, nullptr, [&] { callback(socket, change.room); });
+        }
+    }
+
+    void armRequestTimer(std::uint64_t id, std::chrono::milliseconds timeout)
+    {
+        // Made here, on the strand, as every other use of the timer is: the
+        // answer, the timeout and finish() all run on the strand.
+        auto timer = std::make_shared<boost::asio::steady_timer>(socket_.get_executor(), timeout);
+        if (!requests_.setTimer(id, timer))
+            return;  // answered already
+        timer->async_wait([self = this->shared_from_this(), id](boost::system::error_code ec) {
+            if (ec)
+                return;  // cancelled: answered, or the connection ended
+            if (auto entry = self->requests_.take(id))
+                self->completeRequest(std::move(entry->callback), error::reply_timeout, nullptr);
+        });
+    }
+
+    // A message with "replyTo": the client's answer to a request. An answer
+    // to nothing pending (timed out already, or never asked) is dropped.
+    void answerRequest(std::uint64_t id, nlohmann::json answer)
+    {
+        auto entry = requests_.take(id);
+        if (!entry)
+            return;
+        if (entry->timer)
+            entry->timer->cancel();
+        completeRequest(std::move(entry->callback), {}, std::move(answer));
+    }
+
+    void completeRequest(ReplyCallback callback, boost::system::error_code ec, nlohmann::json answer)
+    {
+        guarded(nullptr, {}, nullptr, [&] { callback(ec, std::move(answer)); });
+    }
+
+    void completeLater(ReplyCallback callback, error code)
+    {
+        boost::asio::post(socket_.get_executor(),
+            [self = this->shared_from_this(), callback = std::move(callback), code]() mutable {
+                self->completeRequest(std::move(callback), code, nullptr);
+            });
     }
 
     void reportError(const event_type* event, const Error& failure)
@@ -770,9 +937,17 @@ private:
             return;
         if (ec != boost::beast::websocket::error::closed && !explained)
             reportError(nullptr, Error{ec, ec.message()});
+        // Before onDisconnect, while the socket still counts: every request
+        // gets its answer, and the rooms hear of the departure.
+        for (auto& entry : requests_.close()) {
+            if (entry.timer)
+                entry.timer->cancel();
+            completeRequest(std::move(entry.callback), error::connection_closed, nullptr);
+        }
+        reportRoomChanges(membership_.close([&](const std::string& room) { state_->rooms.remove(room, *this); }));
         if (state_->root.onDisconnect) {
             socket_type socket(this->shared_from_this());
-            guarded(nullptr, {}, false, [&] { state_->root.onDisconnect(socket); });
+            guarded(nullptr, {}, nullptr, [&] { state_->root.onDisconnect(socket); });
         }
         // Only now: countClients() still counts this socket inside onDisconnect.
         state_->registry.remove(*this);
@@ -789,6 +964,9 @@ private:
     const Request request_;
     const std::string id_;
     const std::string userId_;
+    UserData data_;  // strand only: see Socket::data()
+    RoomMembership membership_;
+    PendingRequests<ReplyCallback, boost::asio::steady_timer> requests_;
 
     // Strand only.
     FrameReader reader_;

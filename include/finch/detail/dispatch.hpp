@@ -12,16 +12,21 @@
 namespace finch::detail {
 
 // Where one incoming text frame goes: the event whose onMessage runs, or why
-// none does. Kept apart from the connection so that the whole path from bytes
-// to handler can be fuzzed without a socket.
+// none does, or (decoded.replyTo set) the server's pending request it answers.
+// Kept apart from the connection so that the whole path from bytes to handler
+// can be fuzzed without a socket.
+//
+// decoded.id is the request's id whenever the frame parsed as an object with
+// a valid one, refused or not: every answer to it, error envelopes included,
+// carries it back.
 template <class Event>
 struct Dispatch {
     DecodedMessage decoded;
     // Keeps a route alive while its handler runs, even if it is replaced meanwhile.
     std::shared_ptr<const Event> route;
-    // The event to run; null when the message is refused.
+    // The event to run; null when the message is refused, and for a reply.
     const Event* handler = nullptr;
-    // Why the message is refused, when `handler` is null.
+    // Why the message is refused, when `handler` is null; none for a reply.
     error failure{};
     std::string detail;
     // The request's path when it is known, for the error envelope.
@@ -29,7 +34,8 @@ struct Dispatch {
 };
 
 // Decodes `text` and picks its handler: the route for its path when that route
-// has an onMessage, else the root's onMessage, else none (unknown path).
+// has an onMessage, else the root's onMessage, else none (unknown path). A
+// reply to the server is never routed.
 template <class Event>
 Dispatch<Event> dispatchText(std::string_view text, const RouteTable<Event>& routes, const Event& root)
 {
@@ -40,6 +46,8 @@ Dispatch<Event> dispatchText(std::string_view text, const RouteTable<Event>& rou
         result.detail = std::move(result.decoded.detail);
         return result;
     }
+    if (result.decoded.replyTo)
+        return result;
     result.path = result.decoded.path();
     result.route = routes.find(result.path);
     if (result.route && result.route->onMessage)

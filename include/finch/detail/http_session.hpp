@@ -5,8 +5,10 @@
 #include <finch/detail/manager_state.hpp>
 #include <finch/detail/upgrade_target.hpp>
 #include <finch/http.hpp>
+#include <finch/upgrade.hpp>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
@@ -20,6 +22,7 @@
 #include <memory>
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -29,12 +32,18 @@ namespace finch::detail {
 
 // A TCP connection accepted by a manager's listener, before it is a WebSocket:
 // reads one HTTP request, then either hands the stream to a Connection (an
-// upgrade on the endpoint's target that passes the manager's limits) or
-// answers and closes. Also answers the requests that `requestHandle` refuses.
-template <class Stream>
-class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
+// upgrade on the endpoint's target that passes the manager's limits and the
+// application's upgrade handler) or answers and closes. Also answers the
+// requests that `requestHandle` refuses.
+template <class Stream, class UserData>
+class HttpSession : public std::enable_shared_from_this<HttpSession<Stream, UserData>> {
 public:
-    HttpSession(std::shared_ptr<ManagerState<Stream>> state, Stream&& stream, std::shared_ptr<const std::string> target)
+    using decision_type = BasicUpgradeDecision<UserData>;
+    using completion_type = BasicUpgradeCompletion<UserData>;
+    using upgrade_handler_type = BasicAsyncUpgradeHandler<UserData>;
+
+    HttpSession(std::shared_ptr<ManagerState<Stream, UserData>> state, Stream&& stream,
+        std::shared_ptr<const std::string> target)
         : stream_(std::move(stream))
         , state_(std::move(state))
         , target_(std::move(target))
@@ -56,18 +65,24 @@ public:
         boost::asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
             if (!self->handedOver_)
                 boost::beast::get_lowest_layer(self->stream_).close();
+            // A decision still awaited will not be heard: the session ends now.
+            self->abandoned_ = true;
+            if (self->decisionTimer_)
+                self->decisionTimer_->cancel();
         });
     }
 
     // For requestHandle(): the application read `request` and hands it to
-    // us; upgrade it or answer it as listen() would.
-    void takeOver(Request request, std::string userId)
+    // us; upgrade it or answer it as listen() would, except that the
+    // application has decided already, so its upgrade handler is not asked.
+    void takeOver(Request request, std::string userId, UserData data)
     {
         boost::asio::post(stream_.get_executor(),
-            [self = this->shared_from_this(), request = std::move(request), userId = std::move(userId)]() mutable {
+            [self = this->shared_from_this(), request = std::move(request), userId = std::move(userId),
+                data = std::move(data)]() mutable {
                 if (!boost::beast::websocket::is_upgrade(request))
                     return self->respond(upgradeRequired(request));
-                self->upgrade(std::move(request), std::move(userId));
+                self->upgrade(std::move(request), std::move(userId), std::move(data), false);
             });
     }
 
@@ -76,6 +91,7 @@ private:
     {
         // A client that trickles its request in must not hold the slot forever:
         // the deadline is set once, not renewed by each byte.
+        deadline_ = std::chrono::steady_clock::now() + state_->options.handshakeTimeout;
         boost::beast::get_lowest_layer(stream_).expires_after(state_->options.handshakeTimeout);
         parser_.header_limit(static_cast<std::uint32_t>(
             std::min<std::size_t>(state_->options.maxHeaderBytes, std::numeric_limits<std::uint32_t>::max())));
@@ -98,7 +114,7 @@ private:
         Request request = parser_.release();
         if (targetMatches(request.target(), *target_)) {
             if (boost::beast::websocket::is_upgrade(request))
-                return upgrade(std::move(request), std::string());
+                return upgrade(std::move(request), std::string(), UserData{}, true);
             return respond(upgradeRequired(request));
         }
         if (const auto handler = state_->httpHandler())
@@ -114,9 +130,11 @@ private:
             ec != http::error::end_of_stream && ec != http::error::partial_message;
     }
 
-    // Applies the manager's admission rules; on success the stream now
+    // Applies the manager's admission rules, and lets the application's
+    // upgrade handler (if any, and if `consultApplication`) decide after the
+    // Origin check and before a slot is taken; on success the stream now
     // belongs to a Connection that holds one of the manager's slots.
-    void upgrade(Request request, std::string userId)
+    void upgrade(Request request, std::string userId, UserData data, bool consultApplication)
     {
         namespace http = boost::beast::http;
         if (const auto refusal = upgradeRefusal(request)) {
@@ -131,6 +149,9 @@ private:
         }
         if (!originAllowed(request))
             return respond(plainResponse(request, http::status::forbidden, "Origin not allowed\n"));
+        if (consultApplication)
+            if (const auto handler = state_->upgradeHandler())
+                return consult(*handler, std::move(request));
         if (!state_->slots.tryAcquire()) {
             auto response = plainResponse(request, http::status::service_unavailable, "Too many connections\n");
             response.set(http::field::retry_after, "1");
@@ -139,9 +160,66 @@ private:
         handedOver_ = true;
         // A client may send its first frames right behind the request.
         std::string received = boost::beast::buffers_to_string(buffer_.data());
-        std::make_shared<Connection<Stream>>(state_, boost::beast::get_lowest_layer(stream_).release_socket(),
-            std::move(request), std::move(userId), std::move(received))
+        std::make_shared<Connection<Stream, UserData>>(state_,
+            boost::beast::get_lowest_layer(stream_).release_socket(), std::move(request), std::move(userId),
+            std::move(data), std::move(received))
             ->run();
+    }
+
+    // The upgrade handler may decide at once or later, from any thread. It
+    // may take its time (a database), but not past the request's deadline: a
+    // client must not hold a socket by being slow to authenticate, nor the
+    // application by never answering.
+    void consult(const upgrade_handler_type& handler, Request request)
+    {
+        waiting_ = std::move(request);
+        decisionTimer_ = std::make_unique<boost::asio::steady_timer>(stream_.get_executor(), deadline_);
+        decisionTimer_->async_wait([self = this->shared_from_this()](boost::system::error_code ec) {
+            if (!ec)
+                self->abandon();
+        });
+        // The timer keeps the session alive, not the completion: a decision
+        // that never comes, or comes after stop(), holds nothing up.
+        completion_type done([weak = std::weak_ptr<HttpSession>(this->shared_from_this()),
+                                 executor = stream_.get_executor()](decision_type decision) {
+            if (auto self = weak.lock())
+                boost::asio::post(executor, [self = std::move(self), decision = std::move(decision)]() mutable {
+                    self->decide(std::move(decision));
+                });
+        });
+        try {
+            handler(*waiting_, done);
+        } catch (...) {
+            // Ignored if the handler decided before it threw.
+            done(decision_type::refuse(boost::beast::http::status::internal_server_error, "Internal Server Error\n"));
+        }
+    }
+
+    void decide(decision_type decision)
+    {
+        if (abandoned_)
+            return;
+        abandoned_ = true;  // one decision only
+        decisionTimer_->cancel();
+        if (!decision.accepted())
+            return respond(refusal(*waiting_, decision));
+        upgrade(std::move(*waiting_), decision.userId(), std::move(decision.data()), false);
+    }
+
+    // No decision by the deadline: like a client that never finished its
+    // request, the connection is closed without an answer.
+    void abandon()
+    {
+        abandoned_ = true;
+        boost::beast::get_lowest_layer(stream_).close();
+    }
+
+    static Response refusal(const Request& request, const decision_type& decision)
+    {
+        auto response = plainResponse(request, decision.status(), decision.body());
+        for (const auto& field : decision.headers())
+            response.set(field.first, field.second);
+        return response;
     }
 
     bool originAllowed(const Request& request) const
@@ -228,9 +306,13 @@ private:
     boost::beast::http::request_parser<boost::beast::http::string_body> parser_;
     std::optional<Response> response_;
     std::array<char, 512> discard_;
-    const std::shared_ptr<ManagerState<Stream>> state_;
+    const std::shared_ptr<ManagerState<Stream, UserData>> state_;
     const std::shared_ptr<const std::string> target_;
     bool handedOver_ = false;  // strand only: stream_ now belongs to a Connection
+    std::chrono::steady_clock::time_point deadline_{};  // strand only: of the request, from the TCP accept
+    std::optional<Request> waiting_;  // strand only: the request the upgrade handler is deciding on
+    std::unique_ptr<boost::asio::steady_timer> decisionTimer_;  // strand only: made when the handler is asked
+    bool abandoned_ = false;  // strand only: a decision arriving now is ignored
 };
 
 }  // namespace finch::detail

@@ -17,12 +17,12 @@ namespace finch::detail {
 
 // Accepts TCP connections on one endpoint and gives each to an HttpSession on
 // a strand of its own.
-template <class Stream>
-class Listener : public std::enable_shared_from_this<Listener<Stream>> {
+template <class Stream, class UserData>
+class Listener : public std::enable_shared_from_this<Listener<Stream, UserData>> {
 public:
     using strand_type = boost::asio::strand<boost::asio::any_io_executor>;
 
-    Listener(std::shared_ptr<ManagerState<Stream>> state, std::string target)
+    Listener(std::shared_ptr<ManagerState<Stream, UserData>> state, std::string target)
         : strand_(boost::asio::make_strand(state->executor))
         , acceptor_(strand_)
         , retryTimer_(strand_)
@@ -90,14 +90,14 @@ private:
             });
             return;
         }
-        std::make_shared<HttpSession<Stream>>(state_, Stream(std::move(socket)), target_)->run();
+        std::make_shared<HttpSession<Stream, UserData>>(state_, Stream(std::move(socket)), target_)->run();
         accept();
     }
 
     strand_type strand_;
     boost::asio::ip::tcp::acceptor acceptor_;
     boost::asio::steady_timer retryTimer_;
-    const std::shared_ptr<ManagerState<Stream>> state_;
+    const std::shared_ptr<ManagerState<Stream, UserData>> state_;
     const std::shared_ptr<const std::string> target_;
     boost::asio::ip::tcp::endpoint localEndpoint_;
 };

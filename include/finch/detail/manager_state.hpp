@@ -3,11 +3,13 @@
 
 #include <finch/detail/connection_slots.hpp>
 #include <finch/detail/registry.hpp>
+#include <finch/detail/room_registry.hpp>
 #include <finch/detail/route_table.hpp>
 #include <finch/detail/session_set.hpp>
 #include <finch/http.hpp>
 #include <finch/options.hpp>
 #include <finch/socket_event.hpp>
+#include <finch/upgrade.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -17,19 +19,20 @@
 
 namespace finch::detail {
 
-template <class Stream>
+template <class Stream, class UserData>
 class Connection;
-template <class Stream>
+template <class Stream, class UserData>
 class HttpSession;
 
 // What a manager shares with its connections and listeners. They hold it by
 // shared pointer, so a completion handler that runs after the manager object
 // is gone still finds valid state; `detached` then keeps it from calling user
 // code that may refer to the destroyed manager.
-template <class Stream>
+template <class Stream, class UserData>
 struct ManagerState {
-    using socket_type = BasicSocket<Stream>;
+    using socket_type = BasicSocket<Stream, UserData>;
     using event_type = BasicSocketEvent<socket_type>;
+    using upgrade_handler_type = BasicAsyncUpgradeHandler<UserData>;
 
     ManagerState(boost::asio::any_io_executor executor_, event_type root_, Options options_)
         : executor(std::move(executor_))
@@ -44,8 +47,9 @@ struct ManagerState {
     const Options options;
     ConnectionSlots slots;
     RouteTable<event_type> routes;
-    Registry<Connection<Stream>> registry;
-    SessionSet<HttpSession<Stream>> sessions;
+    Registry<Connection<Stream, UserData>> registry;
+    RoomRegistry<Connection<Stream, UserData>> rooms;
+    SessionSet<HttpSession<Stream, UserData>> sessions;
     std::atomic<bool> detached{false};
 
     void setHttpHandler(HttpHandler handler)
@@ -61,9 +65,24 @@ struct ManagerState {
         return httpHandler_;
     }
 
+    // Synchronous handlers arrive wrapped in the asynchronous form.
+    void setUpgradeHandler(upgrade_handler_type handler)
+    {
+        auto shared = handler ? std::make_shared<const upgrade_handler_type>(std::move(handler)) : nullptr;
+        std::lock_guard lock(httpMutex_);
+        upgradeHandler_ = std::move(shared);
+    }
+
+    std::shared_ptr<const upgrade_handler_type> upgradeHandler() const
+    {
+        std::lock_guard lock(httpMutex_);
+        return upgradeHandler_;
+    }
+
 private:
-    mutable std::mutex httpMutex_;
+    mutable std::mutex httpMutex_;  // also guards upgradeHandler_
     std::shared_ptr<const HttpHandler> httpHandler_;
+    std::shared_ptr<const upgrade_handler_type> upgradeHandler_;
 };
 
 }  // namespace finch::detail

@@ -113,6 +113,57 @@ inline std::string withClientId(std::string_view envelope, std::string_view clie
     return out;
 }
 
+namespace detail {
+
+// An envelope whose `members` (already JSON text: `"name":value`, comma
+// separated) stand between its head and its data. The id-less envelope, by
+// far the most frequent, keeps its own shorter path in encodeEnvelope.
+inline std::string encodeEnvelopeWith(
+    std::string_view path, int status, std::int64_t timestamp, std::string_view members, const nlohmann::json& data)
+{
+    const std::string body = data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    std::string out;
+    out.reserve(72 + path.size() + members.size() + body.size());
+    out += R"({"path":)";
+    appendJsonString(out, path);
+    out += R"(,"status":)";
+    out += std::to_string(status);
+    out += R"(,"timestamp":)";
+    out += std::to_string(timestamp);
+    out += ',';
+    out += members;
+    out += R"(,"data":)";
+    out += body;
+    out += '}';
+    return out;
+}
+
+// An id chosen by a client came out of the JSON parser, so it is valid; one
+// handed to Socket::reply by the application may not be, hence `replace`.
+inline std::string idText(const nlohmann::json& id)
+{
+    return id.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace detail
+
+inline std::string encodeEnvelope(
+    std::string_view path, int status, std::int64_t timestamp, const nlohmann::json& data, const nlohmann::json& id)
+{
+    if (id.is_null())
+        return encodeEnvelope(path, status, timestamp, data);
+    return detail::encodeEnvelopeWith(path, status, timestamp, R"("id":)" + detail::idText(id), data);
+}
+
+inline std::string encodeReplyEnvelope(std::string_view path, int status, std::int64_t timestamp,
+    const nlohmann::json& data, const nlohmann::json& requestId)
+{
+    if (requestId.is_null())
+        return encodeEnvelope(path, status, timestamp, data);
+    const std::string id = detail::idText(requestId);
+    return detail::encodeEnvelopeWith(path, status, timestamp, R"("id":)" + id + R"(,"replyTo":)" + id, data);
+}
+
 inline std::string encodeErrorEnvelope(
     error code, std::string_view message, std::int64_t timestamp, std::string_view requestPath)
 {
@@ -121,6 +172,46 @@ inline std::string encodeErrorEnvelope(
         data["path"] = std::string(requestPath);
     return encodeEnvelope("error", statusOf(code), timestamp, data);
 }
+
+inline std::string encodeErrorEnvelope(error code, std::string_view message, std::int64_t timestamp,
+    std::string_view requestPath, const nlohmann::json& requestId)
+{
+    nlohmann::json data = {{"message", std::string(message)}};
+    if (!requestPath.empty())
+        data["path"] = std::string(requestPath);
+    return encodeReplyEnvelope("error", statusOf(code), timestamp, data, requestId);
+}
+
+namespace detail {
+
+// Reads the members that pair requests and answers. False, with the error
+// set, when they have the wrong type.
+inline bool readMessageIds(DecodedMessage& result)
+{
+    const auto replyTo = result.message.find("replyTo");
+    if (replyTo != result.message.end()) {
+        // Negative integers parse as number_integer, fractions as number_float.
+        if (!replyTo->is_number_unsigned()) {
+            result.error = error::invalid_id;
+            result.detail = "\"replyTo\" must be a non-negative integer";
+            return false;
+        }
+        result.replyTo = replyTo->get<std::uint64_t>();
+        return true;
+    }
+    const auto id = result.message.find("id");
+    if (id != result.message.end()) {
+        if (!id->is_string() && !id->is_number()) {
+            result.error = error::invalid_id;
+            result.detail = "\"id\" must be a string or a number";
+            return false;
+        }
+        result.id = *id;
+    }
+    return true;
+}
+
+}  // namespace detail
 
 inline DecodedMessage decodeEnvelope(std::string_view text)
 {
@@ -147,6 +238,12 @@ inline DecodedMessage decodeEnvelope(std::string_view text)
         result.message = nullptr;
         return result;
     }
+    if (!detail::readMessageIds(result)) {
+        result.message = nullptr;
+        return result;
+    }
+    if (result.replyTo)
+        return result;
     const auto path = result.message.find("path");
     if (path == result.message.end() || !path->is_string()) {
         result.error = error::invalid_path;

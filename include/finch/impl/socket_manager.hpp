@@ -37,49 +37,65 @@ inline boost::asio::ip::tcp::socket onOwnStrand(
 
 }  // namespace detail
 
-template <class Stream>
-BasicSocketManager<Stream>::BasicSocketManager(
+template <class Stream, class UserData>
+BasicSocketManager<Stream, UserData>::BasicSocketManager(
     boost::asio::any_io_executor executor, event_type root, Routes routes, Options options)
-    : state_(std::make_shared<detail::ManagerState<Stream>>(std::move(executor), std::move(root), std::move(options)))
+    : state_(std::make_shared<detail::ManagerState<Stream, UserData>>(
+          std::move(executor), std::move(root), std::move(options)))
 {
     addEvents(std::move(routes));
 }
 
-template <class Stream>
-BasicSocketManager<Stream>::BasicSocketManager(
+template <class Stream, class UserData>
+BasicSocketManager<Stream, UserData>::BasicSocketManager(
     boost::asio::io_context& context, event_type root, Routes routes, Options options)
     : BasicSocketManager(context.get_executor(), std::move(root), std::move(routes), std::move(options))
 {
 }
 
-template <class Stream>
-BasicSocketManager<Stream>::~BasicSocketManager()
+template <class Stream, class UserData>
+BasicSocketManager<Stream, UserData>::~BasicSocketManager()
 {
     state_->detached = true;
     stop();
 }
 
-template <class Stream>
-void BasicSocketManager<Stream>::addRoute(std::string path, event_type event)
+template <class Stream, class UserData>
+void BasicSocketManager<Stream, UserData>::addRoute(std::string path, event_type event)
 {
     state_->routes.set(std::move(path), std::move(event));
 }
 
-template <class Stream>
-void BasicSocketManager<Stream>::addEvents(Routes routes)
+template <class Stream, class UserData>
+void BasicSocketManager<Stream, UserData>::addEvents(Routes routes)
 {
     for (auto& route : routes)
         state_->routes.set(route.first, std::move(route.second));
 }
 
-template <class Stream>
-void BasicSocketManager<Stream>::setHttpHandler(HttpHandler handler)
+template <class Stream, class UserData>
+void BasicSocketManager<Stream, UserData>::setHttpHandler(HttpHandler handler)
 {
     state_->setHttpHandler(std::move(handler));
 }
 
-template <class Stream>
-void BasicSocketManager<Stream>::listen(const boost::asio::ip::tcp::endpoint& endpoint, std::string target)
+template <class Stream, class UserData>
+void BasicSocketManager<Stream, UserData>::setUpgradeHandler(upgrade_handler_type handler)
+{
+    if (!handler)
+        return state_->setUpgradeHandler(nullptr);
+    state_->setUpgradeHandler([handler = std::move(handler)](
+                                  const Request& request, upgrade_completion_type done) { done(handler(request)); });
+}
+
+template <class Stream, class UserData>
+void BasicSocketManager<Stream, UserData>::setUpgradeHandler(async_upgrade_handler_type handler)
+{
+    state_->setUpgradeHandler(std::move(handler));
+}
+
+template <class Stream, class UserData>
+void BasicSocketManager<Stream, UserData>::listen(const boost::asio::ip::tcp::endpoint& endpoint, std::string target)
 {
     boost::system::error_code ec;
     listen(endpoint, std::move(target), ec);
@@ -87,11 +103,11 @@ void BasicSocketManager<Stream>::listen(const boost::asio::ip::tcp::endpoint& en
         throw boost::system::system_error(ec, "finch: cannot listen");
 }
 
-template <class Stream>
-void BasicSocketManager<Stream>::listen(
+template <class Stream, class UserData>
+void BasicSocketManager<Stream, UserData>::listen(
     const boost::asio::ip::tcp::endpoint& endpoint, std::string target, boost::system::error_code& ec)
 {
-    auto listener = std::make_shared<detail::Listener<Stream>>(state_, std::move(target));
+    auto listener = std::make_shared<detail::Listener<Stream, UserData>>(state_, std::move(target));
     ec = listener->open(endpoint);
     if (ec)
         return;
@@ -102,17 +118,17 @@ void BasicSocketManager<Stream>::listen(
     listener->run();
 }
 
-template <class Stream>
-unsigned short BasicSocketManager<Stream>::port() const
+template <class Stream, class UserData>
+unsigned short BasicSocketManager<Stream, UserData>::port() const
 {
     std::lock_guard lock(listenersMutex_);
     return listeners_.empty() ? 0 : listeners_.front()->localEndpoint().port();
 }
 
-template <class Stream>
+template <class Stream, class UserData>
 template <class Body, class Fields>
-void BasicSocketManager<Stream>::requestHandle(
-    boost::asio::ip::tcp::socket socket, const boost::beast::http::request<Body, Fields>& request, std::string userId)
+void BasicSocketManager<Stream, UserData>::requestHandle(boost::asio::ip::tcp::socket socket,
+    const boost::beast::http::request<Body, Fields>& request, std::string userId, UserData data)
 {
     // Only the start line and headers matter to an upgrade; the body is dropped.
     Request copy;
@@ -124,48 +140,48 @@ void BasicSocketManager<Stream>::requestHandle(
 
     // The session applies the same rules and answers as for listen().
     Stream stream(detail::onOwnStrand(std::move(socket), state_->executor));
-    std::make_shared<detail::HttpSession<Stream>>(state_, std::move(stream), nullptr)
-        ->takeOver(std::move(copy), std::move(userId));
+    std::make_shared<detail::HttpSession<Stream, UserData>>(state_, std::move(stream), nullptr)
+        ->takeOver(std::move(copy), std::move(userId), std::move(data));
 }
 
-template <class Stream>
+template <class Stream, class UserData>
 template <class Body, class Fields>
-void BasicSocketManager<Stream>::requestHandle(
-    boost::beast::tcp_stream stream, const boost::beast::http::request<Body, Fields>& request, std::string userId)
+void BasicSocketManager<Stream, UserData>::requestHandle(boost::beast::tcp_stream stream,
+    const boost::beast::http::request<Body, Fields>& request, std::string userId, UserData data)
 {
-    requestHandle(stream.release_socket(), request, std::move(userId));
+    requestHandle(stream.release_socket(), request, std::move(userId), std::move(data));
 }
 
-template <class Stream>
-std::size_t BasicSocketManager<Stream>::countClients() const
+template <class Stream, class UserData>
+std::size_t BasicSocketManager<Stream, UserData>::countClients() const
 {
     return state_->registry.countClients();
 }
 
-template <class Stream>
-std::size_t BasicSocketManager<Stream>::countUsers() const
+template <class Stream, class UserData>
+std::size_t BasicSocketManager<Stream, UserData>::countUsers() const
 {
     return state_->registry.countUsers();
 }
 
-template <class Stream>
-std::vector<std::string> BasicSocketManager<Stream>::getAllClientsKeys() const
+template <class Stream, class UserData>
+std::vector<std::string> BasicSocketManager<Stream, UserData>::getAllClientsKeys() const
 {
     return state_->registry.ids();
 }
 
-template <class Stream>
-auto BasicSocketManager<Stream>::getClient(std::string_view id) const -> std::optional<socket_type>
+template <class Stream, class UserData>
+auto BasicSocketManager<Stream, UserData>::getClient(std::string_view id) const -> std::optional<socket_type>
 {
     std::optional<socket_type> found;
     state_->registry.visitClient(
-        id, [&](detail::Connection<Stream>& connection) { found.emplace(connection.shared_from_this()); });
+        id, [&](detail::Connection<Stream, UserData>& connection) { found.emplace(connection.shared_from_this()); });
     return found;
 }
 
-template <class Stream>
+template <class Stream, class UserData>
 template <class Visit>
-std::size_t BasicSocketManager<Stream>::broadcast(
+std::size_t BasicSocketManager<Stream, UserData>::broadcast(
     Visit&& visit, const nlohmann::json& data, std::string_view path, int status)
 {
     // Serialized and framed once, outside any lock; every receiver's queue
@@ -174,27 +190,28 @@ std::size_t BasicSocketManager<Stream>::broadcast(
     detail::appendEnvelope(text, path, status, nowMilliseconds(), data);
     const detail::OutFrame frame = detail::finishTextFrame(std::move(text));
     std::size_t queued = 0;
-    visit([&](detail::Connection<Stream>& connection) {
+    visit([&](detail::Connection<Stream, UserData>& connection) {
         if (connection.enqueueEnvelope(frame))
             ++queued;
     });
     return queued;
 }
 
-template <class Stream>
-std::size_t BasicSocketManager<Stream>::sendToAll(const nlohmann::json& data, std::string_view path, int status)
+template <class Stream, class UserData>
+std::size_t BasicSocketManager<Stream, UserData>::sendToAll(
+    const nlohmann::json& data, std::string_view path, int status)
 {
     return broadcast([&](auto&& deliver) { state_->registry.forEach(deliver); }, data, path, status);
 }
 
-template <class Stream>
-std::size_t BasicSocketManager<Stream>::sendToAllExcept(
+template <class Stream, class UserData>
+std::size_t BasicSocketManager<Stream, UserData>::sendToAllExcept(
     const socket_type& except, const nlohmann::json& data, std::string_view path, int status)
 {
     const std::string& skipped = except.id();
     return broadcast(
         [&](auto&& deliver) {
-            state_->registry.forEach([&](detail::Connection<Stream>& connection) {
+            state_->registry.forEach([&](detail::Connection<Stream, UserData>& connection) {
                 if (connection.id() != skipped)
                     deliver(connection);
             });
@@ -202,36 +219,76 @@ std::size_t BasicSocketManager<Stream>::sendToAllExcept(
         data, path, status);
 }
 
-template <class Stream>
-bool BasicSocketManager<Stream>::sendToClient(
+template <class Stream, class UserData>
+bool BasicSocketManager<Stream, UserData>::sendToClient(
     std::string_view id, const nlohmann::json& data, std::string_view path, int status)
 {
-    std::shared_ptr<detail::Connection<Stream>> target;
+    std::shared_ptr<detail::Connection<Stream, UserData>> target;
     state_->registry.visitClient(
-        id, [&](detail::Connection<Stream>& connection) { target = connection.shared_from_this(); });
+        id, [&](detail::Connection<Stream, UserData>& connection) { target = connection.shared_from_this(); });
     return target && target->send(data, path, status);
 }
 
-template <class Stream>
-std::size_t BasicSocketManager<Stream>::sendToUser(
+template <class Stream, class UserData>
+std::size_t BasicSocketManager<Stream, UserData>::sendToUser(
     std::string_view userId, const nlohmann::json& data, std::string_view path, int status)
 {
     return broadcast([&](auto&& deliver) { state_->registry.forEachOfUser(userId, deliver); }, data, path, status);
 }
 
-template <class Stream>
-void BasicSocketManager<Stream>::close(std::function<void()> onClosed)
+template <class Stream, class UserData>
+std::size_t BasicSocketManager<Stream, UserData>::sendToRoom(
+    std::string_view room, const nlohmann::json& data, std::string_view path, int status)
+{
+    return broadcast([&](auto&& deliver) { state_->rooms.forEachIn(room, deliver); }, data, path, status);
+}
+
+template <class Stream, class UserData>
+std::size_t BasicSocketManager<Stream, UserData>::sendToRoomExcept(
+    std::string_view room, const socket_type& except, const nlohmann::json& data, std::string_view path, int status)
+{
+    const std::string& skipped = except.id();
+    return broadcast(
+        [&](auto&& deliver) {
+            state_->rooms.forEachIn(room, [&](detail::Connection<Stream, UserData>& connection) {
+                if (connection.id() != skipped)
+                    deliver(connection);
+            });
+        },
+        data, path, status);
+}
+
+template <class Stream, class UserData>
+std::size_t BasicSocketManager<Stream, UserData>::countRoom(std::string_view room) const
+{
+    return state_->rooms.count(room);
+}
+
+template <class Stream, class UserData>
+std::vector<std::string> BasicSocketManager<Stream, UserData>::getRoomClients(std::string_view room) const
+{
+    return state_->rooms.ids(room);
+}
+
+template <class Stream, class UserData>
+std::vector<std::string> BasicSocketManager<Stream, UserData>::rooms() const
+{
+    return state_->rooms.names();
+}
+
+template <class Stream, class UserData>
+void BasicSocketManager<Stream, UserData>::close(std::function<void()> onClosed)
 {
     // Every connection holds the guard until it has ended; then it posts onClosed.
     const auto guard = detail::CompletionGuard::make(state_->executor, std::move(onClosed));
-    state_->registry.forEach([&](detail::Connection<Stream>& connection) {
+    state_->registry.forEach([&](detail::Connection<Stream, UserData>& connection) {
         connection.close(boost::beast::websocket::close_code::going_away, {});
         connection.holdUntilEnded(guard);
     });
 }
 
-template <class Stream>
-void BasicSocketManager<Stream>::stop(std::function<void()> onStopped)
+template <class Stream, class UserData>
+void BasicSocketManager<Stream, UserData>::stop(std::function<void()> onStopped)
 {
     const auto guard = detail::CompletionGuard::make(state_->executor, std::move(onStopped));
     {
@@ -240,8 +297,8 @@ void BasicSocketManager<Stream>::stop(std::function<void()> onStopped)
             listener->stop();
     }
     // Sessions may be running the HttpHandler: the guard waits for them too.
-    state_->sessions.closeAll([](detail::HttpSession<Stream>& session) { session.cancel(); }, guard);
-    state_->registry.sealAndVisit([&](detail::Connection<Stream>& connection) {
+    state_->sessions.closeAll([](detail::HttpSession<Stream, UserData>& session) { session.cancel(); }, guard);
+    state_->registry.sealAndVisit([&](detail::Connection<Stream, UserData>& connection) {
         connection.close(boost::beast::websocket::close_code::going_away, {});
         connection.holdUntilEnded(guard);
     });
