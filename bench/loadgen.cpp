@@ -4,6 +4,10 @@
 //   loadgen --port N --mode echo|broadcast|idle|connect [--connections N]
 //           [--duration S] [--warmup S] [--payload B] [--sources N]
 //           [--window N] [--settle S] [--server-pid PID] [--host A] [--target T]
+//           [--handshakes N]
+//
+// The server must be on this machine: --host takes loopback addresses only
+// (127.0.0.0/8), since a load generator is not something to point elsewhere.
 //
 // Modes (see docs/benchmarks.md for what each one measures):
 //   echo       N connections, each with one {"path":"echo"} message in flight.
@@ -192,6 +196,12 @@ std::optional<Settings> parseArguments(int argc, char** argv)
     }
     if (s.port == 0) {
         std::cerr << "loadgen: --port is required\n";
+        return std::nullopt;
+    }
+    beast::error_code ec;
+    const auto host = net::ip::make_address(s.host, ec);
+    if (ec || !host.is_v4() || !host.is_loopback()) {
+        std::cerr << "loadgen: --host must be a loopback address 127.x.x.x, not '" << s.host << "'\n";
         return std::nullopt;
     }
     return s;
