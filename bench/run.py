@@ -18,9 +18,10 @@ Method (docs/benchmarks.md says the same to its readers):
 - the load generator reads the server's CPU time (/proc/PID/stat) at the
   start and the end of the measuring window, after a warm-up, so CPU per
   operation is the server's own cost whatever the load generator manages;
-- before each point the runner waits for the machine to be quiet, and it runs
-  a point again when other processes took a noticeable share of the CPU during
-  its window (this machine is shared);
+- as root, both run with real-time round-robin scheduling, so other work on a
+  shared machine cannot take their core; the runner also waits briefly for
+  quiet before each point, and runs a pinned point again when the load
+  generator still had to wait for its CPU;
 - each point is repeated (3 times by default) and the median is reported.
 """
 
@@ -307,7 +308,7 @@ class Runner:
     def printPoint(r):
         bad = "" if r["errors"] == 0 and r["lost"] == 0 else \
             f"  ERRORS {r['errors']} lost {r['lost']}: {r.get('first_error', '')}"
-        if "operations_per_second" not in r and r["mode"] != "idle":
+        if "open" not in r:  # the point did not run
             log(f"  {r['server']:12} {r['point']:10} FAILED: {r.get('first_error', '')}")
         elif r["mode"] == "idle":
             log(f"  {r['server']:12} {r['point']:10} open {r['open']}/{r['connections']} alive {r.get('alive')} "
