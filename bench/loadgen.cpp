@@ -510,6 +510,19 @@ public:
 
 private:
     static constexpr double drainSeconds = 2;
+    // A backstop besides the clock: no run starts more messages, broadcasts
+    // or connections than this (a 600 s window at 200,000 a second is 1.2e8).
+    static constexpr std::uint64_t maxStarts = 1'000'000'000;
+
+    // Whether the load may start one more operation, and counts it.
+    bool startAnother()
+    {
+        if (!running_ || started_ >= maxStarts)
+            return false;
+        ++started_;
+        return true;
+    }
+
     static constexpr double verifySeconds = 10;
 
     std::uint64_t nowNanoseconds() const
@@ -724,10 +737,10 @@ private:
             ++operations_;
             latencies_.record(nowNanoseconds() - reply->t);
         }
-        if (running_) {
+        if (startAnother()) {
             ++inFlight_;
             send(client, "echo", client.expected);
-        } else if (inFlight_ == 0) {
+        } else if (!running_ && inFlight_ == 0) {
             finish();
         }
     }
@@ -737,7 +750,8 @@ private:
     void sendBroadcasts()
     {
         Client& sender = *clients_.front();
-        while (running_ && sender.open && nextBroadcast_ - oldestBroadcast_ < settings_.window && !sender.writing) {
+        while (
+            sender.open && nextBroadcast_ - oldestBroadcast_ < settings_.window && !sender.writing && startAnother()) {
             remaining_[nextBroadcast_ % settings_.window] = receivers_;
             send(sender, "broadcast", nextBroadcast_++);
         }
@@ -924,9 +938,9 @@ private:
         net::post(context_, [this, slot] {
             --cycling_;
             clients_[slot].reset();
-            if (running_)
+            if (startAnother())
                 cycle(slot);
-            else if (cycling_ == 0 && !stopped_)
+            else if (!running_ && cycling_ == 0 && !stopped_)
                 finish();
         });
     }
@@ -1023,6 +1037,7 @@ private:
     bool measuring_ = false;  // inside the measuring window
     bool stopped_ = false;
     std::uint64_t inFlight_ = 0;
+    std::uint64_t started_ = 0;
     std::uint64_t operations_ = 0;
     std::uint64_t errors_ = 0;
     std::uint64_t lost_ = 0;
