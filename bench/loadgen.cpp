@@ -4,6 +4,10 @@
 //   loadgen --port N --mode echo|broadcast|idle|connect [--connections N]
 //           [--duration S] [--warmup S] [--payload B] [--sources N]
 //           [--window N] [--settle S] [--server-pid PID] [--host A] [--target T]
+//           [--handshakes N]
+//
+// The server must be on this machine: --host takes loopback addresses only
+// (127.0.0.0/8), since a load generator is not something to point elsewhere.
 //
 // Modes (see docs/benchmarks.md for what each one measures):
 //   echo       N connections, each with one {"path":"echo"} message in flight.
@@ -192,6 +196,12 @@ std::optional<Settings> parseArguments(int argc, char** argv)
     }
     if (s.port == 0) {
         std::cerr << "loadgen: --port is required\n";
+        return std::nullopt;
+    }
+    beast::error_code ec;
+    const auto host = net::ip::make_address(s.host, ec);
+    if (ec || !host.is_v4() || !host.is_loopback()) {
+        std::cerr << "loadgen: --host must be a loopback address 127.x.x.x, not '" << s.host << "'\n";
         return std::nullopt;
     }
     return s;
@@ -500,6 +510,19 @@ public:
 
 private:
     static constexpr double drainSeconds = 2;
+    // A backstop besides the clock: no run starts more messages, broadcasts
+    // or connections than this (a 600 s window at 200,000 a second is 1.2e8).
+    static constexpr std::uint64_t maxStarts = 1'000'000'000;
+
+    // Whether the load may start one more operation, and counts it.
+    bool startAnother()
+    {
+        if (!running_ || started_ >= maxStarts)
+            return false;
+        ++started_;
+        return true;
+    }
+
     static constexpr double verifySeconds = 10;
 
     std::uint64_t nowNanoseconds() const
@@ -714,10 +737,10 @@ private:
             ++operations_;
             latencies_.record(nowNanoseconds() - reply->t);
         }
-        if (running_) {
+        if (startAnother()) {
             ++inFlight_;
             send(client, "echo", client.expected);
-        } else if (inFlight_ == 0) {
+        } else if (!running_ && inFlight_ == 0) {
             finish();
         }
     }
@@ -727,7 +750,8 @@ private:
     void sendBroadcasts()
     {
         Client& sender = *clients_.front();
-        while (running_ && sender.open && nextBroadcast_ - oldestBroadcast_ < settings_.window && !sender.writing) {
+        while (
+            sender.open && nextBroadcast_ - oldestBroadcast_ < settings_.window && !sender.writing && startAnother()) {
             remaining_[nextBroadcast_ % settings_.window] = receivers_;
             send(sender, "broadcast", nextBroadcast_++);
         }
@@ -914,9 +938,9 @@ private:
         net::post(context_, [this, slot] {
             --cycling_;
             clients_[slot].reset();
-            if (running_)
+            if (startAnother())
                 cycle(slot);
-            else if (cycling_ == 0 && !stopped_)
+            else if (!running_ && cycling_ == 0 && !stopped_)
                 finish();
         });
     }
@@ -1013,6 +1037,7 @@ private:
     bool measuring_ = false;  // inside the measuring window
     bool stopped_ = false;
     std::uint64_t inFlight_ = 0;
+    std::uint64_t started_ = 0;
     std::uint64_t operations_ = 0;
     std::uint64_t errors_ = 0;
     std::uint64_t lost_ = 0;

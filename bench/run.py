@@ -18,9 +18,10 @@ Method (docs/benchmarks.md says the same to its readers):
 - the load generator reads the server's CPU time (/proc/PID/stat) at the
   start and the end of the measuring window, after a warm-up, so CPU per
   operation is the server's own cost whatever the load generator manages;
-- before each point the runner waits for the machine to be quiet, and it runs
-  a point again when other processes took a noticeable share of the CPU during
-  its window (this machine is shared);
+- as root, both run with real-time round-robin scheduling, so other work on a
+  shared machine cannot take their core; the runner also waits briefly for
+  quiet before each point, and runs a pinned point again when the load
+  generator still had to wait for its CPU;
 - each point is repeated (3 times by default) and the median is reported.
 """
 
@@ -307,7 +308,7 @@ class Runner:
     def printPoint(r):
         bad = "" if r["errors"] == 0 and r["lost"] == 0 else \
             f"  ERRORS {r['errors']} lost {r['lost']}: {r.get('first_error', '')}"
-        if "operations_per_second" not in r and r["mode"] != "idle":
+        if "open" not in r:  # the point did not run
             log(f"  {r['server']:12} {r['point']:10} FAILED: {r.get('first_error', '')}")
         elif r["mode"] == "idle":
             log(f"  {r['server']:12} {r['point']:10} open {r['open']}/{r['connections']} alive {r.get('alive')} "
@@ -447,6 +448,10 @@ def ratio(value, reference):
     return value / reference
 
 
+def fmtRatio(value):
+    return "n/a" if value is None else f"{value:.2f}x"
+
+
 def command(args):
     try:
         return subprocess.run(args, capture_output=True, text=True, timeout=30).stdout.strip()
@@ -503,7 +508,7 @@ class Report:
         q = ratio(finchEcho, floorEcho)
         row(f"echo through the full JSON routing path, {r.profile['echo']} connections: server CPU per message",
             "at most 1.0x the raw Beast echo floor",
-            f"{fmt(finchEcho)} us vs {fmt(floorEcho)} us: {fmt(q)}x",
+            f"{fmt(finchEcho)} us vs {fmt(floorEcho)} us: {fmtRatio(q)}",
             None if q is None else q <= 1.0 and r.clean(FINCH, "echo"))
 
         finchCast = r.median(FINCH, "broadcast", "server_cpu_us_per_operation")
@@ -511,7 +516,7 @@ class Report:
         q = ratio(finchCast, chatCast)
         row(f"broadcast to {r.profile['broadcast']} receivers: server CPU per delivered message",
             "at most 0.55x the Beast chat-multi design",
-            f"{fmt(finchCast)} us vs {fmt(chatCast)} us: {fmt(q)}x",
+            f"{fmt(finchCast)} us vs {fmt(chatCast)} us: {fmtRatio(q)}",
             None if q is None else q <= 0.55 and r.clean(FINCH, "broadcast"))
 
         anon = r.median(FINCH, "idle", "anon_bytes_per_connection")
@@ -562,7 +567,7 @@ class Report:
                            f"| {fmt(r.median(name, mode, 'alive'), 0)} "
                            f"| {fmt(anon / 1024)} KiB{r.spread(name, mode, 'anon_bytes_per_connection', 1 / 1024)} "
                            f"| {fmt(rss / 1024 if rss is not None else None)} KiB "
-                           f"| {fmt(ratio(anon, floor))}x |{self.flag(name, mode)}")
+                           f"| {fmtRatio(ratio(anon, floor))} |{self.flag(name, mode)}")
             return out
         unit = {"echo": "messages/s", "broadcast": "deliveries/s", "connect": "connections/s"}[mode]
         perOp = {"echo": "message", "broadcast": "delivery", "connect": "connection"}[mode]
@@ -581,7 +586,7 @@ class Report:
             p99 = r.median(name, mode, "latency_p99_us")
             out.append(f"| {self.labels[name]} | {fmt(rate, 0)} | {fmt(p50, 0)} us | {fmt(p99, 0)} us "
                        f"| {fmt(cpu)} us{r.spread(name, mode, 'server_cpu_us_per_operation')} "
-                       f"| {fmt(ratio(cpu, floorCpu))}x | {fmt(ratio(rate, floorRate))}x "
+                       f"| {fmtRatio(ratio(cpu, floorCpu))} | {fmtRatio(ratio(rate, floorRate))} "
                        f"| {fmt(100 * (r.median(name, mode, 'server_cpu_utilisation') or 0), 0)} % "
                        f"| {fmt(100 * (r.median(name, mode, 'loadgen_cpu_utilisation') or 0), 0)} % "
                        f"| {fmt(100 * (r.median(name, mode, 'waited') or 0), 0)} % |{self.flag(name, mode)}")
@@ -776,7 +781,8 @@ class Report:
             "(`/proc/self/schedstat`): other work took its core. The tables show that share as *waited*. "
             "Real-time scheduling caps a busy core at 95 % (`kernel.sched_rt_runtime_us`), the same for "
             "every server.",
-            "- Raw results of every run: `bench-results.json` in the build directory.",
+            f"- Raw results: `build/bench/bench/bench-results-{{full,quick}}.json`; "
+            "`bench/run.py --from-results FILE` writes this report again from one.",
             "",
             "## Machine", "",
             f"- CPU: {m['cpu']}, {m['cores']} cores; memory {m['memory_gib']} GiB",
@@ -810,7 +816,7 @@ def main():
     parser.add_argument("--docs-dir", help="where to write benchmarks.md and .png "
                         "(default docs/, or the build directory with --quick)")
     parser.add_argument("--from-results", metavar="JSON",
-                        help="write the report from the bench-results.json of an earlier run, without running")
+                        help="write the report from the bench-results-*.json of an earlier run, without running")
     parser.add_argument("--scheduling", choices=["realtime", "nice", "normal"],
                         help="how the server and the load generator are scheduled: realtime (SCHED_RR, the "
                         "default for root: other work on a shared machine cannot take their core during a "
@@ -841,7 +847,8 @@ def main():
         runner.run()
         saved = {"machine": machine, "settings": runner.profile, "scheduling": SCHEDULING,
                  "results": runner.results, "profiles": runner.profiles}
-        (runner.binDir / "bench-results.json").write_text(json.dumps(saved, indent=1))
+        # One file per profile: a smoke run must not overwrite the full run's results.
+        (runner.binDir / f"bench-results-{args.profile}.json").write_text(json.dumps(saved, indent=1))
     failures = runner.failures()
     for f in failures:
         log(f"FAILED: {f['server']} {f['point']}: {f['errors']} errors, {f['lost']} lost: {f.get('first_error', '')}")
@@ -850,6 +857,11 @@ def main():
             (runner.binDir if args.profile == "quick" else SOURCE_DIR / "docs")
         report = Report(runner, machine, outDir.resolve())
         report.write()
+        for mode in MODES:
+            table = report.modeTable(mode)
+            if len(table) > 2:
+                log(f"\n{mode} (medians; ratios to the raw Beast floor):\n" + "\n".join(table))
+        log("")
         for target, goal, figure, status in report.targets():
             log(f"target: {target}: {figure}: {status.replace('*', '')}")
     return 1 if failures else 0

@@ -11,12 +11,14 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include <charconv>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -31,15 +33,9 @@ struct ServerSettings {
 // not port 80.
 inline std::optional<unsigned long> parseNumber(std::string_view text, unsigned long min, unsigned long max)
 {
-    if (text.empty() || text.size() > 9)
-        return std::nullopt;
     unsigned long value = 0;
-    for (const char c : text) {
-        if (c < '0' || c > '9')
-            return std::nullopt;
-        value = value * 10 + static_cast<unsigned long>(c - '0');
-    }
-    if (value < min || value > max)
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max)
         return std::nullopt;
     return value;
 }
