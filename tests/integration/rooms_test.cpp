@@ -121,7 +121,7 @@ TEST_CASE("a room broadcast reaches exactly the room's members, once each", "[ro
     }
 }
 
-TEST_CASE("join, leave and the room queries agree; a connection leaves every room when it ends", "[rooms]")
+TEST_CASE("join, leave and the room queries agree, and a connection leaves every room when it ends", "[rooms]")
 {
     TestServer server;
     auto& manager = server.start();
@@ -170,7 +170,7 @@ TEST_CASE("join, leave and the room queries agree; a connection leaves every roo
     CHECK(manager.rooms().empty());
 }
 
-TEST_CASE("onJoin and onLeave run in order after the call; an ending connection leaves each room before onDisconnect",
+TEST_CASE("onJoin and onLeave run in order after the call, and an ending connection leaves each room before onDisconnect",
     "[rooms]")
 {
     EventLog<std::string> log;

@@ -139,7 +139,7 @@ TEST_CASE("an accepting upgrade handler sets the user id and the data that onCon
     CHECK(ann.receive()["data"] == "hi ann");
 }
 
-TEST_CASE("an asynchronous upgrade handler decides later, from another thread; its first decision counts", "[upgrade]")
+TEST_CASE("an asynchronous upgrade handler decides later, from another thread, and its first decision counts", "[upgrade]")
 {
     EventLog<SessionCompletion> pending;
     SessionServer server;

@@ -9,7 +9,7 @@
 
 using nlohmann::json;
 
-TEST_CASE("encodeEnvelope with an id puts it before the data; a null id leaves it out")
+TEST_CASE("encodeEnvelope with an id puts it before the data, and a null id leaves it out")
 {
     CHECK(finch::encodeEnvelope("ping", 200, 5, json{{"x", 1}}, 42) ==
         R"({"path":"ping","status":200,"timestamp":5,"id":42,"data":{"x":1}})");
