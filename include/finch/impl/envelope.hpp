@@ -27,7 +27,10 @@ inline void appendJsonString(std::string& out, std::string_view text)
     out += nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-inline void appendEnvelopeHead(std::string& out, std::string_view path, int status, std::int64_t timestamp)
+// Everything before the data. `members`, when not empty, is JSON text
+// (`"name":value`, comma separated) placed between the timestamp and the data.
+inline void appendEnvelopeHead(
+    std::string& out, std::string_view path, int status, std::int64_t timestamp, std::string_view members = {})
 {
     out += R"({"path":)";
     appendJsonString(out, path);
@@ -35,6 +38,10 @@ inline void appendEnvelopeHead(std::string& out, std::string_view path, int stat
     out += std::to_string(status);
     out += R"(,"timestamp":)";
     out += std::to_string(timestamp);
+    if (!members.empty()) {
+        out += ',';
+        out += members;
+    }
     out += R"(,"data":)";
 }
 
@@ -124,15 +131,7 @@ inline std::string encodeEnvelopeWith(
     const std::string body = data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     std::string out;
     out.reserve(72 + path.size() + members.size() + body.size());
-    out += R"({"path":)";
-    appendJsonString(out, path);
-    out += R"(,"status":)";
-    out += std::to_string(status);
-    out += R"(,"timestamp":)";
-    out += std::to_string(timestamp);
-    out += ',';
-    out += members;
-    out += R"(,"data":)";
+    appendEnvelopeHead(out, path, status, timestamp, members);
     out += body;
     out += '}';
     return out;
