@@ -21,9 +21,10 @@
 // Connection churn: thousands of short connections that end in every way a
 // client can end one, while other threads broadcast, send to users and count.
 // Afterwards every onConnect has had its onDisconnect and the manager counts
-// nobody. Under AddressSanitizer (scripts/test.sh asan) this also proves that
-// no connection, buffer or handler outlives its socket; under ThreadSanitizer,
-// that ending a connection does not race with sending to it.
+// nobody. The test runs in a process of its own (one ctest test per case), so
+// under scripts/test.sh asan a connection or buffer that is never freed fails
+// it at exit (LeakSanitizer), and under tsan so does a race between ending a
+// connection and sending to it.
 
 using namespace finch::test;
 using nlohmann::json;
