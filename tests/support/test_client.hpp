@@ -116,12 +116,13 @@ private:
 template <class T>
 class EventLog {
 public:
+    // Notifies under the lock: a waiter that sees the event may destroy the
+    // log at once (a log declared after the server), and must not do so
+    // while this thread is still inside notify_all.
     void push(T value)
     {
-        {
-            std::lock_guard lock(mutex_);
-            events_.push_back(std::move(value));
-        }
+        std::lock_guard lock(mutex_);
+        events_.push_back(std::move(value));
         changed_.notify_all();
     }
 
