@@ -24,23 +24,20 @@
 
 #include "page.hpp"
 
+#include "../common/server_main.hpp"
+
 #include <finch/finch.hpp>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/address.hpp>
-#include <boost/asio/signal_set.hpp>
 
 #include <chrono>
-#include <csignal>
 #include <cstdint>
 #include <exception>
 #include <iostream>
 #include <map>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 namespace {
@@ -59,75 +56,6 @@ using Manager = finch::SocketManagerWith<Member>;
 using Socket = finch::SocketWith<Member>;
 using Event = finch::SocketEventWith<Member>;
 using Decision = finch::BasicUpgradeDecision<Member>;
-
-struct Settings {
-    std::string address = "0.0.0.0";
-    unsigned short port = 8080;
-    unsigned threads = 1;
-};
-
-void printUsage(std::ostream& out)
-{
-    out << "usage: chat [--port N] [--threads N] [--address A]\n"
-           "  --port N     TCP port to listen on, 0 for any free one (default 8080)\n"
-           "  --threads N  threads running the server (default 1)\n"
-           "  --address A  address to listen on (default 0.0.0.0, every interface)\n"
-           "  --help       show this text\n";
-}
-
-// A whole decimal number in [min, max], nothing else.
-std::optional<unsigned long> parseNumber(std::string_view text, unsigned long min, unsigned long max)
-{
-    if (text.empty() || text.size() > 9)
-        return std::nullopt;
-    unsigned long value = 0;
-    for (const char c : text) {
-        if (c < '0' || c > '9')
-            return std::nullopt;
-        value = value * 10 + static_cast<unsigned long>(c - '0');
-    }
-    if (value < min || value > max)
-        return std::nullopt;
-    return value;
-}
-
-enum class ParseResult { run, help, bad };
-
-ParseResult parseArguments(int argc, char** argv, Settings& settings)
-{
-    for (int i = 1; i < argc; ++i) {
-        const std::string_view flag = argv[i];
-        if (flag == "--help" || flag == "-h")
-            return ParseResult::help;
-        if (flag != "--port" && flag != "--threads" && flag != "--address") {
-            std::cerr << "chat: unknown argument '" << flag << "'\n";
-            return ParseResult::bad;
-        }
-        if (i + 1 == argc) {
-            std::cerr << "chat: " << flag << " needs a value\n";
-            return ParseResult::bad;
-        }
-        const std::string_view value = argv[++i];
-        if (flag == "--port") {
-            const auto port = parseNumber(value, 0, 65535);
-            if (!port) {
-                std::cerr << "chat: bad port '" << value << "'\n";
-                return ParseResult::bad;
-            }
-            settings.port = static_cast<unsigned short>(*port);
-        } else if (flag == "--threads") {
-            const auto threads = parseNumber(value, 1, 256);
-            if (!threads) {
-                std::cerr << "chat: bad thread count '" << value << "' (1 to 256)\n";
-                return ParseResult::bad;
-            }
-            settings.threads = static_cast<unsigned>(*threads);
-        } else {
-            settings.address = value;
-        }
-    }
-    return ParseResult::run;
-}
 
 // The value of `key` in a request target's query string, as sent. Nicknames
 // and room names are restricted to characters that need no percent-encoding,
@@ -375,23 +303,8 @@ finch::HttpHandler httpHandler(const Nicknames& nicknames)
     };
 }
 
-std::string urlHost(const boost::asio::ip::address& address)
+int run(const examples::ServerSettings& settings)
 {
-    if (address.is_unspecified())
-        return "localhost";
-    return address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
-}
-
-int run(const Settings& settings)
-{
-    boost::system::error_code ec;
-    const auto address = boost::asio::ip::make_address(settings.address, ec);
-    if (ec) {
-        std::cerr << "chat: bad address '" << settings.address << "'\n";
-        printUsage(std::cerr);
-        return 2;
-    }
-
     boost::asio::io_context context(static_cast<int>(settings.threads));
     Nicknames nicknames;
     // After the context and the nicknames, so destroyed before them.
@@ -404,31 +317,12 @@ int run(const Settings& settings)
             return Decision::refuse(status, nickProblem(status));
         return Decision::accept(nick, Member{nick});
     });
-
-    manager.listen({address, settings.port}, "/ws", ec);
-    if (ec) {
-        std::cerr << "chat: cannot listen on " << urlHost(address) << ':' << settings.port << ": " << ec.message()
-                  << '\n';
+    const auto host = examples::listen(manager, settings, "/ws");
+    if (!host)
         return 1;
-    }
-
-    boost::asio::signal_set signals(context, SIGINT, SIGTERM);
-    signals.async_wait([&manager](const boost::system::error_code& error, int) {
-        if (!error)
-            manager.stop([] { std::cout << "chat stopped: every connection has ended" << std::endl; });
-    });
-
-    const std::string host = urlHost(address) + ':' + std::to_string(manager.port());
     // Flushed: a script that started us reads this line to learn the port.
-    std::cout << "chat listening on http://" << host << "/ (WebSocket at ws://" << host << "/ws?nick=...)" << std::endl;
-
-    std::vector<std::thread> threads;
-    threads.reserve(settings.threads - 1);
-    for (unsigned i = 1; i < settings.threads; ++i)
-        threads.emplace_back([&context] { context.run(); });
-    context.run();
-    for (auto& thread : threads)
-        thread.join();
+    std::cout << "chat listening on http://" << *host << "/ (WebSocket at ws://" << *host << "/ws?nick=...)" << std::endl;
+    examples::runUntilStopped(context, manager, settings);
     return 0;
 }
 
@@ -436,17 +330,10 @@ int run(const Settings& settings)
 
 int main(int argc, char** argv)
 {
-    Settings settings;
-    switch (parseArguments(argc, argv, settings)) {
-    case ParseResult::help:
-        printUsage(std::cout);
-        return 0;
-    case ParseResult::bad:
-        printUsage(std::cerr);
-        return 2;
-    case ParseResult::run:
-        break;
-    }
+    examples::ServerSettings settings;
+    settings.program = "chat";
+    if (const auto exitCode = examples::parseServerArguments(argc, argv, settings))
+        return *exitCode;
     try {
         return run(settings);
     } catch (const std::exception& e) {

@@ -15,98 +15,24 @@
 
 #include "page.hpp"
 
+#include "../common/server_main.hpp"
+
 #include <finch/finch.hpp>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/address.hpp>
-#include <boost/asio/signal_set.hpp>
 
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <ctime>
 #include <exception>
 #include <iostream>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 namespace {
 
 namespace http = boost::beast::http;
-
-struct Settings {
-    std::string address = "0.0.0.0";
-    unsigned short port = 8080;
-    unsigned threads = 1;
-};
-
-void printUsage(std::ostream& out)
-{
-    out << "usage: finch_demo [--port N] [--threads N] [--address A]\n"
-           "  --port N     TCP port to listen on, 0 for any free one (default 8080)\n"
-           "  --threads N  threads running the server (default 1)\n"
-           "  --address A  address to listen on (default 0.0.0.0, every interface)\n"
-           "  --help       show this text\n";
-}
-
-// Parses a whole decimal number in [min, max]; nothing else is accepted, so a
-// typo such as "--port 80x" is reported instead of silently becoming 80.
-std::optional<unsigned long> parseNumber(std::string_view text, unsigned long min, unsigned long max)
-{
-    if (text.empty() || text.size() > 9)
-        return std::nullopt;
-    unsigned long value = 0;
-    for (const char c : text) {
-        if (c < '0' || c > '9')
-            return std::nullopt;
-        value = value * 10 + static_cast<unsigned long>(c - '0');
-    }
-    if (value < min || value > max)
-        return std::nullopt;
-    return value;
-}
-
-enum class ParseResult { run, help, bad };
-
-ParseResult parseArguments(int argc, char** argv, Settings& settings)
-{
-    for (int i = 1; i < argc; ++i) {
-        const std::string_view flag = argv[i];
-        if (flag == "--help" || flag == "-h")
-            return ParseResult::help;
-        if (flag != "--port" && flag != "--threads" && flag != "--address") {
-            std::cerr << "finch_demo: unknown argument '" << flag << "'\n";
-            return ParseResult::bad;
-        }
-        if (i + 1 == argc) {
-            std::cerr << "finch_demo: " << flag << " needs a value\n";
-            return ParseResult::bad;
-        }
-        const std::string_view value = argv[++i];
-        if (flag == "--port") {
-            const auto port = parseNumber(value, 0, 65535);
-            if (!port) {
-                std::cerr << "finch_demo: bad port '" << value << "'\n";
-                return ParseResult::bad;
-            }
-            settings.port = static_cast<unsigned short>(*port);
-        } else if (flag == "--threads") {
-            // More threads than this only adds contention on a demo.
-            const auto threads = parseNumber(value, 1, 256);
-            if (!threads) {
-                std::cerr << "finch_demo: bad thread count '" << value << "' (1 to 256)\n";
-                return ParseResult::bad;
-            }
-            settings.threads = static_cast<unsigned>(*threads);
-        } else {
-            settings.address = value;
-        }
-    }
-    return ParseResult::run;
-}
 
 // The current time as ISO-8601 in UTC with milliseconds: "2024-05-01T12:34:56.789Z".
 std::string utcNow()
@@ -217,57 +143,19 @@ finch::Response serveHttp(const finch::Request& request)
 
 // The host part of a URL a browser on this machine can open: "[::1]" for IPv6,
 // "localhost" for a wildcard address.
-std::string urlHost(const boost::asio::ip::address& address)
+int run(const examples::ServerSettings& settings)
 {
-    if (address.is_unspecified())
-        return "localhost";
-    return address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
-}
-
-int run(const Settings& settings)
-{
-    boost::system::error_code ec;
-    const auto address = boost::asio::ip::make_address(settings.address, ec);
-    if (ec) {
-        std::cerr << "finch_demo: bad address '" << settings.address << "'\n";
-        printUsage(std::cerr);
-        return 2;
-    }
-
     boost::asio::io_context context(static_cast<int>(settings.threads));
     // Declared after the context, so destroyed before it: the manager must go
     // first, once run() has returned on every thread.
     finch::SocketManager manager(context, rootEvent(manager), routes(manager));
     manager.setHttpHandler(serveHttp);
-
-    manager.listen({address, settings.port}, "/ws", ec);
-    if (ec) {
-        std::cerr << "finch_demo: cannot listen on " << urlHost(address) << ':' << settings.port << ": " << ec.message()
-                  << '\n';
+    const auto host = examples::listen(manager, settings, "/ws");
+    if (!host)
         return 1;
-    }
-
-    // No work guard: the listener and the signal wait keep run() busy. On a
-    // signal, stop() closes the port and sends 1001 to every client; each gets
-    // Options::closeTimeout to answer. run() returns once the last one has
-    // said goodbye.
-    boost::asio::signal_set signals(context, SIGINT, SIGTERM);
-    signals.async_wait([&manager](const boost::system::error_code& error, int) {
-        if (!error)
-            manager.stop([] { std::cout << "finch_demo stopped: every connection has ended" << std::endl; });
-    });
-
-    const std::string host = urlHost(address) + ':' + std::to_string(manager.port());
     // Flushed: a script that started us reads this line to learn the port.
-    std::cout << "finch_demo listening on http://" << host << "/ (WebSocket at ws://" << host << "/ws)" << std::endl;
-
-    std::vector<std::thread> threads;
-    threads.reserve(settings.threads - 1);
-    for (unsigned i = 1; i < settings.threads; ++i)
-        threads.emplace_back([&context] { context.run(); });
-    context.run();
-    for (auto& thread : threads)
-        thread.join();
+    std::cout << "finch_demo listening on http://" << *host << "/ (WebSocket at ws://" << *host << "/ws)" << std::endl;
+    examples::runUntilStopped(context, manager, settings);
     return 0;
 }
 
@@ -275,17 +163,10 @@ int run(const Settings& settings)
 
 int main(int argc, char** argv)
 {
-    Settings settings;
-    switch (parseArguments(argc, argv, settings)) {
-    case ParseResult::help:
-        printUsage(std::cout);
-        return 0;
-    case ParseResult::bad:
-        printUsage(std::cerr);
-        return 2;
-    case ParseResult::run:
-        break;
-    }
+    examples::ServerSettings settings;
+    settings.program = "finch_demo";
+    if (const auto exitCode = examples::parseServerArguments(argc, argv, settings))
+        return *exitCode;
     try {
         return run(settings);
     } catch (const std::exception& e) {

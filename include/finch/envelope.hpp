@@ -1,6 +1,7 @@
 #ifndef FINCH_ENVELOPE_HPP
 #define FINCH_ENVELOPE_HPP
 
+#include <finch/envelope_format.hpp>
 #include <finch/error.hpp>
 
 #include <nlohmann/json.hpp>
@@ -61,6 +62,22 @@ std::string encodeErrorEnvelope(
 std::string encodeErrorEnvelope(error code, std::string_view message, std::int64_t timestamp,
     std::string_view requestPath, const nlohmann::json& requestId);
 
+/// `encodeEnvelope` in another format (`Options::envelope`): the route
+/// member holds `path`, the data member `data`, and status and timestamp
+/// are written when the format has members for them. A non-null `id` is
+/// written as `"id"` before the data, as for a request of the server.
+std::string encodeEnvelope(const EnvelopeFormat& format, std::string_view path, int status, std::int64_t timestamp,
+    const nlohmann::json& data, const nlohmann::json& id = nullptr);
+
+/// `encodeReplyEnvelope` in another format.
+std::string encodeReplyEnvelope(const EnvelopeFormat& format, std::string_view path, int status,
+    std::int64_t timestamp, const nlohmann::json& data, const nlohmann::json& requestId);
+
+/// `encodeErrorEnvelope` in another format: the route `"error"`, and the
+/// request's path inside the data under the format's route member.
+std::string encodeErrorEnvelope(const EnvelopeFormat& format, error code, std::string_view message,
+    std::int64_t timestamp, std::string_view requestPath = {}, const nlohmann::json& requestId = nullptr);
+
 /// The result of decoding one incoming text frame.
 struct DecodedMessage {
     /// The whole decoded object, as handlers receive it; null on failure.
@@ -75,9 +92,12 @@ struct DecodedMessage {
     nlohmann::json id;
     /// Set when the message answers a request of the server: its `"replyTo"`.
     std::optional<std::uint64_t> replyTo;
+    /// The message's route: the value of its `"path"` (or of the format's
+    /// route member). Empty on failure and for an answer to a request.
+    std::string route;
 
-    /// The message's `"path"`. Precondition: `!error && !replyTo`.
-    const std::string& path() const { return message.find("path")->get_ref<const std::string&>(); }
+    /// The message's route. Precondition: `!error && !replyTo`.
+    const std::string& path() const noexcept { return route; }
 };
 
 /// How deeply an incoming message may nest arrays and objects, the envelope
@@ -94,6 +114,10 @@ inline constexpr std::size_t maxMessageDepth = 128;
 /// `maxMessageDepth` levels. Never throws for bad input; the failure is in
 /// the result.
 DecodedMessage decodeEnvelope(std::string_view text);
+
+/// `decodeEnvelope` for another format: the route is read from the format's
+/// route member instead of `"path"`.
+DecodedMessage decodeEnvelope(const EnvelopeFormat& format, std::string_view text);
 
 }  // namespace finch
 

@@ -1,6 +1,8 @@
 #ifndef FINCH_OPTIONS_HPP
 #define FINCH_OPTIONS_HPP
 
+#include <finch/envelope_format.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <string>
@@ -32,6 +34,11 @@ struct Options {
     /// different, so the envelope's head is written once per recipient (the
     /// `data` is still serialized once).
     bool includeClientId = false;
+
+    /// The shape of messages in both directions: Finch's
+    /// `{"path", "status", "timestamp", "data"}` by default, or another
+    /// route member and data member (`EnvelopeFormat::typeAndPayload()`).
+    EnvelopeFormat envelope;
 
     /// Largest incoming message in bytes; a larger one closes the connection
     /// with 1009 (Message Too Big). 1 MiB keeps one client from making the

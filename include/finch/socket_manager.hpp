@@ -148,6 +148,9 @@ public:
     /// is not an upgrade gets 426 Upgrade Required; other targets get 404, or
     /// the answer of the `HttpHandler`. May be called more than once, for
     /// several endpoints.
+    ///
+    /// The target `"*"` upgrades WebSocket requests whatever their target;
+    /// other requests go to the `HttpHandler`, or get 426 without one.
     /// @throws boost::system::system_error when the endpoint cannot be opened.
     void listen(const boost::asio::ip::tcp::endpoint& endpoint, std::string target = "/ws");
 

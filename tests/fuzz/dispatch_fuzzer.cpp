@@ -180,16 +180,16 @@ void checkRefusal(const finch::detail::Dispatch<FuzzEvent>& target)
 {
     std::string envelope;
     try {
-        envelope = finch::encodeErrorEnvelope(target.failure, target.detail, timestamp, target.path);
+        envelope = finch::encodeErrorEnvelope(target.failure, target.detail, timestamp, target.path());
     } catch (...) {
         violated("encodeErrorEnvelope threw");
     }
     const json data = checkBothForms(envelope, "error", finch::statusOf(target.failure));
     if (!data.is_object() || !data.contains("message") || !data["message"].is_string())
         violated("an error envelope has no message", envelope);
-    if (data.contains("path") != !target.path.empty())
+    if (data.contains("path") != !target.path().empty())
         violated("an error envelope has a path member when it should not, or none when it should", envelope);
-    if (!target.path.empty() && data["path"] != std::string(target.path))
+    if (!target.path().empty() && data["path"] != std::string(target.path()))
         violated("an error envelope names the wrong request path", envelope);
 }
 
@@ -201,7 +201,7 @@ void runHandler(const finch::detail::Dispatch<FuzzEvent>& target)
     std::string envelope;
     std::string failure;
     try {
-        envelope = target.handler->onMessage(target.path, message);
+        envelope = target.handler->onMessage(target.path(), message);
     } catch (const nlohmann::json::exception& e) {
         failure = e.what();
     } catch (...) {
@@ -209,7 +209,7 @@ void runHandler(const finch::detail::Dispatch<FuzzEvent>& target)
     }
     if (!failure.empty()) {
         try {
-            envelope = finch::encodeErrorEnvelope(finch::error::handler_exception, failure, timestamp, target.path);
+            envelope = finch::encodeErrorEnvelope(finch::error::handler_exception, failure, timestamp, target.path());
         } catch (...) {
             violated("encodeErrorEnvelope threw");
         }
@@ -217,7 +217,7 @@ void runHandler(const finch::detail::Dispatch<FuzzEvent>& target)
         return;
     }
     const FuzzEvent& handler = *target.handler;
-    const json data = checkBothForms(envelope, handler.answerPath.empty() ? target.path : handler.answerPath, 200);
+    const json data = checkBothForms(envelope, handler.answerPath.empty() ? target.path() : handler.answerPath, 200);
     if (data != handler.answerData(message.value("data", json())))
         violated("a reply's data is not what its handler sent", envelope);
 }
@@ -226,7 +226,7 @@ finch::detail::Dispatch<FuzzEvent> dispatchOnce(std::string_view text, const Fuz
 {
     finch::detail::Dispatch<FuzzEvent> target;
     try {
-        target = finch::detail::dispatchText(text, routes(), root);
+        target = finch::detail::dispatchText(finch::detail::finchFormat(), text, routes(), root);
     } catch (...) {
         violated("dispatchText threw");
     }
@@ -247,7 +247,7 @@ finch::detail::Dispatch<FuzzEvent> dispatchOnce(std::string_view text, const Fuz
         if (!target.decoded.message.is_object())
             violated("a handler would receive something that is not an object");
         const auto path = target.decoded.message.find("path");
-        if (path == target.decoded.message.end() || !path->is_string() || *path != std::string(target.path))
+        if (path == target.decoded.message.end() || !path->is_string() || *path != std::string(target.path()))
             violated("the dispatched path is not the message's path");
         runHandler(target);
     }
@@ -274,9 +274,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
             violated("a malformed message is refused differently depending on the root event");
         return 0;
     }
-    if (served.path != refused.path || !served.handler)
+    if (served.path() != refused.path() || !served.handler)
         violated("a well-formed message was not served by a root with onMessage");
-    const auto route = routes().find(served.path);
+    const auto route = routes().find(served.path());
     const bool routed = route && route->onMessage;
     if (routed != (refused.handler != nullptr) || (routed && served.handler != refused.handler))
         violated("a route's handler was not chosen, or was chosen wrongly");

@@ -229,6 +229,56 @@ TEST_CASE("a client that answers pings stays connected, and one that does not is
     }
 }
 
+TEST_CASE("a connection that falls quiet and speaks again is heard both times", "[limits][keepalive]")
+{
+    // A connection that is exchanging messages reads into a block of its own;
+    // a keepalive tick with no message since the previous one gives the block
+    // back and the connection waits for readiness instead. Both ways of
+    // reading, and the switch between them, must lose nothing.
+    TestServer server;
+    finch::Options options;
+    options.pingInterval = std::chrono::milliseconds(100);
+    server.start({}, echoRoutes(), options);
+    TestClient client(server.port());
+    const finch::Socket socket = server.waitConnection(0);
+
+    std::mutex mutex;
+    std::condition_variable changed;
+    int pings = 0;
+    client.stream().control_callback([&](websocket::frame_type kind, beast::string_view) {
+        if (kind != websocket::frame_type::ping)
+            return;
+        {
+            std::lock_guard lock(mutex);
+            ++pings;
+        }
+        changed.notify_all();
+    });
+    for (int round = 0; round < 3; ++round) {
+        for (int i = 0; i < 20; ++i) {
+            client.send({{"path", "echo"}, {"data", i}});
+            REQUIRE(client.receive()["data"] == i);
+        }
+        // Quiet for two ticks: the second finds no message since the first.
+        // The client's reads answer the pings; a message ends the wait.
+        const int target = [&] {
+            std::lock_guard lock(mutex);
+            return pings + 2;
+        }();
+        std::thread releaser([&] {
+            std::unique_lock lock(mutex);
+            changed.wait_for(lock, waitLimit, [&] { return pings >= target; });
+            lock.unlock();
+            socket.send("quiet", "done");
+        });
+        const json message = json::parse(client.receiveText());
+        releaser.join();
+        CHECK(message["data"] == "quiet");
+    }
+    CHECK(socket.isOpen());
+    CHECK(server.errors.size() == 0);
+}
+
 TEST_CASE("maxConnections: upgrades above the cap get 503 until a connection ends", "[limits][http]")
 {
     TestServer server;

@@ -148,10 +148,10 @@ public:
         std::string text = frameBuffer();
         if (state_->options.includeClientId) {
             std::string envelope;
-            appendEnvelope(envelope, path, status, nowMilliseconds(), data);
+            appendEnvelope(envelope, state_->options.envelope, path, status, nowMilliseconds(), data);
             appendWithClientId(text, envelope, id_);
         } else {
-            appendEnvelope(text, path, status, nowMilliseconds(), data);
+            appendEnvelope(text, state_->options.envelope, path, status, nowMilliseconds(), data);
         }
         return enqueue(finishTextFrame(std::move(text)));
     }
@@ -189,14 +189,14 @@ public:
         std::string_view path;
         const nlohmann::json* id = &none;
         if (message.is_object()) {
-            const auto foundPath = message.find("path");
+            const auto foundPath = message.find(state_->options.envelope.pathMember());
             if (foundPath != message.end() && foundPath->is_string())
                 path = foundPath->template get_ref<const std::string&>();
             const auto foundId = message.find("id");
             if (foundId != message.end() && (foundId->is_string() || foundId->is_number()))
                 id = &*foundId;
         }
-        return enqueueOwnEnvelope(encodeReplyEnvelope(path, status, nowMilliseconds(), data, *id));
+        return enqueueOwnEnvelope(encodeReplyEnvelope(state_->options.envelope, path, status, nowMilliseconds(), data, *id));
     }
 
     // Sends a request to the client; `callback` runs exactly once (see
@@ -207,7 +207,7 @@ public:
         const std::uint64_t id = isOpen() ? requests_.add(callback) : 0;
         if (id == 0)
             return completeLater(std::move(callback), error::connection_closed);
-        if (!enqueueOwnEnvelope(encodeEnvelope(path, 200, nowMilliseconds(), data, id))) {
+        if (!enqueueOwnEnvelope(encodeEnvelope(state_->options.envelope, path, 200, nowMilliseconds(), data, id))) {
             // Closing, or its queue overflowed just now: no answer can come.
             if (auto entry = requests_.take(id))
                 completeLater(std::move(entry->callback), error::connection_closed);
@@ -573,22 +573,22 @@ public:
 private:
     void handleText(std::string_view text)
     {
-        auto target = dispatchText<event_type>(text, state_->routes, state_->root);
+        auto target = dispatchText<event_type>(state_->options.envelope, text, state_->routes, state_->root);
         if (target.decoded.replyTo)
             return answerRequest(*target.decoded.replyTo, std::move(target.decoded.message));
         const nlohmann::json& id = target.decoded.id;
         if (!target.handler)
-            return reject(target.failure, target.detail, target.path, id);
+            return reject(target.failure, target.detail, target.path(), id);
         socket_type socket(this->shared_from_this());
         if (const auto& guard = target.handler->guard) {
             bool allowed = false;
-            if (!guarded(target.handler, target.path, &id, [&] { allowed = guard(socket, target.decoded.message); }))
+            if (!guarded(target.handler, target.path(), &id, [&] { allowed = guard(socket, target.decoded.message); }))
                 return;  // it threw: answered with 500 already
             if (!allowed)
-                return reject(error::forbidden, "the guard of path \"" + std::string(target.path) + "\" refused it",
-                    target.path, id);
+                return reject(error::forbidden, "the guard of path \"" + std::string(target.path()) + "\" refused it",
+                    target.path(), id);
         }
-        guarded(target.handler, target.path, &id, [&] { target.handler->onMessage(socket, target.decoded.message); });
+        guarded(target.handler, target.path(), &id, [&] { target.handler->onMessage(socket, target.decoded.message); });
     }
 
     // The client broke the protocol: close with the code the frame reader
@@ -614,7 +614,7 @@ private:
     // to the root's onError, and keep the connection.
     void reject(error code, const std::string& detail, std::string_view path, const nlohmann::json& requestId = nullptr)
     {
-        enqueueOwnEnvelope(encodeErrorEnvelope(code, detail, nowMilliseconds(), path, requestId));
+        enqueueOwnEnvelope(encodeErrorEnvelope(state_->options.envelope, code, detail, nowMilliseconds(), path, requestId));
         reportError(nullptr, Error{code, detail});
     }
 
@@ -639,7 +639,8 @@ private:
         }
         if (requestId)
             enqueueOwnEnvelope(
-                encodeErrorEnvelope(error::handler_exception, failure, nowMilliseconds(), path, *requestId));
+                encodeErrorEnvelope(
+                    state_->options.envelope, error::handler_exception, failure, nowMilliseconds(), path, *requestId));
         reportError(event, Error{error::handler_exception, std::move(failure)});
         return false;
     }

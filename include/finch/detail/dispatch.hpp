@@ -29,18 +29,20 @@ struct Dispatch {
     // Why the message is refused, when `handler` is null; none for a reply.
     error failure{};
     std::string detail;
+
     // The request's path when it is known, for the error envelope.
-    std::string_view path;
+    std::string_view path() const noexcept { return decoded.route; }
 };
 
 // Decodes `text` and picks its handler: the route for its path when that route
 // has an onMessage, else the root's onMessage, else none (unknown path). A
 // reply to the server is never routed.
 template <class Event>
-Dispatch<Event> dispatchText(std::string_view text, const RouteTable<Event>& routes, const Event& root)
+Dispatch<Event> dispatchText(
+    const EnvelopeFormat& format, std::string_view text, const RouteTable<Event>& routes, const Event& root)
 {
     Dispatch<Event> result;
-    result.decoded = decodeEnvelope(text);
+    result.decoded = decodeEnvelope(format, text);
     if (result.decoded.error) {
         result.failure = static_cast<error>(result.decoded.error.value());
         result.detail = std::move(result.decoded.detail);
@@ -48,15 +50,14 @@ Dispatch<Event> dispatchText(std::string_view text, const RouteTable<Event>& rou
     }
     if (result.decoded.replyTo)
         return result;
-    result.path = result.decoded.path();
-    result.route = routes.find(result.path);
+    result.route = routes.find(result.decoded.route);
     if (result.route && result.route->onMessage)
         result.handler = result.route.get();
     else if (root.onMessage)
         result.handler = &root;
     else {
         result.failure = error::unknown_path;
-        result.detail = "no route for path \"" + std::string(result.path) + "\"";
+        result.detail = "no route for path \"" + result.decoded.route + "\"";
     }
     return result;
 }

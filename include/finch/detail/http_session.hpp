@@ -112,13 +112,17 @@ private:
         if (ec)
             return;  // timeout, reset, stop(): nothing to answer; the socket closes with this session
         Request request = parser_.release();
-        if (targetMatches(request.target(), *target_)) {
-            if (boost::beast::websocket::is_upgrade(request))
+        const bool everyTarget = *target_ == "*";
+        const bool isUpgrade = boost::beast::websocket::is_upgrade(request);
+        if (everyTarget ? isUpgrade : targetMatches(request.target(), *target_)) {
+            if (isUpgrade)
                 return upgrade(std::move(request), std::string(), UserData{}, true);
             return respond(upgradeRequired(request));
         }
         if (const auto handler = state_->httpHandler())
             return respond(callHandler(*handler, request));
+        if (everyTarget)
+            return respond(upgradeRequired(request));
         return respond(plainResponse(request, boost::beast::http::status::not_found, "Not Found\n"));
     }
 

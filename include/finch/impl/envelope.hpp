@@ -3,6 +3,10 @@
 
 #include <finch/envelope.hpp>
 
+#include <charconv>
+#include <iterator>
+#include <memory>
+
 namespace finch {
 
 namespace detail {
@@ -27,22 +31,78 @@ inline void appendJsonString(std::string& out, std::string_view text)
     out += nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+// nlohmann's serializer, kept for the life of the thread and writing
+// straight into the caller's buffer. Made per message, as `dump()` does, it
+// costs a localeconv() call and an allocation for its output adapter, and
+// its result would be copied once more into the frame.
+class JsonAppender {
+public:
+    void append(std::string& out, const nlohmann::json& value)
+    {
+        sink_->target = &out;
+        // Strings that are not valid UTF-8 get U+FFFD instead of an exception:
+        // a browser fails the whole connection on a text frame that is not UTF-8.
+        serializer_.dump(value, false, false, 0);
+        sink_->target = nullptr;
+    }
+
+private:
+    struct Sink final : nlohmann::detail::output_adapter_protocol<char> {
+        std::string* target = nullptr;
+        void write_character(char c) override { target->push_back(c); }
+        void write_characters(const char* s, std::size_t length) override { target->append(s, length); }
+    };
+
+    std::shared_ptr<Sink> sink_ = std::make_shared<Sink>();
+    nlohmann::detail::serializer<nlohmann::json> serializer_{sink_, ' ', nlohmann::json::error_handler_t::replace};
+};
+
+// Appends `value` as compact JSON text.
+inline void appendJson(std::string& out, const nlohmann::json& value)
+{
+    thread_local JsonAppender appender;
+    appender.append(out, value);
+}
+
+inline void appendInteger(std::string& out, std::int64_t value)
+{
+    char digits[24];
+    const auto end = std::to_chars(std::begin(digits), std::end(digits), value).ptr;
+    out.append(digits, static_cast<std::size_t>(end - digits));
+}
+
+// Roughly how long `data` will be as JSON text, to size the buffer once.
+inline std::size_t jsonSizeHint(const nlohmann::json& data) noexcept
+{
+    return data.is_string() ? data.get_ref<const std::string&>().size() + 8 : 64;
+}
+
+inline const EnvelopeFormat& finchFormat()
+{
+    static const EnvelopeFormat format;
+    return format;
+}
+
 // Everything before the data. `members`, when not empty, is JSON text
 // (`"name":value`, comma separated) placed between the timestamp and the data.
-inline void appendEnvelopeHead(
-    std::string& out, std::string_view path, int status, std::int64_t timestamp, std::string_view members = {})
+inline void appendEnvelopeHead(std::string& out, const EnvelopeFormat& format, std::string_view path, int status,
+    std::int64_t timestamp, std::string_view members = {})
 {
-    out += R"({"path":)";
+    out += format.headKey();
     appendJsonString(out, path);
-    out += R"(,"status":)";
-    out += std::to_string(status);
-    out += R"(,"timestamp":)";
-    out += std::to_string(timestamp);
+    if (!format.statusKey().empty()) {
+        out += format.statusKey();
+        appendInteger(out, status);
+    }
+    if (!format.timestampKey().empty()) {
+        out += format.timestampKey();
+        appendInteger(out, timestamp);
+    }
     if (!members.empty()) {
         out += ',';
         out += members;
     }
-    out += R"(,"data":)";
+    out += format.dataKey();
 }
 
 // Whether valid JSON `text` opens more than `limit` arrays or objects at once;
@@ -82,14 +142,13 @@ inline bool nestsDeeperThan(std::string_view text, std::size_t limit) noexcept
 namespace detail {
 
 // encodeEnvelope, appended to `out`: the connection encodes straight after
-// the space it keeps for the frame header.
-inline void appendEnvelope(
-    std::string& out, std::string_view path, int status, std::int64_t timestamp, const nlohmann::json& data)
+// the space it keeps for the frame header. `members` as in appendEnvelopeHead.
+inline void appendEnvelope(std::string& out, const EnvelopeFormat& format, std::string_view path, int status,
+    std::int64_t timestamp, const nlohmann::json& data, std::string_view members = {})
 {
-    const std::string body = data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    out.reserve(out.size() + 64 + path.size() + body.size());
-    appendEnvelopeHead(out, path, status, timestamp);
-    out += body;
+    out.reserve(out.size() + 96 + path.size() + members.size() + jsonSizeHint(data));
+    appendEnvelopeHead(out, format, path, status, timestamp, members);
+    appendJson(out, data);
     out += '}';
 }
 
@@ -104,13 +163,73 @@ inline void appendWithClientId(std::string& out, std::string_view envelope, std:
     out += envelope.substr(1);
 }
 
+// An id chosen by a client came out of the JSON parser, so it is valid; one
+// handed to Socket::reply by the application may not be: appendJson replaces
+// what is not UTF-8.
+inline std::string idText(const nlohmann::json& id)
+{
+    std::string text;
+    appendJson(text, id);
+    return text;
+}
+
+inline std::string encodeWith(const EnvelopeFormat& format, std::string_view path, int status,
+    std::int64_t timestamp, const nlohmann::json& data, std::string_view members)
+{
+    std::string out;
+    appendEnvelope(out, format, path, status, timestamp, data, members);
+    return out;
+}
+
+inline nlohmann::json errorData(const EnvelopeFormat& format, std::string_view message, std::string_view requestPath)
+{
+    nlohmann::json data = {{"message", std::string(message)}};
+    if (!requestPath.empty())
+        data[format.pathMember()] = std::string(requestPath);
+    return data;
+}
+
 }  // namespace detail
+
+inline std::string encodeEnvelope(const EnvelopeFormat& format, std::string_view path, int status,
+    std::int64_t timestamp, const nlohmann::json& data, const nlohmann::json& id)
+{
+    if (id.is_null())
+        return detail::encodeWith(format, path, status, timestamp, data, {});
+    return detail::encodeWith(format, path, status, timestamp, data, R"("id":)" + detail::idText(id));
+}
+
+inline std::string encodeReplyEnvelope(const EnvelopeFormat& format, std::string_view path, int status,
+    std::int64_t timestamp, const nlohmann::json& data, const nlohmann::json& requestId)
+{
+    if (requestId.is_null())
+        return detail::encodeWith(format, path, status, timestamp, data, {});
+    const std::string id = detail::idText(requestId);
+    return detail::encodeWith(format, path, status, timestamp, data, R"("id":)" + id + R"(,"replyTo":)" + id);
+}
+
+inline std::string encodeErrorEnvelope(const EnvelopeFormat& format, error code, std::string_view message,
+    std::int64_t timestamp, std::string_view requestPath, const nlohmann::json& requestId)
+{
+    return encodeReplyEnvelope(
+        format, "error", statusOf(code), timestamp, detail::errorData(format, message, requestPath), requestId);
+}
 
 inline std::string encodeEnvelope(std::string_view path, int status, std::int64_t timestamp, const nlohmann::json& data)
 {
-    std::string out;
-    detail::appendEnvelope(out, path, status, timestamp, data);
-    return out;
+    return encodeEnvelope(detail::finchFormat(), path, status, timestamp, data);
+}
+
+inline std::string encodeEnvelope(
+    std::string_view path, int status, std::int64_t timestamp, const nlohmann::json& data, const nlohmann::json& id)
+{
+    return encodeEnvelope(detail::finchFormat(), path, status, timestamp, data, id);
+}
+
+inline std::string encodeReplyEnvelope(std::string_view path, int status, std::int64_t timestamp,
+    const nlohmann::json& data, const nlohmann::json& requestId)
+{
+    return encodeReplyEnvelope(detail::finchFormat(), path, status, timestamp, data, requestId);
 }
 
 inline std::string withClientId(std::string_view envelope, std::string_view clientId)
@@ -120,65 +239,16 @@ inline std::string withClientId(std::string_view envelope, std::string_view clie
     return out;
 }
 
-namespace detail {
-
-// An envelope whose `members` (already JSON text: `"name":value`, comma
-// separated) stand between its head and its data. The id-less envelope, by
-// far the most frequent, keeps its own shorter path in encodeEnvelope.
-inline std::string encodeEnvelopeWith(
-    std::string_view path, int status, std::int64_t timestamp, std::string_view members, const nlohmann::json& data)
-{
-    const std::string body = data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    std::string out;
-    out.reserve(72 + path.size() + members.size() + body.size());
-    appendEnvelopeHead(out, path, status, timestamp, members);
-    out += body;
-    out += '}';
-    return out;
-}
-
-// An id chosen by a client came out of the JSON parser, so it is valid; one
-// handed to Socket::reply by the application may not be, hence `replace`.
-inline std::string idText(const nlohmann::json& id)
-{
-    return id.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-}  // namespace detail
-
-inline std::string encodeEnvelope(
-    std::string_view path, int status, std::int64_t timestamp, const nlohmann::json& data, const nlohmann::json& id)
-{
-    if (id.is_null())
-        return encodeEnvelope(path, status, timestamp, data);
-    return detail::encodeEnvelopeWith(path, status, timestamp, R"("id":)" + detail::idText(id), data);
-}
-
-inline std::string encodeReplyEnvelope(std::string_view path, int status, std::int64_t timestamp,
-    const nlohmann::json& data, const nlohmann::json& requestId)
-{
-    if (requestId.is_null())
-        return encodeEnvelope(path, status, timestamp, data);
-    const std::string id = detail::idText(requestId);
-    return detail::encodeEnvelopeWith(path, status, timestamp, R"("id":)" + id + R"(,"replyTo":)" + id, data);
-}
-
 inline std::string encodeErrorEnvelope(
     error code, std::string_view message, std::int64_t timestamp, std::string_view requestPath)
 {
-    nlohmann::json data = {{"message", std::string(message)}};
-    if (!requestPath.empty())
-        data["path"] = std::string(requestPath);
-    return encodeEnvelope("error", statusOf(code), timestamp, data);
+    return encodeErrorEnvelope(detail::finchFormat(), code, message, timestamp, requestPath);
 }
 
 inline std::string encodeErrorEnvelope(error code, std::string_view message, std::int64_t timestamp,
     std::string_view requestPath, const nlohmann::json& requestId)
 {
-    nlohmann::json data = {{"message", std::string(message)}};
-    if (!requestPath.empty())
-        data["path"] = std::string(requestPath);
-    return encodeReplyEnvelope("error", statusOf(code), timestamp, data, requestId);
+    return encodeErrorEnvelope(detail::finchFormat(), code, message, timestamp, requestPath, requestId);
 }
 
 namespace detail {
@@ -214,6 +284,11 @@ inline bool readMessageIds(DecodedMessage& result)
 
 inline DecodedMessage decodeEnvelope(std::string_view text)
 {
+    return decodeEnvelope(detail::finchFormat(), text);
+}
+
+inline DecodedMessage decodeEnvelope(const EnvelopeFormat& format, std::string_view text)
+{
     DecodedMessage result;
     if (detail::nestsDeeperThan(text, maxMessageDepth)) {
         result.error = error::invalid_json;
@@ -243,13 +318,16 @@ inline DecodedMessage decodeEnvelope(std::string_view text)
     }
     if (result.replyTo)
         return result;
-    const auto path = result.message.find("path");
+    const auto path = result.message.find(format.pathMember());
     if (path == result.message.end() || !path->is_string()) {
         result.error = error::invalid_path;
-        result.detail =
-            path == result.message.end() ? "the object has no \"path\" member" : "\"path\" must be a string";
+        result.detail = path == result.message.end()
+            ? "the object has no \"" + format.pathMember() + "\" member"
+            : "\"" + format.pathMember() + "\" must be a string";
         result.message = nullptr;
+        return result;
     }
+    result.route = path->get_ref<const std::string&>();
     return result;
 }
 

@@ -187,7 +187,7 @@ std::size_t BasicSocketManager<Stream, UserData>::broadcast(
     // Serialized and framed once, outside any lock; every receiver's queue
     // shares the frame.
     std::string text = detail::frameBuffer();
-    detail::appendEnvelope(text, path, status, nowMilliseconds(), data);
+    detail::appendEnvelope(text, state_->options.envelope, path, status, nowMilliseconds(), data);
     const detail::OutFrame frame = detail::finishTextFrame(std::move(text));
     std::size_t queued = 0;
     visit([&](detail::Connection<Stream, UserData>& connection) {

@@ -1,0 +1,148 @@
+// What every example server does the same way: read --port, --threads and
+// --address, listen, run the io_context on that many threads, and stop
+// gracefully on SIGINT or SIGTERM.
+#ifndef FINCH_EXAMPLES_COMMON_SERVER_MAIN_HPP
+#define FINCH_EXAMPLES_COMMON_SERVER_MAIN_HPP
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <csignal>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace examples {
+
+struct ServerSettings {
+    std::string program;  // for messages: "chat: bad port ..."
+    std::string address = "0.0.0.0";
+    unsigned short port = 8080;
+    unsigned threads = 1;
+};
+
+inline void printUsage(std::ostream& out, const ServerSettings& defaults)
+{
+    out << "usage: " << defaults.program << " [--port N] [--threads N] [--address A]\n"
+        << "  --port N     TCP port to listen on, 0 for any free one (default " << defaults.port << ")\n"
+        << "  --threads N  threads running the server (default 1)\n"
+        << "  --address A  address to listen on (default " << defaults.address
+        << (defaults.address == "0.0.0.0" ? ", every interface" : "") << ")\n"
+        << "  --help       show this text\n";
+}
+
+// A whole decimal number in [min, max]; nothing else is accepted, so a typo
+// such as "--port 80x" is reported instead of silently becoming 80.
+inline std::optional<unsigned long> parseNumber(std::string_view text, unsigned long min, unsigned long max)
+{
+    if (text.empty() || text.size() > 9)
+        return std::nullopt;
+    unsigned long value = 0;
+    for (const char c : text) {
+        if (c < '0' || c > '9')
+            return std::nullopt;
+        value = value * 10 + static_cast<unsigned long>(c - '0');
+    }
+    if (value < min || value > max)
+        return std::nullopt;
+    return value;
+}
+
+// Reads the command line into `settings`, which holds the defaults. Returns
+// the exit code when the program should not run (0 after --help, 2 after a
+// bad argument, with the usage printed), nothing when it should.
+inline std::optional<int> parseServerArguments(int argc, char** argv, ServerSettings& settings)
+{
+    const ServerSettings defaults = settings;
+    const auto bad = [&](const std::string& problem) {
+        std::cerr << settings.program << ": " << problem << '\n';
+        printUsage(std::cerr, defaults);
+        return 2;
+    };
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view flag = argv[i];
+        if (flag == "--help" || flag == "-h") {
+            printUsage(std::cout, defaults);
+            return 0;
+        }
+        if (flag != "--port" && flag != "--threads" && flag != "--address")
+            return bad("unknown argument '" + std::string(flag) + "'");
+        if (i + 1 == argc)
+            return bad(std::string(flag) + " needs a value");
+        const std::string_view value = argv[++i];
+        if (flag == "--port") {
+            const auto port = parseNumber(value, 0, 65535);
+            if (!port)
+                return bad("bad port '" + std::string(value) + "'");
+            settings.port = static_cast<unsigned short>(*port);
+        } else if (flag == "--threads") {
+            const auto threads = parseNumber(value, 1, 256);
+            if (!threads)
+                return bad("bad thread count '" + std::string(value) + "' (1 to 256)");
+            settings.threads = static_cast<unsigned>(*threads);
+        } else {
+            settings.address = value;
+        }
+    }
+    boost::system::error_code ec;
+    boost::asio::ip::make_address(settings.address, ec);
+    if (ec)
+        return bad("bad address '" + settings.address + "'");
+    return std::nullopt;
+}
+
+// How a browser should write the listening address in a URL.
+inline std::string urlHost(const boost::asio::ip::address& address)
+{
+    if (address.is_unspecified())
+        return "localhost";
+    return address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
+}
+
+// Listens with `manager` on the settings' address and port, on `target`.
+// Returns the address and port as "host:port", or nothing after printing why
+// it could not listen.
+template <class Manager>
+std::optional<std::string> listen(Manager& manager, const ServerSettings& settings, std::string target)
+{
+    const auto address = boost::asio::ip::make_address(settings.address);
+    boost::system::error_code ec;
+    manager.listen({address, settings.port}, std::move(target), ec);
+    if (ec) {
+        std::cerr << settings.program << ": cannot listen on " << urlHost(address) << ':' << settings.port << ": "
+                  << ec.message() << '\n';
+        return std::nullopt;
+    }
+    return urlHost(address) + ':' + std::to_string(manager.port());
+}
+
+// Runs `context` on the settings' number of threads until it runs out of
+// work. No work guard: the listener and the signal wait keep it busy. On
+// SIGINT or SIGTERM, stop() closes the port and sends 1001 to every client,
+// each having Options::closeTimeout to answer; run() returns once the last
+// one has said goodbye.
+template <class Manager>
+void runUntilStopped(boost::asio::io_context& context, Manager& manager, const ServerSettings& settings)
+{
+    boost::asio::signal_set signals(context, SIGINT, SIGTERM);
+    signals.async_wait([&manager, program = settings.program](const boost::system::error_code& error, int) {
+        if (!error)
+            manager.stop([program] { std::cout << program << " stopped: every connection has ended" << std::endl; });
+    });
+    std::vector<std::thread> threads;
+    threads.reserve(settings.threads - 1);
+    for (unsigned i = 1; i < settings.threads; ++i)
+        threads.emplace_back([&context] { context.run(); });
+    context.run();
+    for (auto& thread : threads)
+        thread.join();
+}
+
+}  // namespace examples
+
+#endif
