@@ -12,76 +12,21 @@ last and exits 1 on any failure.
 """
 
 import asyncio
-import json
 import re
 import signal
-import sys
-import tempfile
-import time
 
 import websockets
 
-TIMEOUT = 5.0
-EXIT_TIMEOUT = 15.0
-
-passed = 0
-failed = 0
-current = None
+import harness
+from harness import CheckFailed, NotReceived, begin, fail, verdict, EXIT_TIMEOUT, TIMEOUT  # noqa: F401
 
 
-class CheckFailed(Exception):
-    """A check failed and was counted; the checks after it depend on it."""
-
-
-class NotReceived(Exception):
-    """An envelope did not come in time."""
-
-
-def begin(name):
-    global current
-    current = name
-
-
-def verdict(condition, expected, got=None):
-    global passed
-    if condition:
-        passed += 1
-        print(f"ok   {current}")
-        return
-    fail(expected, got)
-    raise CheckFailed(current)
-
-
-def fail(expected, got):
-    global failed
-    failed += 1
-    print(f"FAIL {current}\n     expected: {expected}\n     got:      {got}")
-
-
-class Client:
-    """A chat client: envelopes are read in the background and kept until a
-    check asks for them; requests get ids, as the page's do."""
+class Client(harness.Client):
+    """A chat client: requests get ids, as the page's do."""
 
     def __init__(self, name, ws):
-        self.name = name
-        self.ws = ws
-        self.queue = asyncio.Queue()
-        self.backlog = []
-        self.closed = False
+        super().__init__(name, ws)
         self.next_id = 1
-        self.reader = asyncio.create_task(self._read())
-
-    async def _read(self):
-        try:
-            async for text in self.ws:
-                self.queue.put_nowait(json.loads(text))
-        except websockets.ConnectionClosed:
-            pass
-        finally:
-            self.queue.put_nowait(None)
-
-    async def send(self, message):
-        await self.ws.send(json.dumps(message))
 
     async def request(self, path, data):
         """Sends a request with a fresh id; returns that id."""
@@ -93,49 +38,12 @@ class Client:
     async def answer_to(self, request_id):
         return await self.expect(f"the answer to {request_id}", lambda e: e.get("replyTo") == request_id)
 
-    async def expect(self, what, predicate):
-        for index, envelope in enumerate(self.backlog):
-            if predicate(envelope):
-                return self.backlog.pop(index)
-        deadline = time.monotonic() + TIMEOUT
-        while True:
-            if self.closed:
-                raise NotReceived(f"{self.name} closed before receiving {what}; received {self.backlog}")
-            try:
-                envelope = await asyncio.wait_for(self.queue.get(), max(deadline - time.monotonic(), 0))
-            except asyncio.TimeoutError:
-                raise NotReceived(f"{self.name}: no {what} within {TIMEOUT}s; received {self.backlog}") from None
-            if envelope is None:
-                self.closed = True
-                continue
-            if predicate(envelope):
-                return envelope
-            self.backlog.append(envelope)
-
-    async def wait_closed(self):
-        await asyncio.wait_for(self.ws.wait_closed(), TIMEOUT)
-        return self.ws.close_code
-
 
 def on_path(path):
     return lambda envelope: envelope.get("path") == path and "replyTo" not in envelope
 
 
-async def http_get(port, target):
-    reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), TIMEOUT)
-    try:
-        writer.write(f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode())
-        await writer.drain()
-        raw = await asyncio.wait_for(reader.read(), TIMEOUT)
-    finally:
-        writer.close()
-    head, _, body = raw.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    return int(lines[0].split()[1]), headers, body.decode("utf-8", "replace")
+http_get = harness.http_get
 
 
 async def scenario(proc):
@@ -276,32 +184,9 @@ async def scenario(proc):
                 client.reader.cancel()
 
 
-async def main(binary):
-    with tempfile.TemporaryFile() as stderr:
-        proc = await asyncio.create_subprocess_exec(
-            binary, "--port", "0", "--address", "127.0.0.1", "--threads", "2",
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=stderr)
-        try:
-            await scenario(proc)
-        except CheckFailed:
-            pass
-        except Exception as e:  # noqa: BLE001 - any surprise fails the check under way
-            fail("the chat to answer as specified", repr(e))
-        finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
-        if failed:
-            stderr.seek(0)
-            log = stderr.read().decode(errors="replace")
-            if log:
-                print("--- chat stderr ---\n" + log.rstrip())
+async def run(binary):
+    await harness.run_server("chat", [binary, "--port", "0", "--address", "127.0.0.1", "--threads", "2"], scenario)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        print(__doc__.strip().splitlines()[2], file=sys.stderr)
-        sys.exit(2)
-    asyncio.run(main(sys.argv[1]))
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    harness.main(__doc__, run)

@@ -12,103 +12,13 @@ exits 1 on any failure.
 
 import asyncio
 import datetime
-import json
 import re
 import signal
-import sys
-import tempfile
-import time
 
 import websockets
 
-TIMEOUT = 5.0  # seconds for any one reply; generous, a reply takes milliseconds
-EXIT_TIMEOUT = 15.0  # seconds for the demo to exit after SIGTERM
-
-passed = 0
-failed = 0
-current = None  # the name of the check under way
-
-
-class CheckFailed(Exception):
-    """A check failed and was counted; the checks after it depend on it."""
-
-
-class NotReceived(Exception):
-    """A reply did not come in time; the check under way fails with it."""
-
-
-def begin(name):
-    """Starts a check: an exception before its verdict is reported under this name."""
-    global current
-    current = name
-
-
-def verdict(condition, expected, got=None):
-    """Ends the check under way; on failure raises, skipping the checks that depend on it."""
-    global passed
-    if condition:
-        passed += 1
-        print(f"ok   {current}")
-        return
-    fail(expected, got)
-    raise CheckFailed(current)
-
-
-def fail(expected, got):
-    global failed
-    failed += 1
-    print(f"FAIL {current}\n     expected: {expected}\n     got:      {got}")
-
-
-class Client:
-    """A WebSocket client whose incoming envelopes are read in the background,
-    so that a test can wait for the one it wants and keep the others."""
-
-    def __init__(self, name, ws):
-        self.name = name
-        self.ws = ws
-        self.queue = asyncio.Queue()
-        self.backlog = []
-        self.closed = False
-        self.reader = asyncio.create_task(self._read())
-
-    async def _read(self):
-        try:
-            async for text in self.ws:
-                self.queue.put_nowait(json.loads(text))
-        except websockets.ConnectionClosed:
-            pass
-        finally:
-            self.queue.put_nowait(None)  # end of stream
-
-    async def send(self, message):
-        await self.ws.send(json.dumps(message))
-
-    async def expect(self, what, predicate):
-        """The first envelope, old or new, that satisfies `predicate`."""
-        for index, envelope in enumerate(self.backlog):
-            if predicate(envelope):
-                return self.backlog.pop(index)
-        deadline = time.monotonic() + TIMEOUT
-        while True:
-            if self.closed:
-                raise NotReceived(f"{self.name} closed before receiving {what}; received {self.backlog}")
-            remaining = deadline - time.monotonic()
-            try:
-                envelope = await asyncio.wait_for(self.queue.get(), max(remaining, 0))
-            except asyncio.TimeoutError:
-                raise NotReceived(
-                    f"{self.name}: no {what} within {TIMEOUT}s; received {self.backlog}") from None
-            if envelope is None:
-                self.closed = True
-                continue
-            if predicate(envelope):
-                return envelope
-            self.backlog.append(envelope)
-
-    async def wait_closed(self):
-        await asyncio.wait_for(self.ws.wait_closed(), TIMEOUT)
-        return self.ws.close_code
+import harness
+from harness import CheckFailed, Client, NotReceived, begin, fail, verdict, EXIT_TIMEOUT, TIMEOUT  # noqa: F401
 
 
 def envelope_is(path, status=200, data=None):
@@ -118,23 +28,7 @@ def envelope_is(path, status=200, data=None):
     return predicate
 
 
-async def http_get(port, target):
-    reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), TIMEOUT)
-    try:
-        writer.write(f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                     "Connection: close\r\n\r\n".encode())
-        await writer.drain()
-        raw = await asyncio.wait_for(reader.read(), TIMEOUT)  # the server closes after answering
-    finally:
-        writer.close()
-    head, _, body = raw.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split()[1])
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    return status, headers, body.decode("utf-8", "replace")
+http_get = harness.http_get
 
 
 async def scenario(proc):
@@ -264,32 +158,9 @@ async def scenario(proc):
                 client.reader.cancel()
 
 
-async def main(binary):
-    with tempfile.TemporaryFile() as stderr:
-        proc = await asyncio.create_subprocess_exec(
-            binary, "--port", "0", "--address", "127.0.0.1",
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=stderr)
-        try:
-            await scenario(proc)
-        except CheckFailed:
-            pass  # counted and reported already
-        except Exception as e:  # noqa: BLE001 - any surprise fails the check under way
-            fail("the demo to answer as specified", repr(e))
-        finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
-        if failed:
-            stderr.seek(0)
-            log = stderr.read().decode(errors="replace")
-            if log:
-                print("--- finch_demo stderr ---\n" + log.rstrip())
+async def run(binary):
+    await harness.run_server("finch_demo", [binary, "--port", "0", "--address", "127.0.0.1"], scenario)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        print(__doc__.strip().splitlines()[2], file=sys.stderr)
-        sys.exit(2)
-    asyncio.run(main(sys.argv[1]))
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    harness.main(__doc__, run)

@@ -102,6 +102,11 @@ class Client:
         """The next message in order, whatever it is."""
         return await self.expect(what, lambda message: True)
 
+    async def wait_closed(self):
+        """The close code, once the connection has closed."""
+        await asyncio.wait_for(self.ws.wait_closed(), TIMEOUT)
+        return self.ws.close_code
+
     async def close(self):
         await self.ws.close()
         self.reader.cancel()
