@@ -18,6 +18,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/websocket/error.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
@@ -88,14 +89,19 @@ public:
     using socket_type = BasicSocket<Stream, UserData>;
     using event_type = BasicSocketEvent<socket_type>;
     using tcp = boost::asio::ip::tcp;
-    using executor_type = tcp::socket::executor_type;
+    // The socket's executor is the strand itself, not an any_io_executor
+    // holding one: Asio copies and re-wraps the I/O executor for every
+    // operation, and a strand does not fit any_io_executor's inline storage,
+    // so each wrap was a heap allocation (three per echoed message).
+    using executor_type = boost::asio::strand<boost::asio::any_io_executor>;
+    using StreamSocket = boost::asio::basic_stream_socket<tcp, executor_type>;
 
     // `socket`'s executor must be a strand (or an io_context run by one
     // thread): it is where the connection's handlers and callbacks run.
     // `received` holds bytes the HTTP parser read past the upgrade request.
     Connection(std::shared_ptr<State> state, tcp::socket&& socket, Request request, std::string userId, UserData data,
         std::string received = {})
-        : socket_(std::move(socket))
+        : socket_(onStrand(std::move(socket)))
         , state_(std::move(state))
         , request_(std::move(request))
         , id_(newSocketId())
@@ -127,6 +133,26 @@ public:
     void run()
     {
         boost::asio::post(socket_.get_executor(), [self = this->shared_from_this()] { self->start(); });
+    }
+
+    // The same TCP connection, as a socket whose executor type is the
+    // connection's strand: the one the accepted socket runs on, or a new
+    // strand of its executor.
+    static StreamSocket onStrand(tcp::socket&& socket)
+    {
+        const auto& executor = socket.get_executor();
+        const executor_type* strand = executor.template target<executor_type>();
+        StreamSocket adopted(strand ? *strand : boost::asio::make_strand(executor));
+        boost::system::error_code ec;
+        if (!socket.is_open())
+            return adopted;
+        const auto protocol = socket.local_endpoint(ec).protocol();
+        if (ec)
+            return adopted;  // not connected any more: the first read ends the connection
+        const auto handle = socket.release(ec);
+        if (!ec)
+            adopted.assign(protocol, handle, ec);
+        return adopted;
     }
 
     const std::string& id() const noexcept { return id_; }
@@ -1025,7 +1051,7 @@ private:
         }
     }
 
-    tcp::socket socket_;
+    StreamSocket socket_;
     const std::shared_ptr<State> state_;
     const Request request_;
     const std::string id_;
