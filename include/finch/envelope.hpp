@@ -111,8 +111,10 @@ inline constexpr std::size_t maxMessageDepth = 128;
 /// (optional) `"data"` and an optional `"id"` that is a string or a number; or
 /// an answer to a request of the server, an object with a non-negative
 /// integer `"replyTo"`, for which `"path"` is optional. Nested at most
-/// `maxMessageDepth` levels. Never throws for bad input; the failure is in
-/// the result.
+/// `maxMessageDepth` levels. JSON is read strictly (RFC 8259: one value,
+/// strings of valid UTF-8, no NUL byte outside a string). Never throws for
+/// bad input; the failure is in the result, with the byte offset of the
+/// problem in `detail`.
 DecodedMessage decodeEnvelope(std::string_view text);
 
 /// `decodeEnvelope` for another format: the route is read from the format's

@@ -116,8 +116,8 @@ std::size_t depthOf(const json& value)
     return deepest;
 }
 
-// The nesting limit is checked before parsing, by a scan of its own; it must
-// agree with the parser: nothing deeper gets through, nothing within is refused.
+// The reader refuses what nests too deeply as it parses; it must agree with
+// nlohmann's parser: nothing deeper gets through, nothing within is refused.
 void checkDepthLimit(std::string_view text, const finch::detail::Dispatch<FuzzEvent>& target)
 {
     if (!target.decoded.error) {

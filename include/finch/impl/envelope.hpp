@@ -3,6 +3,8 @@
 
 #include <finch/envelope.hpp>
 
+#include <finch/detail/json_reader.hpp>
+
 #include <charconv>
 #include <iterator>
 #include <memory>
@@ -103,38 +105,6 @@ inline void appendEnvelopeHead(std::string& out, const EnvelopeFormat& format, s
         out += members;
     }
     out += format.dataKey();
-}
-
-// Whether valid JSON `text` opens more than `limit` arrays or objects at once;
-// brackets inside strings do not count. Text that is not JSON may be counted
-// wrongly, which is harmless: the parser refuses it anyway. nlohmann's parser
-// takes a NUL byte outside a string for the end of the input, so what follows
-// one is never parsed and does not count either.
-inline bool nestsDeeperThan(std::string_view text, std::size_t limit) noexcept
-{
-    std::size_t depth = 0;
-    bool inString = false;
-    bool escaped = false;
-    for (const char c : text) {
-        if (inString) {
-            if (escaped)
-                escaped = false;
-            else if (c == '\\')
-                escaped = true;
-            else if (c == '"')
-                inString = false;
-        } else if (c == '"') {
-            inString = true;
-        } else if (c == '\0') {
-            return false;
-        } else if (c == '[' || c == '{') {
-            if (++depth > limit)
-                return true;
-        } else if ((c == ']' || c == '}') && depth > 0) {
-            --depth;
-        }
-    }
-    return false;
 }
 
 }  // namespace detail
@@ -290,19 +260,17 @@ inline DecodedMessage decodeEnvelope(std::string_view text)
 inline DecodedMessage decodeEnvelope(const EnvelopeFormat& format, std::string_view text)
 {
     DecodedMessage result;
-    if (detail::nestsDeeperThan(text, maxMessageDepth)) {
-        result.error = error::invalid_json;
-        result.detail = "the message nests deeper than " + std::to_string(maxMessageDepth) + " levels";
-        return result;
-    }
-    // The throwing parser is used for its precise complaint ("syntax error
-    // at byte N"), which is worth the cost of an exception on the error path.
-    try {
-        result.message = nlohmann::json::parse(text.begin(), text.end());
-    } catch (const nlohmann::json::exception& e) {
+    // finch's own reader: strict RFC 8259 and nlohmann's DOM, without
+    // nlohmann's lexer, and it refuses a message nested too deeply as it
+    // goes, without a scan of its own first.
+    detail::JsonReadFailure failure;
+    if (!detail::readJson(text, result.message, maxMessageDepth, failure)) {
         result.message = nullptr;
         result.error = error::invalid_json;
-        result.detail = e.what();
+        if (failure.tooDeep)
+            result.detail = "the message nests deeper than " + std::to_string(maxMessageDepth) + " levels";
+        else
+            result.detail = "invalid JSON at byte " + std::to_string(failure.offset) + ": " + std::string(failure.reason);
         return result;
     }
     if (!result.message.is_object()) {
