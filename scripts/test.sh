@@ -10,8 +10,8 @@
 #   tsan   GCC, ThreadSanitizer: the unit and integration tests, the
 #          io_context on several threads in the threading and churn tests;
 #   fuzz   clang, libFuzzer with ASan + UBSan: the seed corpus once, then
-#          FINCH_FUZZ_SECONDS (default 60) of fuzzing the incoming-message path
-#          on a copy of the seeds (docs/fuzzing.md).
+#          FINCH_FUZZ_SECONDS (default 60) of fuzzing each target (frame reader,
+#          JSON reader, incoming-message path) on a copy of its seeds (docs/fuzzing.md).
 # Arguments pick suites (`scripts/test.sh asan fuzz`); none runs them all. The
 # wall time and the CPU time (compilers and tests) of each suite are printed at
 # the end: on a shared machine the CPU time is the one that compares.
