@@ -34,14 +34,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::set<std::string> keysOf(const json& object)
-{
-    std::set<std::string> keys;
-    for (const auto& item : object.items())
-        keys.insert(item.key());
-    return keys;
-}
-
 // A route that answers the sum of its data.
 finch::SocketEvent sumEvent()
 {

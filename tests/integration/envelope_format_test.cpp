@@ -18,14 +18,6 @@ using nlohmann::json;
 
 namespace {
 
-std::set<std::string> keysOf(const json& object)
-{
-    std::set<std::string> keys;
-    for (const auto& item : object.items())
-        keys.insert(item.key());
-    return keys;
-}
-
 finch::Options typeAndPayload()
 {
     finch::Options options;

@@ -177,6 +177,42 @@ TEST_CASE("a client that trickles its upgrade request is closed at handshakeTime
     CHECK(server.connected.size() == 0);
 }
 
+namespace {
+
+// Counts the pings that a client's reads answer, for another thread to wait on.
+struct PingCounter {
+    explicit PingCounter(TestClient& client)
+    {
+        client.stream().control_callback([this](websocket::frame_type kind, beast::string_view) {
+            if (kind != websocket::frame_type::ping)
+                return;
+            {
+                std::lock_guard lock(mutex);
+                ++pings;
+            }
+            changed.notify_all();
+        });
+    }
+
+    int count()
+    {
+        std::lock_guard lock(mutex);
+        return pings;
+    }
+
+    void waitFor(int target)
+    {
+        std::unique_lock lock(mutex);
+        changed.wait_for(lock, waitLimit, [&] { return pings >= target; });
+    }
+
+    std::mutex mutex;
+    std::condition_variable changed;
+    int pings = 0;
+};
+
+}  // namespace
+
 TEST_CASE("a client that answers pings stays connected, and one that does not is dropped", "[limits][keepalive]")
 {
     TestServer server;
@@ -188,31 +224,18 @@ TEST_CASE("a client that answers pings stays connected, and one that does not is
     {
         TestClient client(server.port());
         const finch::Socket socket = server.waitConnection(0);
-        std::mutex mutex;
-        std::condition_variable changed;
-        int pings = 0;
-        client.stream().control_callback([&](websocket::frame_type kind, beast::string_view) {
-            if (kind != websocket::frame_type::ping)
-                return;
-            {
-                std::lock_guard lock(mutex);
-                ++pings;
-            }
-            changed.notify_all();
-        });
+        PingCounter pings(client);
         // The client's reads (which answer the pings) run on this thread
         // inside receiveText(); another thread ends that read with a message
         // once three pings have come and gone.
         std::thread releaser([&] {
-            std::unique_lock lock(mutex);
-            changed.wait_for(lock, waitLimit, [&] { return pings >= 3; });
-            lock.unlock();
+            pings.waitFor(3);
             server.manager().sendToAll("after three pings", "done");
         });
         const json message = json::parse(client.receiveText());
         releaser.join();
         CHECK(message["data"] == "after three pings");
-        CHECK(pings >= 3);
+        CHECK(pings.count() >= 3);
         CHECK(socket.isOpen());
         CHECK(server.disconnected.size() == 0);
         CHECK(server.errors.size() == 0);
@@ -242,18 +265,7 @@ TEST_CASE("a connection that falls quiet and speaks again is heard both times", 
     TestClient client(server.port());
     const finch::Socket socket = server.waitConnection(0);
 
-    std::mutex mutex;
-    std::condition_variable changed;
-    int pings = 0;
-    client.stream().control_callback([&](websocket::frame_type kind, beast::string_view) {
-        if (kind != websocket::frame_type::ping)
-            return;
-        {
-            std::lock_guard lock(mutex);
-            ++pings;
-        }
-        changed.notify_all();
-    });
+    PingCounter pings(client);
     for (int round = 0; round < 3; ++round) {
         for (int i = 0; i < 20; ++i) {
             client.send({{"path", "echo"}, {"data", i}});
@@ -261,14 +273,9 @@ TEST_CASE("a connection that falls quiet and speaks again is heard both times", 
         }
         // Quiet for two ticks: the second finds no message since the first.
         // The client's reads answer the pings; a message ends the wait.
-        const int target = [&] {
-            std::lock_guard lock(mutex);
-            return pings + 2;
-        }();
+        const int target = pings.count() + 2;
         std::thread releaser([&] {
-            std::unique_lock lock(mutex);
-            changed.wait_for(lock, waitLimit, [&] { return pings >= target; });
-            lock.unlock();
+            pings.waitFor(target);
             socket.send("quiet", "done");
         });
         const json message = json::parse(client.receiveText());

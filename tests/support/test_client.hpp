@@ -26,6 +26,7 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
@@ -411,6 +412,15 @@ inline http::response<http::string_body> httpRequest(unsigned short port, http::
     if (!answer)
         throw std::runtime_error("http request failed: " + failure.message());
     return *answer;
+}
+
+// The member names of a JSON object, to compare an envelope's shape.
+inline std::set<std::string> keysOf(const nlohmann::json& object)
+{
+    std::set<std::string> keys;
+    for (const auto& item : object.items())
+        keys.insert(item.key());
+    return keys;
 }
 
 inline http::response<http::string_body> httpGet(

@@ -1,6 +1,8 @@
 #ifndef FINCH_DETAIL_JSON_READER_HPP
 #define FINCH_DETAIL_JSON_READER_HPP
 
+#include <finch/detail/utf8.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include <charconv>
@@ -383,30 +385,15 @@ private:
     bool skipUtf8() noexcept
     {
         const auto* bytes = reinterpret_cast<const unsigned char*>(p_);
-        const unsigned char lead = bytes[0];
-        int length;
-        unsigned char low = 0x80, high = 0xBF;  // the range of the second byte
-        if (lead >= 0xC2 && lead <= 0xDF) {
-            length = 2;
-        } else if (lead >= 0xE0 && lead <= 0xEF) {
-            length = 3;
-            if (lead == 0xE0)
-                low = 0xA0;  // overlong
-            else if (lead == 0xED)
-                high = 0x9F;  // surrogates
-        } else if (lead >= 0xF0 && lead <= 0xF4) {
-            length = 4;
-            if (lead == 0xF0)
-                low = 0x90;  // overlong
-            else if (lead == 0xF4)
-                high = 0x8F;  // above U+10FFFF
-        } else {
+        const Utf8Lead sequence = utf8Lead(bytes[0]);
+        const int length = sequence.length;
+        if (length == 0)
             return fail(p_, "invalid UTF-8 in a string");
-        }
         for (int i = 1; i < length; ++i) {
             if (p_ + i == end_)
                 return endOfInput();
-            const bool valid = i == 1 ? bytes[1] >= low && bytes[1] <= high : (bytes[i] & 0xC0) == 0x80;
+            const bool valid =
+                i == 1 ? bytes[1] >= sequence.low && bytes[1] <= sequence.high : (bytes[i] & 0xC0) == 0x80;
             if (!valid)
                 return fail(p_, "invalid UTF-8 in a string");
         }
