@@ -79,7 +79,9 @@ suite_tsan() {
     # -Wno-tsan: GCC warns that Asio's std::atomic_thread_fence is not modelled by
     # ThreadSanitizer; that is Asio's code, and a data race it hid would still be
     # reported on the accesses themselves.
-    # tests/tsan.supp: the one false positive that follows from it.
+    # tests/tsan.supp: the false positives of synchronisation ThreadSanitizer
+    # cannot see (that fence; libstdc++'s uninstrumented exception_ptr), each
+    # with its reason.
     TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp" \
         run_suite build/tsan "${tests_only[@]}" \
         -DCMAKE_CXX_FLAGS="-fsanitize=thread -Wno-tsan -O1 -g" -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread
