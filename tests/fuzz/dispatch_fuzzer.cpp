@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../support/json_shape.hpp"
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -30,6 +32,7 @@
 namespace {
 
 using nlohmann::json;
+using finch::test::depthOf;
 
 // dispatchText needs of an event only an onMessage that tests as a bool and
 // can be called. Here the handler returns its answer instead of sending it, and
@@ -96,24 +99,6 @@ const finch::detail::RouteTable<FuzzEvent>& routes()
     }();
     static_cast<void>(filled);
     return table;
-}
-
-// How many arrays and objects `value` nests, itself included, counted without
-// recursion: the values checked here may be far deeper than finch allows.
-std::size_t depthOf(const json& value)
-{
-    std::size_t deepest = 0;
-    std::vector<std::pair<const json*, std::size_t>> pending{{&value, 1}};
-    while (!pending.empty()) {
-        const auto [next, depth] = pending.back();
-        pending.pop_back();
-        if (!next->is_structured())
-            continue;
-        deepest = std::max(deepest, depth);
-        for (const auto& child : *next)
-            pending.emplace_back(&child, depth + 1);
-    }
-    return deepest;
 }
 
 // The reader refuses what nests too deeply as it parses; it must agree with

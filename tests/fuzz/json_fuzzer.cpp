@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../support/json_shape.hpp"
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -21,6 +23,8 @@
 namespace {
 
 using nlohmann::json;
+using finch::test::depthOf;
+using finch::test::sameTypes;
 
 constexpr std::size_t maxDepth = 128;
 
@@ -33,42 +37,6 @@ constexpr std::size_t maxDepth = 128;
             failure->reason.data(), failure->offset, failure->tooDeep ? " (too deep)" : "");
     std::fprintf(stderr, "input (%zu bytes): %.*s\n", text.size(), static_cast<int>(text.size()), text.data());
     __builtin_trap();
-}
-
-// How many arrays and objects `value` nests, itself included, counted without
-// recursion: nlohmann accepts any depth.
-std::size_t depthOf(const json& value)
-{
-    std::size_t deepest = 0;
-    std::vector<std::pair<const json*, std::size_t>> pending{{&value, 1}};
-    while (!pending.empty()) {
-        const auto [next, depth] = pending.back();
-        pending.pop_back();
-        if (!next->is_structured())
-            continue;
-        deepest = std::max(deepest, depth);
-        for (const auto& child : *next)
-            pending.emplace_back(&child, depth + 1);
-    }
-    return deepest;
-}
-
-// == holds 1 and 1.0 equal, and dump() writes signed and unsigned alike: the
-// types are compared on their own. Only called on values within maxDepth.
-bool sameTypes(const json& a, const json& b)
-{
-    if (a.type() != b.type() || a.size() != b.size())
-        return false;
-    if (a.is_object()) {
-        for (auto ia = a.begin(), ib = b.begin(); ia != a.end(); ++ia, ++ib)
-            if (ia.key() != ib.key() || !sameTypes(*ia, *ib))
-                return false;
-    } else if (a.is_array()) {
-        for (std::size_t i = 0; i < a.size(); ++i)
-            if (!sameTypes(a[i], b[i]))
-                return false;
-    }
-    return true;
 }
 
 // How many arrays and objects are open just before `offset`, the text before

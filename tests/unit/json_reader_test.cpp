@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../support/json_shape.hpp"
+
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -18,6 +20,7 @@
 
 using finch::detail::JsonReadFailure;
 using finch::detail::readJson;
+using finch::test::sameTypes;
 using nlohmann::json;
 
 namespace {
@@ -52,24 +55,6 @@ void checkRefused(std::string_view text, std::size_t offset, std::string_view re
     CHECK(failure.offset == offset);
     CHECK(failure.reason == reason);
     CHECK_FALSE(failure.tooDeep);
-}
-
-// nlohmann's == holds 1 and 1.0 equal, and dump() writes 1 for both an
-// unsigned and a signed 1: the types are compared on their own.
-bool sameTypes(const json& a, const json& b)
-{
-    if (a.type() != b.type() || a.size() != b.size())
-        return false;
-    if (a.is_object()) {
-        for (auto ia = a.begin(), ib = b.begin(); ia != a.end(); ++ia, ++ib)
-            if (ia.key() != ib.key() || !sameTypes(*ia, *ib))
-                return false;
-    } else if (a.is_array()) {
-        for (std::size_t i = 0; i < a.size(); ++i)
-            if (!sameTypes(a[i], b[i]))
-                return false;
-    }
-    return true;
 }
 
 void checkSame(const json& ours, const json& theirs)

@@ -171,15 +171,7 @@ public:
     {
         if (!isOpen())
             return false;  // spare the serialization
-        std::string text = frameBuffer();
-        if (state_->options.includeClientId) {
-            std::string envelope;
-            appendEnvelope(envelope, state_->options.envelope, path, status, nowMilliseconds(), data);
-            appendWithClientId(text, envelope, id_);
-        } else {
-            appendEnvelope(text, state_->options.envelope, path, status, nowMilliseconds(), data);
-        }
-        return enqueue(finishTextFrame(std::move(text)));
+        return enqueueOwnEnvelope(path, status, data);
     }
 
     bool join(std::string room)
@@ -222,7 +214,7 @@ public:
             if (foundId != message.end() && (foundId->is_string() || foundId->is_number()))
                 id = &*foundId;
         }
-        return enqueueOwnEnvelope(encodeReplyEnvelope(state_->options.envelope, path, status, nowMilliseconds(), data, *id));
+        return enqueueOwnEnvelope(path, status, data, replyMembers(*id));
     }
 
     // Sends a request to the client; `callback` runs exactly once (see
@@ -233,7 +225,7 @@ public:
         const std::uint64_t id = isOpen() ? requests_.add(callback) : 0;
         if (id == 0)
             return completeLater(std::move(callback), error::connection_closed);
-        if (!enqueueOwnEnvelope(encodeEnvelope(state_->options.envelope, path, 200, nowMilliseconds(), data, id))) {
+        if (!enqueueOwnEnvelope(path, 200, data, requestMembers(id))) {
             // Closing, or its queue overflowed just now: no answer can come.
             if (auto entry = requests_.take(id))
                 completeLater(std::move(entry->callback), error::connection_closed);
@@ -261,16 +253,28 @@ public:
         return true;
     }
 
-    // Queues an envelope meant for this connection alone, framing it (with
-    // the client id when asked for).
-    bool enqueueOwnEnvelope(std::string_view envelope)
+    // Queues an envelope meant for this connection alone, encoded straight
+    // behind the room for its frame header (the client id, when asked for,
+    // goes in front of it). `members` as in appendEnvelope.
+    bool enqueueOwnEnvelope(std::string_view path, int status, const nlohmann::json& data, std::string_view members = {})
     {
+        const EnvelopeFormat& format = state_->options.envelope;
         std::string text = frameBuffer();
-        if (state_->options.includeClientId)
+        if (state_->options.includeClientId) {
+            std::string envelope;
+            appendEnvelope(envelope, format, path, status, nowMilliseconds(), data, members);
             appendWithClientId(text, envelope, id_);
-        else
-            text += envelope;
+        } else {
+            appendEnvelope(text, format, path, status, nowMilliseconds(), data, members);
+        }
         return enqueue(finishTextFrame(std::move(text)));
+    }
+
+    // The error envelope that answers a message of this client.
+    void enqueueErrorEnvelope(error code, std::string_view detail, std::string_view path, const nlohmann::json& requestId)
+    {
+        enqueueOwnEnvelope("error", statusOf(code), errorData(state_->options.envelope, detail, path),
+            replyMembers(requestId));
     }
 
     // Queues a frame that may be shared with other receivers.
@@ -640,7 +644,7 @@ private:
     // to the root's onError, and keep the connection.
     void reject(error code, const std::string& detail, std::string_view path, const nlohmann::json& requestId = nullptr)
     {
-        enqueueOwnEnvelope(encodeErrorEnvelope(state_->options.envelope, code, detail, nowMilliseconds(), path, requestId));
+        enqueueErrorEnvelope(code, detail, path, requestId);
         reportError(nullptr, Error{code, detail});
     }
 
@@ -664,9 +668,7 @@ private:
             failure = "unknown exception";
         }
         if (requestId)
-            enqueueOwnEnvelope(
-                encodeErrorEnvelope(
-                    state_->options.envelope, error::handler_exception, failure, nowMilliseconds(), path, *requestId));
+            enqueueErrorEnvelope(error::handler_exception, failure, path, *requestId);
         reportError(event, Error{error::handler_exception, std::move(failure)});
         return false;
     }

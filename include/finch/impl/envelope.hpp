@@ -143,6 +143,22 @@ inline std::string idText(const nlohmann::json& id)
     return text;
 }
 
+// The members an envelope carries between its timestamp and its data: none,
+// `"id":<id>` for a request of the server, `"id":<id>,"replyTo":<id>` for an
+// answer to a client's request. Empty when `id` is null.
+inline std::string requestMembers(const nlohmann::json& id)
+{
+    return id.is_null() ? std::string() : R"("id":)" + idText(id);
+}
+
+inline std::string replyMembers(const nlohmann::json& id)
+{
+    if (id.is_null())
+        return {};
+    const std::string text = idText(id);
+    return R"("id":)" + text + R"(,"replyTo":)" + text;
+}
+
 inline std::string encodeWith(const EnvelopeFormat& format, std::string_view path, int status,
     std::int64_t timestamp, const nlohmann::json& data, std::string_view members)
 {
@@ -164,18 +180,13 @@ inline nlohmann::json errorData(const EnvelopeFormat& format, std::string_view m
 inline std::string encodeEnvelope(const EnvelopeFormat& format, std::string_view path, int status,
     std::int64_t timestamp, const nlohmann::json& data, const nlohmann::json& id)
 {
-    if (id.is_null())
-        return detail::encodeWith(format, path, status, timestamp, data, {});
-    return detail::encodeWith(format, path, status, timestamp, data, R"("id":)" + detail::idText(id));
+    return detail::encodeWith(format, path, status, timestamp, data, detail::requestMembers(id));
 }
 
 inline std::string encodeReplyEnvelope(const EnvelopeFormat& format, std::string_view path, int status,
     std::int64_t timestamp, const nlohmann::json& data, const nlohmann::json& requestId)
 {
-    if (requestId.is_null())
-        return detail::encodeWith(format, path, status, timestamp, data, {});
-    const std::string id = detail::idText(requestId);
-    return detail::encodeWith(format, path, status, timestamp, data, R"("id":)" + id + R"(,"replyTo":)" + id);
+    return detail::encodeWith(format, path, status, timestamp, data, detail::replyMembers(requestId));
 }
 
 inline std::string encodeErrorEnvelope(const EnvelopeFormat& format, error code, std::string_view message,
