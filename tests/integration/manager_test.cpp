@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <sys/socket.h>
+
 // The manager's view of its connections (counts, keys, lookup) and its ways
 // of sending to several of them.
 
@@ -102,6 +104,40 @@ TEST_CASE("sendToAll queues for every open connection and says for how many", "[
         const json second = client->receive();
         CHECK(second["status"] == 202);
         CHECK(second["data"] == "second");
+    }
+}
+
+// The broadcasting thread writes to idle receivers itself; what the kernel
+// does not take at once must go on from the exact byte where it stopped.
+TEST_CASE("a broadcast far larger than the socket buffers reaches every receiver whole, then the next one",
+    "[manager][backpressure]")
+{
+    TestServer server;
+    auto& manager = server.start();
+    Clients clients;
+    connect(server, clients, 3, server.port());
+    // Nobody reads until both broadcasts are queued, and the server's send
+    // buffers are small: the kernel takes a part of the first broadcast at
+    // once, the connection's write loop sends the rest.
+    for (auto& client : clients) {
+        const int fd = findTcpSocket(server.port(), client->localPort());
+        REQUIRE(fd >= 0);
+        const int sendBuffer = 64 * 1024;
+        REQUIRE(::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sendBuffer, sizeof sendBuffer) == 0);
+    }
+
+    std::string big(3 * 1024 * 1024, ' ');
+    for (std::size_t i = 0; i < big.size(); ++i)
+        big[i] = static_cast<char>('a' + (i * 7 + i / 4096) % 26);
+    CHECK(manager.sendToAll(big, "big") == 3);
+    CHECK(manager.sendToAll("after", "small") == 3);
+    for (auto& client : clients) {
+        const json first = client->receive();
+        CHECK(first["path"] == "big");
+        CHECK(first["data"] == big);
+        const json second = client->receive();
+        CHECK(second["path"] == "small");
+        CHECK(second["data"] == "after");
     }
 }
 

@@ -66,11 +66,13 @@ inline std::array<char, 64 * 1024>& readScratch()
 // socket (detail/frame.hpp), so that frames are built once per broadcast,
 // queued frames leave in one system call, and an idle connection costs little.
 //
-// Everything that touches the socket runs on the connection's strand (the
-// socket's executor), and so does every user callback: one connection's
-// callbacks never overlap. Public members are callable from any thread: they
-// take `mutex_` only to update the phase and the write queue, never across I/O
-// or user code, and hand the work to the strand with a post.
+// Everything that reads from the socket or waits on it runs on the
+// connection's strand (the socket's executor), and so does every user
+// callback: one connection's callbacks never overlap. Public members are
+// callable from any thread: they take `mutex_` to update the phase and the
+// write queue, never across user code, and hand the rest to the strand with
+// a post. One write happens off the strand, under `mutex_`: whoever queues a
+// frame while the write loop is idle sends it at once (enqueue()).
 //
 // The socket is non-blocking and driven by readiness: read() and flush() try
 // the system call at once and wait for readiness only when it would block.
@@ -749,8 +751,20 @@ private:
         }
     }
 
-    // Every post below, never an inline write: the caller may hold the
-    // registry's lock or run on another connection's strand.
+    // When the write loop is idle and the strand is not about to flush by
+    // itself, the frame is sent at once, on the caller's thread: one send
+    // system call, with no post and no hand-over to the thread that runs the
+    // strand (a broadcast's caller writes to every idle receiver this way).
+    // What the kernel does not take at once is left to the write loop;
+    // errors are met again there, never reported here.
+    //
+    // Callers hold no lock of the manager: this is the one place that writes
+    // to the socket off the strand, and it does so under mutex_, which end()
+    // holds while it closes the socket, so a write never reaches a closed
+    // descriptor, nor one the system has already given to a new connection.
+    // The socket is non-blocking: write_some is a single send() that reads
+    // the socket's descriptor and flags and changes nothing of Asio's state,
+    // so the strand's pending receive may run alongside.
     bool enqueue(OutFrame frame)
     {
         const Options& options = state_->options;
@@ -761,31 +775,49 @@ private:
             std::lock_guard lock(mutex_);
             if (phase_ != Phase::open)
                 return false;
-            // A message alone is always taken: the limit bounds the backlog,
-            // not the size of what the application chooses to send.
-            const std::size_t pending = queue_.bytes() + inFlightBytes_;
-            if (pending > 0 && pending + frame.size() > options.maxQueuedBytes) {
-                if (options.overflowPolicy == OverflowPolicy::closeConnection) {
-                    // The client is not reading: what is queued would never
-                    // reach it in time, so the close frame goes next.
-                    overflowed = overflowed_ = true;
-                    phase_ = Phase::closing;
-                    closeFrame_ =
-                        controlFrame(Opcode::close, closePayload(closeCode::policyViolation, "outgoing queue full"));
-                    queue_.clear();
-                } else {
-                    const std::size_t dropped =
-                        queue_.dropOldest(frame.size() + inFlightBytes_, options.maxQueuedBytes);
-                    // Reported in batches: one report per burst, not per message.
-                    reportDrops = droppedUnreported_ == 0 && dropped > 0;
-                    droppedUnreported_ += dropped;
-                }
-            }
-            if (!overflowed)
-                queue_.push(std::move(frame));
             // While the strand is corked it flushes by itself afterwards.
             startWriting = !writing_ && !corked_;
-            writing_ = writing_ || startWriting;
+            if (startWriting && queue_.empty() && inFlight_.empty()) {
+                const std::string_view bytes = frame.bytes();
+                boost::system::error_code ec;
+                const std::size_t written = socket_.write_some(boost::asio::buffer(bytes.data(), bytes.size()), ec);
+                if (!ec && written == bytes.size())
+                    return true;
+                writing_ = true;
+                if (!ec && written > 0) {
+                    // Begun on the wire: it may no longer be dropped
+                    // (OverflowPolicy::dropOldest), and it goes on from here.
+                    inFlight_.push_back(std::move(frame));
+                    inFlightOffset_ = written;
+                    inFlightBytes_ = bytes.size() - written;
+                } else {
+                    queue_.push(std::move(frame));
+                }
+            } else {
+                // A message alone is always taken: the limit bounds the
+                // backlog, not the size of what the application chooses to send.
+                const std::size_t pending = queue_.bytes() + inFlightBytes_;
+                if (pending > 0 && pending + frame.size() > options.maxQueuedBytes) {
+                    if (options.overflowPolicy == OverflowPolicy::closeConnection) {
+                        // The client is not reading: what is queued would never
+                        // reach it in time, so the close frame goes next.
+                        overflowed = overflowed_ = true;
+                        phase_ = Phase::closing;
+                        closeFrame_ =
+                            controlFrame(Opcode::close, closePayload(closeCode::policyViolation, "outgoing queue full"));
+                        queue_.clear();
+                    } else {
+                        const std::size_t dropped =
+                            queue_.dropOldest(frame.size() + inFlightBytes_, options.maxQueuedBytes);
+                        // Reported in batches: one report per burst, not per message.
+                        reportDrops = droppedUnreported_ == 0 && dropped > 0;
+                        droppedUnreported_ += dropped;
+                    }
+                }
+                if (!overflowed)
+                    queue_.push(std::move(frame));
+                writing_ = writing_ || startWriting;
+            }
         }
         if (overflowed) {
             boost::asio::post(socket_.get_executor(), [self = this->shared_from_this(), startWriting] {
@@ -994,9 +1026,13 @@ private:
     // socket, which cancels the pending waits, then tells the application.
     void end(boost::system::error_code ec)
     {
-        boost::system::error_code ignored;
-        socket_.shutdown(tcp::socket::shutdown_both, ignored);
-        socket_.close(ignored);
+        {
+            // Not while enqueue() writes from another thread.
+            std::lock_guard lock(mutex_);
+            boost::system::error_code ignored;
+            socket_.shutdown(tcp::socket::shutdown_both, ignored);
+            socket_.close(ignored);
+        }
         finish(ec);
     }
 
@@ -1017,8 +1053,9 @@ private:
                 // Our close frame, answered by the peer's FIN instead of its
                 // own close frame: over, but nothing to report.
                 ec = boost::beast::websocket::error::closed;
+            // Under the lock: enqueue() may fill it off the strand.
+            inFlight_.clear();
         }
-        inFlight_.clear();
         inbox_.clear();
         inbox_.shrink_to_fit();
         if (closeTimer_)

@@ -12,6 +12,9 @@
 #include <boost/asio/strand.hpp>
 #include <boost/system/system_error.hpp>
 
+#include <memory>
+#include <vector>
+
 namespace finch {
 
 namespace detail {
@@ -189,11 +192,16 @@ std::size_t BasicSocketManager<Stream, UserData>::broadcast(
     std::string text = detail::frameBuffer();
     detail::appendEnvelope(text, state_->options.envelope, path, status, nowMilliseconds(), data);
     const detail::OutFrame frame = detail::finishTextFrame(std::move(text));
+    // The receivers are gathered under the registry's (or room's) lock and
+    // written to after it is released: an idle receiver's frame is sent on
+    // this thread (Connection::enqueue), which must not hold up the
+    // connections that come and go meanwhile.
+    std::vector<std::shared_ptr<detail::Connection<Stream, UserData>>> receivers;
+    visit([&](detail::Connection<Stream, UserData>& connection) { receivers.push_back(connection.shared_from_this()); });
     std::size_t queued = 0;
-    visit([&](detail::Connection<Stream, UserData>& connection) {
-        if (connection.enqueueEnvelope(frame))
+    for (const auto& receiver : receivers)
+        if (receiver->enqueueEnvelope(frame))
             ++queued;
-    });
     return queued;
 }
 
