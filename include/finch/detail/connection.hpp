@@ -765,9 +765,8 @@ private:
     // The socket is non-blocking: write_some is a single send() that reads
     // the socket's descriptor and flags and changes nothing of Asio's state,
     // so the strand's pending receive may run alongside.
-    bool enqueue(OutFrame frame)
+    bool enqueue(const OutFrame& frame)
     {
-        const Options& options = state_->options;
         bool startWriting = false;
         bool overflowed = false;
         bool reportDrops = false;
@@ -778,46 +777,14 @@ private:
             // While the strand is corked it flushes by itself afterwards.
             startWriting = !writing_ && !corked_;
             if (startWriting && queue_.empty() && inFlight_.empty()) {
-                const std::string_view bytes = frame.bytes();
-                boost::system::error_code ec;
-                const std::size_t written = socket_.write_some(boost::asio::buffer(bytes.data(), bytes.size()), ec);
-                if (!ec && written == bytes.size())
+                if (sendNow(frame))
                     return true;
-                writing_ = true;
-                if (!ec && written > 0) {
-                    // Begun on the wire: it may no longer be dropped
-                    // (OverflowPolicy::dropOldest), and it goes on from here.
-                    inFlight_.push_back(std::move(frame));
-                    inFlightOffset_ = written;
-                    inFlightBytes_ = bytes.size() - written;
-                } else {
-                    queue_.push(std::move(frame));
-                }
             } else {
-                // A message alone is always taken: the limit bounds the
-                // backlog, not the size of what the application chooses to send.
-                const std::size_t pending = queue_.bytes() + inFlightBytes_;
-                if (pending > 0 && pending + frame.size() > options.maxQueuedBytes) {
-                    if (options.overflowPolicy == OverflowPolicy::closeConnection) {
-                        // The client is not reading: what is queued would never
-                        // reach it in time, so the close frame goes next.
-                        overflowed = overflowed_ = true;
-                        phase_ = Phase::closing;
-                        closeFrame_ =
-                            controlFrame(Opcode::close, closePayload(closeCode::policyViolation, "outgoing queue full"));
-                        queue_.clear();
-                    } else {
-                        const std::size_t dropped =
-                            queue_.dropOldest(frame.size() + inFlightBytes_, options.maxQueuedBytes);
-                        // Reported in batches: one report per burst, not per message.
-                        reportDrops = droppedUnreported_ == 0 && dropped > 0;
-                        droppedUnreported_ += dropped;
-                    }
-                }
+                overflowed = makeRoomFor(frame.size(), reportDrops);
                 if (!overflowed)
-                    queue_.push(std::move(frame));
-                writing_ = writing_ || startWriting;
+                    queue_.push(frame);
             }
+            writing_ = writing_ || startWriting;
         }
         if (overflowed) {
             boost::asio::post(socket_.get_executor(), [self = this->shared_from_this(), startWriting] {
@@ -833,6 +800,56 @@ private:
         if (startWriting)
             boost::asio::post(socket_.get_executor(), [self = this->shared_from_this()] { self->flush(); });
         return true;
+    }
+
+    // Under mutex_, with the write loop idle and nothing queued: hands
+    // `frame` to the kernel now. What it does not take is left for the write
+    // loop; returns whether it took everything.
+    bool sendNow(const OutFrame& frame)
+    {
+        const std::string_view bytes = frame.bytes();
+        boost::system::error_code ec;
+        const std::size_t written = socket_.write_some(boost::asio::buffer(bytes.data(), bytes.size()), ec);
+        if (!ec && written == bytes.size())
+            return true;
+        if (!ec && written > 0) {
+            // Begun on the wire: it may no longer be dropped
+            // (OverflowPolicy::dropOldest), and it goes on from here.
+            inFlight_.push_back(frame);
+            inFlightOffset_ = written;
+            inFlightBytes_ = bytes.size() - written;
+        } else {
+            queue_.push(frame);  // would block, or failed: the write loop meets it again
+        }
+        return false;
+    }
+
+    // Under mutex_: applies Options::maxQueuedBytes before `incoming` more
+    // bytes are queued. Returns whether the connection overflowed and is now
+    // closing (OverflowPolicy::closeConnection); sets `reportDrops` when
+    // OverflowPolicy::dropOldest began a burst of drops.
+    bool makeRoomFor(std::size_t incoming, bool& reportDrops)
+    {
+        const Options& options = state_->options;
+        // A message alone is always taken: the limit bounds the backlog, not
+        // the size of what the application chooses to send.
+        const std::size_t pending = queue_.bytes() + inFlightBytes_;
+        if (pending == 0 || pending + incoming <= options.maxQueuedBytes)
+            return false;
+        if (options.overflowPolicy == OverflowPolicy::closeConnection) {
+            // The client is not reading: what is queued would never reach it
+            // in time, so the close frame goes next.
+            overflowed_ = true;
+            phase_ = Phase::closing;
+            closeFrame_ = controlFrame(Opcode::close, closePayload(closeCode::policyViolation, "outgoing queue full"));
+            queue_.clear();
+            return true;
+        }
+        const std::size_t dropped = queue_.dropOldest(incoming + inFlightBytes_, options.maxQueuedBytes);
+        // Reported in batches: one report per burst, not per message.
+        reportDrops = droppedUnreported_ == 0 && dropped > 0;
+        droppedUnreported_ += dropped;
+        return false;
     }
 
     void reportDrops()
