@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/lists.hpp"
 #include "support/test_server.hpp"
 
 #include <boost/asio/steady_timer.hpp>
@@ -46,11 +47,6 @@ std::size_t settledBufferedAmount(TestServer& server, const finch::Socket& socke
             break;
     }
     return amount;
-}
-
-std::size_t countOf(const std::vector<std::string>& ids, const std::string& id)
-{
-    return static_cast<std::size_t>(std::count(ids.begin(), ids.end(), id));
 }
 
 }  // namespace

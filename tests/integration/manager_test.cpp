@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/lists.hpp"
 #include "support/test_server.hpp"
 
 #include <algorithm>
@@ -33,12 +34,6 @@ std::vector<std::string> connect(TestServer& server, Clients& clients, std::size
         ids.push_back(server.waitConnection(clients.size() - 1).id());
     }
     return ids;
-}
-
-std::vector<std::string> sorted(std::vector<std::string> values)
-{
-    std::sort(values.begin(), values.end());
-    return values;
 }
 
 // Proves that `client` received nothing so far: a direct message sent now is

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/lists.hpp"
 #include "support/test_server.hpp"
 
 #include <algorithm>
@@ -50,7 +51,7 @@ finch::SocketManager::Routes roomRoutes(finch::SocketManager*& manager)
 }
 
 // Sends a request to a route of roomRoutes and returns the answer's data.
-json ask(TestClient& client, const std::string& path, const json& data, int id)
+json askForData(TestClient& client, const std::string& path, const json& data, int id)
 {
     client.send({{"path", path}, {"id", id}, {"data", data}});
     const json answer = client.receive();
@@ -59,12 +60,6 @@ json ask(TestClient& client, const std::string& path, const json& data, int id)
     CHECK(answer["id"] == id);
     CHECK(answer["replyTo"] == id);
     return answer["data"];
-}
-
-std::vector<std::string> sorted(std::vector<std::string> items)
-{
-    std::sort(items.begin(), items.end());
-    return items;
 }
 
 }  // namespace
@@ -81,10 +76,10 @@ TEST_CASE("a room broadcast reaches exactly the room's members, once each", "[ro
     TestClient c(server.port());
     server.waitConnection(2);
 
-    CHECK(ask(a, "join", "general", 1) == true);
-    CHECK(ask(a, "join", "general", 2) == false);
-    CHECK(ask(b, "join", "general", 3) == true);
-    CHECK(ask(c, "join", "random", 4) == true);
+    CHECK(askForData(a, "join", "general", 1) == true);
+    CHECK(askForData(a, "join", "general", 2) == false);
+    CHECK(askForData(b, "join", "general", 3) == true);
+    CHECK(askForData(c, "join", "random", 4) == true);
 
     CHECK(manager->sendToRoom("general", {{"n", 1}}, "news") == 2);
     for (TestClient* member : {&a, &b}) {
@@ -104,7 +99,7 @@ TEST_CASE("a room broadcast reaches exactly the room's members, once each", "[ro
 
     SECTION("sendToRoomExcept skips the author")
     {
-        CHECK(ask(a, "say", {{"room", "general"}, {"text", "hi"}}, 5) == 1);
+        CHECK(askForData(a, "say", {{"room", "general"}, {"text", "hi"}}, 5) == 1);
         const json said = b.receive();
         CHECK(said["path"] == "said");
         CHECK(said["data"] == json{{"from", socketA.id()}, {"text", "hi"}});
@@ -113,8 +108,8 @@ TEST_CASE("a room broadcast reaches exactly the room's members, once each", "[ro
     }
     SECTION("after a leave, the room's broadcasts pass the leaver by")
     {
-        CHECK(ask(b, "leave", "general", 6) == true);
-        CHECK(ask(b, "leave", "general", 7) == false);
+        CHECK(askForData(b, "leave", "general", 6) == true);
+        CHECK(askForData(b, "leave", "general", 7) == false);
         CHECK(manager->sendToRoom("general", "to a", "news") == 1);
         CHECK(a.receive()["data"] == "to a");
         CHECK(manager->sendToAll("marker", "marker") == 3);
@@ -233,13 +228,13 @@ TEST_CASE("an application announces a departure from onLeave to the members who 
     const finch::Socket staysSocket = server.waitConnection(0);
     std::optional<TestClient> goes(std::in_place, server.port());
     const finch::Socket goesSocket = server.waitConnection(1);
-    CHECK(ask(stays, "join", "lobby", 1) == true);
-    CHECK(ask(*goes, "join", "lobby", 2) == true);
+    CHECK(askForData(stays, "join", "lobby", 1) == true);
+    CHECK(askForData(*goes, "join", "lobby", 2) == true);
     CHECK(stays.receive()["data"] == json{{"joined", goesSocket.id()}, {"count", 2}});
 
     SECTION("by leaving")
     {
-        CHECK(ask(*goes, "leave", "lobby", 3) == true);
+        CHECK(askForData(*goes, "leave", "lobby", 3) == true);
     }
     SECTION("by disconnecting")
     {

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/lists.hpp"
 #include "support/test_server.hpp"
 
 #include <algorithm>
@@ -17,11 +18,6 @@
 using namespace finch::test;
 
 namespace {
-
-std::size_t countOf(const std::vector<std::string>& events, const std::string& event)
-{
-    return static_cast<std::size_t>(std::count(events.begin(), events.end(), event));
-}
 
 std::ptrdiff_t indexOf(const std::vector<std::string>& events, const std::string& event)
 {
