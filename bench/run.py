@@ -9,8 +9,10 @@ Usually started by scripts/bench.sh, which installs, builds and then runs
 
 --quick runs each point once, for one second, with fewer connections, and
 writes its report into the build directory instead of docs/. --smoke is the
-ctest: bench_server alone, a fraction of a second per mode, no report; it
-fails only when a reply or a delivery is missing or wrong, never on timing.
+ctest (the `bench` suite of scripts/test.sh): a fraction of a second per mode
+against bench_server (with one and two threads) and the C++ servers named by
+--servers, no report; it fails only when a reply or a delivery is missing or
+wrong, never on timing.
 
 Method (docs/benchmarks.md says the same to its readers):
 - each server is started fresh for each point, pinned to CPU 1, and the load
@@ -83,7 +85,7 @@ PROFILES = {
     "smoke": {
         "repeat": 1, "duration": 0.5, "warmup": 0.2, "settle": 0.2,
         "echo": 4, "broadcast": 20, "idle": 100, "connect": 2,
-        "held": False, "threads": False, "perf": False,
+        "held": False, "threads": True, "perf": False,
     },
 }
 
@@ -806,7 +808,7 @@ def main():
     group.add_argument("--quick", dest="profile", action="store_const", const="quick",
                        help="one short run per point, fewer connections; report in the build directory")
     group.add_argument("--smoke", dest="profile", action="store_const", const="smoke",
-                       help="bench_server only, checks correctness, writes nothing")
+                       help="checks correctness only, writes nothing; bench_server alone unless --servers names others")
     parser.set_defaults(profile="full")
     parser.add_argument("--repeat", type=int, help="runs per point (default 3, 1 with --quick)")
     parser.add_argument("--duration", type=float, help="seconds of measuring window per point")

@@ -11,7 +11,11 @@
 #          io_context on several threads in the threading and churn tests;
 #   fuzz   clang, libFuzzer with ASan + UBSan: the seed corpus once, then
 #          FINCH_FUZZ_SECONDS (default 60) of fuzzing each target (frame reader,
-#          JSON reader, incoming-message path) on a copy of its seeds (docs/fuzzing.md).
+#          JSON reader, incoming-message path) on a copy of its seeds (docs/fuzzing.md);
+#   bench  GCC, C++17, warnings as errors: the benchmark's servers and load
+#          generator, and its smoke run (bench.smoke: a fraction of a second of
+#          each mode against each C++ server, every reply and delivery checked;
+#          no timing is judged). The full benchmark is scripts/bench.sh.
 # Arguments pick suites (`scripts/test.sh asan fuzz`); none runs them all. The
 # wall time and the CPU time (compilers and tests) of each suite are printed at
 # the end: on a shared machine the CPU time is the one that compares.
@@ -94,13 +98,21 @@ suite_fuzz() {
         -DFINCH_FUZZ_SECONDS="${FINCH_FUZZ_SECONDS:-60}"
 }
 
+suite_bench() {
+    # Only the benchmark: it keeps building and its servers keep answering
+    # correctly between full runs. Debug, like the other suites: the smoke run
+    # checks behaviour, not speed.
+    run_suite build/bench-smoke -DCMAKE_CXX_STANDARD=17 -DFINCH_BUILD_BENCH=ON \
+        -DFINCH_BUILD_TESTS=OFF -DFINCH_BUILD_EXAMPLES=OFF -DFINCH_INSTALL=OFF
+}
+
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(cxx17 cxx20 asan tsan fuzz)
+[ ${#suites[@]} -gt 0 ] || suites=(cxx17 cxx20 asan tsan fuzz bench)
 for suite in "${suites[@]}"; do
     case $suite in
-    cxx17 | cxx20 | asan | tsan | fuzz) ;;
+    cxx17 | cxx20 | asan | tsan | fuzz | bench) ;;
     *)
-        echo "unknown suite '$suite'; choose among cxx17 cxx20 asan tsan fuzz" >&2
+        echo "unknown suite '$suite'; choose among cxx17 cxx20 asan tsan fuzz bench" >&2
         exit 2
         ;;
     esac
