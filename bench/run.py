@@ -93,6 +93,7 @@ SERVER_CPU = "1"
 LOADGEN_CPU = "0"
 ALL_CPUS = "0,1"
 SOURCES = 4  # client addresses 127.0.0.1 .. 127.0.0.4
+HANDLER_US = 20  # work per echo in the thread comparison's third point (bench_server)
 PAYLOAD = 64
 # A pinned point is run again (at most RETRIES times) when the load generator
 # spent more than this share of its window ready to run but without a CPU:
@@ -336,12 +337,17 @@ class Runner:
         if finch and p["threads"] and not self.args.modes:
             # Unpinned, both thread counts alike: the server may use both cores,
             # and shares them with the load generator.
+            # The third point loads the server more than the load generator
+            # (HANDLER_US of work in each echo), so that the comparison shows
+            # whether a second thread helps when there is a core for it.
+            working = dict(finch, env=dict(finch["env"] or os.environ, FINCH_BENCH_HANDLER_US=str(HANDLER_US)))
             for repeat in range(p["repeat"]):
-                for mode in ("echo", "broadcast"):
+                for label, mode, spec in (("echo", "echo", finch), ("broadcast", "broadcast", finch),
+                                          ("echo-work", "echo", working)):
                     for threads in (1, 2):
-                        log(f"[{repeat + 1}/{p['repeat']}] {mode} finch --threads {threads} (unpinned)")
-                        self.measure(finch, mode, p[mode], threads=threads, pinned=False,
-                                     label=f"{mode}-t{threads}")
+                        log(f"[{repeat + 1}/{p['repeat']}] {label} finch --threads {threads} (unpinned)")
+                        self.measure(spec, mode, p[mode], threads=threads, pinned=False,
+                                     label=f"{label}-t{threads}")
         if p["held"] and not self.args.modes:
             for spec in self.servers:
                 log(f"held {spec['name']}: as many connections as the descriptor limit allows")
@@ -548,6 +554,13 @@ class Report:
                 continue
             parts.append(f"{mode}: {fmt(one, 0)}/s with 1, {fmt(two, 0)}/s with 2 ({fmt(two / one)}x)")
             ok.append(two > one and r.clean(FINCH, f"{mode}-t1") and r.clean(FINCH, f"{mode}-t2"))
+        # Not part of the target, but what tells whether threads help once the
+        # load generator is not the bottleneck: see threadsTable.
+        one = r.median(FINCH, "echo-work-t1", "operations_per_second")
+        two = r.median(FINCH, "echo-work-t2", "operations_per_second")
+        if parts and one is not None and two is not None:
+            parts.append(f"(echo with {HANDLER_US} us of work per message: {fmt(one, 0)}/s with 1, "
+                         f"{fmt(two, 0)}/s with 2, {fmt(two / one)}x)")
         row("`--threads 2`", "more total throughput than `--threads 1` on echo and broadcast",
             "; ".join(parts) or "not run", all(ok) if len(ok) == 2 else None)
         return rows
@@ -601,13 +614,14 @@ class Report:
         r = self.r
         out = ["| mode | threads | operations/s | server CPU per operation | server CPU use | waited |",
                "|---|---:|---:|---:|---:|---:|"]
-        for mode in ("echo", "broadcast"):
+        for mode, name in (("echo", "echo"), ("broadcast", "broadcast"),
+                           ("echo-work", f"echo, {HANDLER_US} us of work per message")):
             for threads in (1, 2):
                 point = f"{mode}-t{threads}"
                 rate = r.median(FINCH, point, "operations_per_second")
                 if rate is None:
                     continue
-                out.append(f"| {mode} | {threads} | {fmt(rate, 0)} "
+                out.append(f"| {name} | {threads} | {fmt(rate, 0)} "
                            f"| {fmt(r.median(FINCH, point, 'server_cpu_us_per_operation'))} us "
                            f"| {fmt(100 * (r.median(FINCH, point, 'server_cpu_utilisation') or 0), 0)} % "
                            f"| {fmt(100 * (r.median(FINCH, point, 'waited') or 0), 0)} % |{self.flag(FINCH, point)}")
@@ -722,7 +736,13 @@ class Report:
             lines += ["## finch with 1 and 2 threads", "",
                       "Neither the server nor the load generator is pinned here, for both thread counts: "
                       "the server may use both cores, and shares them with the load generator, which "
-                      "needs most of one. Same loads as above.", ""] + threads + [""]
+                      "needs most of one. Same loads as above. In the third point the echo route does a fixed "
+                      f"computation before it answers, calibrated at start to take {HANDLER_US} us on an idle "
+                      f"machine (bench_server with FINCH_BENCH_HANDLER_US={HANDLER_US}; under load it takes "
+                      "longer, as its CPU per operation shows), like an application whose handlers do real "
+                      "work: the server then "
+                      "needs more CPU than the load generator, and a second thread can take the share of "
+                      "the cores the load generator leaves.", ""] + threads + [""]
         held = self.heldTable()
         if held:
             lines += ["## Connections held at once", "",
