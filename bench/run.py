@@ -740,9 +740,8 @@ class Report:
                       f"computation before it answers, calibrated at start to take {HANDLER_US} us on an idle "
                       f"machine (bench_server with FINCH_BENCH_HANDLER_US={HANDLER_US}; under load it takes "
                       "longer, as its CPU per operation shows), like an application whose handlers do real "
-                      "work: the server then "
-                      "needs more CPU than the load generator, and a second thread can take the share of "
-                      "the cores the load generator leaves.", ""] + threads + [""]
+                      "work: the server then needs more CPU than the load generator, and a second thread can "
+                      "take the share of the cores the load generator leaves.", ""] + threads + [""]
         held = self.heldTable()
         if held:
             lines += ["## Connections held at once", "",
