@@ -17,7 +17,7 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/basic_waitable_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/websocket/error.hpp>
@@ -97,6 +97,10 @@ public:
     // so each wrap was a heap allocation (three per echoed message).
     using executor_type = boost::asio::strand<boost::asio::any_io_executor>;
     using StreamSocket = boost::asio::basic_stream_socket<tcp, executor_type>;
+    // For the same reason: a steady_timer would wrap the strand on the heap
+    // once per connection, and again for every wait.
+    using Timer = boost::asio::basic_waitable_timer<std::chrono::steady_clock,
+        boost::asio::wait_traits<std::chrono::steady_clock>, executor_type>;
 
     // `socket`'s executor must be a strand (or an io_context run by one
     // thread): it is where the connection's handlers and callbacks run.
@@ -699,7 +703,7 @@ private:
     {
         // Made here, on the strand, as every other use of the timer is: the
         // answer, the timeout and finish() all run on the strand.
-        auto timer = std::make_shared<boost::asio::steady_timer>(socket_.get_executor(), timeout);
+        auto timer = std::make_shared<Timer>(socket_.get_executor(), timeout);
         if (!requests_.setTimer(id, timer))
             return;  // answered already
         timer->async_wait([self = this->shared_from_this(), id](boost::system::error_code ec) {
@@ -978,7 +982,7 @@ private:
         if (interval.count() <= 0)
             return;
         if (!keepaliveTimer_)
-            keepaliveTimer_ = std::make_unique<boost::asio::steady_timer>(socket_.get_executor());
+            keepaliveTimer_ = std::make_unique<Timer>(socket_.get_executor());
         keepaliveTimer_->expires_at((pingSent_ ? Clock::now() : lastHeard_) + interval);
         keepaliveTimer_->async_wait([self = this->shared_from_this()](boost::system::error_code ec) {
             if (!ec && !self->ended())
@@ -1017,8 +1021,7 @@ private:
     {
         if (closeTimer_ || ended())
             return;
-        closeTimer_ =
-            std::make_unique<boost::asio::steady_timer>(socket_.get_executor(), state_->options.closeTimeout);
+        closeTimer_ = std::make_unique<Timer>(socket_.get_executor(), state_->options.closeTimeout);
         closeTimer_->async_wait([self = this->shared_from_this()](boost::system::error_code ec) {
             if (!ec && !self->ended())
                 self->end(boost::beast::error::timeout);
@@ -1114,7 +1117,7 @@ private:
     const std::string userId_;
     UserData data_;  // strand only: see Socket::data()
     RoomMembership membership_;
-    PendingRequests<ReplyCallback, boost::asio::steady_timer> requests_;
+    PendingRequests<ReplyCallback, Timer> requests_;
 
     // Strand only.
     FrameReader reader_;
@@ -1122,8 +1125,8 @@ private:
     std::vector<OutFrame> inFlight_;  // handed to the kernel, maybe in part
     std::size_t inFlightOffset_ = 0;  // bytes of inFlight_.front() already written
     Clock::time_point lastHeard_{};
-    std::unique_ptr<boost::asio::steady_timer> keepaliveTimer_;
-    std::unique_ptr<boost::asio::steady_timer> closeTimer_;  // made when a close begins
+    std::unique_ptr<Timer> keepaliveTimer_;
+    std::unique_ptr<Timer> closeTimer_;  // made when a close begins
     boost::system::error_code protocolFailure_;
     // Read into while messages are coming in; see awaitBytes().
     using ReceiveBlock = std::array<char, 4096>;
