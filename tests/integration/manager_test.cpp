@@ -7,7 +7,6 @@
 #include "support/lists.hpp"
 #include "support/test_server.hpp"
 
-#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>

@@ -1119,7 +1119,9 @@ private:
     RoomMembership membership_;
     PendingRequests<ReplyCallback, Timer> requests_;
 
-    // Strand only.
+    // Strand only. inFlight_ and inFlightOffset_ also change under mutex_:
+    // enqueue() fills them while the write loop is idle (writing_ false, so
+    // the strand does not touch them) and finish() clears them.
     FrameReader reader_;
     std::string inbox_;  // the start of a frame that has not fully arrived
     std::vector<OutFrame> inFlight_;  // handed to the kernel, maybe in part
