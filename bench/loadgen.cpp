@@ -222,6 +222,17 @@ const char* modeName(Mode mode)
     return "?";
 }
 
+// CPU time split by where it was spent: the kernel's share tells how much of
+// an operation's cost is the system calls and the loopback's packet handling,
+// which no change in user space can remove.
+struct CpuTime {
+    double user = 0;
+    double kernel = 0;
+
+    double total() const noexcept { return user + kernel; }
+    CpuTime operator-(const CpuTime& earlier) const noexcept { return {user - earlier.user, kernel - earlier.kernel}; }
+};
+
 // What /proc says about another process. Every reading is optional: the
 // server may have died, and the report must say so rather than invent a number.
 class ProcessProbe {
@@ -233,8 +244,8 @@ public:
 
     bool enabled() const noexcept { return pid_ != 0; }
 
-    // User plus system CPU time of all its threads, in seconds.
-    std::optional<double> cpuSeconds() const
+    // CPU time of all its threads, in seconds.
+    std::optional<CpuTime> cpuTime() const
     {
         std::ifstream in(path("stat"));
         std::string text;
@@ -248,7 +259,8 @@ public:
         unsigned long long user = 0, system = 0;
         if (!(fields >> user >> system))
             return std::nullopt;
-        return static_cast<double>(user + system) / static_cast<double>(sysconf(_SC_CLK_TCK));
+        const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+        return CpuTime{static_cast<double>(user) / tick, static_cast<double>(system) / tick};
     }
 
     // A "kB" line of /proc/PID/status (VmRSS, RssAnon), in KiB.
@@ -322,12 +334,12 @@ std::optional<MachineCpu> machineCpu()
         static_cast<double>(steal) / tick};
 }
 
-double ownCpuSeconds()
+CpuTime ownCpuTime()
 {
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
     const auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
-    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+    return {seconds(usage.ru_utime), seconds(usage.ru_stime)};
 }
 
 // Latencies in nanoseconds, to about 0.1 % from 2 us up, in fixed memory:
@@ -792,8 +804,8 @@ private:
         broadcasts_ = 0;
         latencies_.clear();
         windowStart_ = Clock::now();
-        serverCpuStart_ = probe_.cpuSeconds();
-        ownCpuStart_ = ownCpuSeconds();
+        serverCpuStart_ = probe_.cpuTime();
+        ownCpuStart_ = ownCpuTime();
         machineStart_ = machineCpu();
         serverWaitStart_ = probe_.runQueueWaitSeconds();
         ownWaitStart_ = self_.runQueueWaitSeconds();
@@ -804,8 +816,8 @@ private:
     {
         measuring_ = false;
         windowSeconds_ = std::chrono::duration<double>(Clock::now() - windowStart_).count();
-        serverCpuEnd_ = probe_.cpuSeconds();
-        ownCpuEnd_ = ownCpuSeconds();
+        serverCpuEnd_ = probe_.cpuTime();
+        ownCpuEnd_ = ownCpuTime();
         machineEnd_ = machineCpu();
         serverWaitEnd_ = probe_.runQueueWaitSeconds();
         ownWaitEnd_ = self_.runQueueWaitSeconds();
@@ -989,7 +1001,13 @@ private:
         }
         if (windowSeconds_ <= 0)
             return r;
-        r["loadgen_cpu_utilisation"] = (ownCpuEnd_ - ownCpuStart_) / windowSeconds_;
+        const double perOperation = operations_ > 0 ? 1e6 / static_cast<double>(operations_) : 0.0;
+        const CpuTime own = ownCpuEnd_ - ownCpuStart_;
+        r["loadgen_cpu_utilisation"] = own.total() / windowSeconds_;
+        if (operations_ > 0) {
+            r["loadgen_cpu_us_per_operation"] = own.total() * perOperation;
+            r["loadgen_kernel_us_per_operation"] = own.kernel * perOperation;
+        }
         if (machineStart_ && machineEnd_) {
             // In cores: 1.0 is one core busy for the whole window.
             r["machine_process_cores"] = (machineEnd_->processes - machineStart_->processes) / windowSeconds_;
@@ -1002,11 +1020,13 @@ private:
         if (ownWaitStart_ && ownWaitEnd_)
             r["loadgen_run_queue_wait"] = (*ownWaitEnd_ - *ownWaitStart_) / windowSeconds_;
         if (serverCpuStart_ && serverCpuEnd_) {
-            const double cpu = *serverCpuEnd_ - *serverCpuStart_;
-            r["server_cpu_seconds"] = cpu;
-            r["server_cpu_utilisation"] = cpu / windowSeconds_;
-            if (operations_ > 0)
-                r["server_cpu_us_per_operation"] = cpu * 1e6 / static_cast<double>(operations_);
+            const CpuTime server = *serverCpuEnd_ - *serverCpuStart_;
+            r["server_cpu_seconds"] = server.total();
+            r["server_cpu_utilisation"] = server.total() / windowSeconds_;
+            if (operations_ > 0) {
+                r["server_cpu_us_per_operation"] = server.total() * perOperation;
+                r["server_kernel_us_per_operation"] = server.kernel * perOperation;
+            }
         }
         return r;
     }
@@ -1063,8 +1083,8 @@ private:
     // The window.
     Clock::time_point windowStart_;
     double windowSeconds_ = 0;
-    std::optional<double> serverCpuStart_, serverCpuEnd_;
-    double ownCpuStart_ = 0, ownCpuEnd_ = 0;
+    std::optional<CpuTime> serverCpuStart_, serverCpuEnd_;
+    CpuTime ownCpuStart_, ownCpuEnd_;
     std::optional<MachineCpu> machineStart_, machineEnd_;
     std::optional<double> serverWaitStart_, serverWaitEnd_, ownWaitStart_, ownWaitEnd_;
 

@@ -552,7 +552,9 @@ class Report:
             two = r.median(FINCH, f"{mode}-t2", "operations_per_second")
             if one is None or two is None:
                 continue
-            parts.append(f"{mode}: {fmt(one, 0)}/s with 1, {fmt(two, 0)}/s with 2 ({fmt(two / one)}x)")
+            busy = r.median(FINCH, f"{mode}-t1", "loadgen_cpu_utilisation")
+            parts.append(f"{mode}: {fmt(one, 0)}/s with 1, {fmt(two, 0)}/s with 2 ({fmt(two / one)}x; "
+                         f"load generator at {fmt(100 * (busy or 0), 0)} % of a core with 1)")
             ok.append(two > one and r.clean(FINCH, f"{mode}-t1") and r.clean(FINCH, f"{mode}-t2"))
         # Not part of the target, but what tells whether threads help once the
         # load generator is not the bottleneck: see threadsTable.
@@ -588,8 +590,9 @@ class Report:
         perOp = {"echo": "message", "broadcast": "delivery", "connect": "connection"}[mode]
         latency = "connect + upgrade" if mode == "connect" else "latency"
         out.append(f"| server | {unit} | {latency} p50 | {latency} p99 | server CPU per {perOp} "
-                   f"| CPU vs floor | throughput vs floor | server CPU use | load generator CPU use | waited |")
-        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+                   f"| of it in the kernel | CPU vs floor | throughput vs floor | server CPU use "
+                   f"| load generator CPU use | waited |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         floorCpu = r.median(FLOOR, mode, "server_cpu_us_per_operation")
         floorRate = r.median(FLOOR, mode, "operations_per_second")
         for name in self.names:
@@ -601,6 +604,7 @@ class Report:
             p99 = r.median(name, mode, "latency_p99_us")
             out.append(f"| {self.labels[name]} | {fmt(rate, 0)} | {fmt(p50, 0)} us | {fmt(p99, 0)} us "
                        f"| {fmt(cpu)} us{r.spread(name, mode, 'server_cpu_us_per_operation')} "
+                       f"| {fmt(r.median(name, mode, 'server_kernel_us_per_operation'))} us "
                        f"| {fmtRatio(ratio(cpu, floorCpu))} | {fmtRatio(ratio(rate, floorRate))} "
                        f"| {fmt(100 * (r.median(name, mode, 'server_cpu_utilisation') or 0), 0)} % "
                        f"| {fmt(100 * (r.median(name, mode, 'loadgen_cpu_utilisation') or 0), 0)} % "
@@ -612,8 +616,9 @@ class Report:
 
     def threadsTable(self):
         r = self.r
-        out = ["| mode | threads | operations/s | server CPU per operation | server CPU use | waited |",
-               "|---|---:|---:|---:|---:|---:|"]
+        out = ["| mode | threads | operations/s | server CPU per operation (in the kernel) | server CPU use "
+               "| load generator CPU per operation (in the kernel) | load generator CPU use | waited |",
+               "|---|---:|---:|---:|---:|---:|---:|---:|"]
         for mode, name in (("echo", "echo"), ("broadcast", "broadcast"),
                            ("echo-work", f"echo, {HANDLER_US} us of work per message")):
             for threads in (1, 2):
@@ -623,9 +628,43 @@ class Report:
                     continue
                 out.append(f"| {name} | {threads} | {fmt(rate, 0)} "
                            f"| {fmt(r.median(FINCH, point, 'server_cpu_us_per_operation'))} us "
+                           f"({fmt(r.median(FINCH, point, 'server_kernel_us_per_operation'))}) "
                            f"| {fmt(100 * (r.median(FINCH, point, 'server_cpu_utilisation') or 0), 0)} % "
+                           f"| {fmt(r.median(FINCH, point, 'loadgen_cpu_us_per_operation'))} us "
+                           f"({fmt(r.median(FINCH, point, 'loadgen_kernel_us_per_operation'))}) "
+                           f"| {fmt(100 * (r.median(FINCH, point, 'loadgen_cpu_utilisation') or 0), 0)} % "
                            f"| {fmt(100 * (r.median(FINCH, point, 'waited') or 0), 0)} % |{self.flag(FINCH, point)}")
         return out if len(out) > 2 else []
+
+    def threadsBound(self):
+        """What the one-thread points say about the most a second server thread
+        could add: the load generator is one thread, so it completes at most one
+        operation per `l` microseconds of its CPU, whatever the server does."""
+        r = self.r
+        out = []
+        for mode, perOp in (("echo", "message"), ("broadcast", "delivery")):
+            point = f"{mode}-t1"
+            server = r.median(FINCH, point, "server_cpu_us_per_operation")
+            load = r.median(FINCH, point, "loadgen_cpu_us_per_operation")
+            loadKernel = r.median(FINCH, point, "loadgen_kernel_us_per_operation")
+            if not server or not load or not loadKernel:
+                continue
+            def most(loadCost, serverThreads):
+                # Operations per microsecond. One server thread: one core at
+                # most for each side. Two: the two cores shared, and never
+                # more than the load generator's one thread can drive.
+                if serverThreads == 1:
+                    return min(1 / loadCost, 1 / server)
+                return min(1 / loadCost, 2 / (server + loadCost))
+
+            now = most(load, 2) / most(load, 1)
+            leanest = most(loadKernel, 2) / most(loadKernel, 1)
+            out.append(
+                f"- {mode}: the load generator spends {fmt(load)} us per {perOp}, {fmt(loadKernel)} us of it in "
+                f"the kernel; one finch thread spends {fmt(server)} us. With this load generator two server "
+                f"threads could do at most {fmt(now)}x what one does; with one that spent no time at all in "
+                f"user space, at most {fmt(leanest)}x.")
+        return out
 
     def heldTable(self):
         out = ["| server | connections asked | open | answering an echo afterwards | server descriptors | errors |",
@@ -742,6 +781,14 @@ class Report:
                       "longer, as its CPU per operation shows), like an application whose handlers do real "
                       "work: the server then needs more CPU than the load generator, and a second thread can "
                       "take the share of the cores the load generator leaves.", ""] + threads + [""]
+            bound = self.threadsBound()
+            if bound:
+                lines += ["What a second server thread could add at most, from the one-thread points: the load "
+                          "generator is one thread, so it cannot send faster than its own CPU per operation "
+                          "allows; its kernel time (the system calls and, on loopback, the TCP work of what "
+                          "it sends and acknowledges) would remain however lean its user-space code were. "
+                          "These are ceilings from CPU time alone; wake-ups and the scheduler take more.", ""]
+                lines += bound + [""]
         held = self.heldTable()
         if held:
             lines += ["## Connections held at once", "",
