@@ -835,7 +835,9 @@ class Report:
             "the window. It is the figure that tells two servers apart: on two cores the load generator "
             "is often the bottleneck (see its CPU use), and then operations/s mostly measure the load "
             "generator. Packet handling the kernel does in softirq context is not charged to any process "
-            "and so not in these figures.",
+            "and so not in these figures. \"Of it in the kernel\" is stime alone: the system calls and "
+            "the TCP work done for them. The load generator's own CPU (`getrusage`) is split the same way "
+            "in the thread comparison.",
             f"- Each point is run {p['repeat']} times; tables show medians, and for CPU and memory the lowest "
             "and the highest run in brackets. Ratios are to the raw Beast floor measured in the same run.",
             "- " + {"realtime": f"The server and the load generator run with real-time round-robin "
@@ -900,14 +902,19 @@ def main():
     # The smoke run checks correctness only: it needs no priority over anyone.
     SCHEDULING = args.scheduling or ("realtime" if os.geteuid() == 0 and args.profile != "smoke" else "normal")
     runner = Runner(args)
-    if not runner.loadgen.exists() or not runner.servers:
-        log(f"nothing to run: build loadgen and the servers into {runner.binDir} first (scripts/bench.sh)")
-        return 2
     if args.from_results:
         saved = json.loads(Path(args.from_results).read_text())
         machine, runner.results, runner.profiles = saved["machine"], saved["results"], saved["profiles"]
         runner.profile.update(saved["settings"])
         SCHEDULING = saved["scheduling"]
+        # The report covers every server that was measured, whether or not it
+        # could run here and now.
+        measured = {r["server"] for r in runner.results}
+        runner.servers = [{"name": name, "label": label, "note": note}
+                          for name, label, _, note in SERVERS if name in measured]
+    elif not runner.loadgen.exists() or not runner.servers:
+        log(f"nothing to run: build loadgen and the servers into {runner.binDir} first (scripts/bench.sh)")
+        return 2
     else:
         # Read before the run: the commit and the date are those of the measurement.
         machine = machineInfo(runner)
