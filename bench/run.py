@@ -456,6 +456,17 @@ def ratio(value, reference):
     return value / reference
 
 
+def twoThreadCeiling(server, load):
+    """The most two server threads can do, as a multiple of what one does, on
+    two cores, given CPU microseconds per operation of the server and of the
+    one-thread load generator. One server thread: at most one core for each
+    side. Two: the cores shared, and never more than the load generator's one
+    thread can drive."""
+    one = min(1 / load, 1 / server)
+    two = min(1 / load, 2 / (server + load))
+    return two / one
+
+
 def fmtRatio(value):
     return "n/a" if value is None else f"{value:.2f}x"
 
@@ -649,16 +660,8 @@ class Report:
             loadKernel = r.median(FINCH, point, "loadgen_kernel_us_per_operation")
             if not server or not load or not loadKernel:
                 continue
-            def most(loadCost, serverThreads):
-                # Operations per microsecond. One server thread: one core at
-                # most for each side. Two: the two cores shared, and never
-                # more than the load generator's one thread can drive.
-                if serverThreads == 1:
-                    return min(1 / loadCost, 1 / server)
-                return min(1 / loadCost, 2 / (server + loadCost))
-
-            now = most(load, 2) / most(load, 1)
-            leanest = most(loadKernel, 2) / most(loadKernel, 1)
+            now = twoThreadCeiling(server, load)
+            leanest = twoThreadCeiling(server, loadKernel)
             out.append(
                 f"- {mode}: the load generator spends {fmt(load)} us per {perOp}, {fmt(loadKernel)} us of it in "
                 f"the kernel; one finch thread spends {fmt(server)} us. With this load generator two server "
