@@ -511,6 +511,66 @@ TEST_CASE("slow consumer, dropOldest policy: the stalled client keeps the newest
         CHECK(event.error.code == finch::error::messages_dropped);
 }
 
+TEST_CASE("onConnect may send more than maxQueuedBytes: the 101 still goes first, then the message whole",
+    "[limits][backpressure]")
+{
+    const auto policy = GENERATE(finch::OverflowPolicy::closeConnection, finch::OverflowPolicy::dropOldest);
+    TestServer server;
+    finch::Options options;
+    options.maxQueuedBytes = 1024;
+    options.overflowPolicy = policy;
+    // A message alone is always taken; the 101 queued ahead of it must not
+    // count as "something else", nor be dropped or cleared by the policy.
+    const std::string snapshot(8 * 1024, 's');
+    finch::SocketEvent root;
+    root.onConnect = [&](finch::Socket& socket) { socket.send(snapshot, "snapshot"); };
+    server.start(root, echoRoutes(), options);
+
+    TestClient client(server.port());  // throws unless the handshake completes
+    const json first = client.receive();
+    CHECK(first["path"] == "snapshot");
+    CHECK(first["data"] == snapshot);
+    expectEcho(client, "still open");
+    CHECK(server.errors.size() == 0);
+}
+
+TEST_CASE("a client that pings without reading pins at most one pong in the server's queue",
+    "[limits][backpressure]")
+{
+    TestServer server;
+    EventLog<std::size_t> buffered;
+    finch::SocketEvent probe;
+    probe.onMessage = [&](finch::Socket& socket, const json&) { buffered.push(socket.bufferedAmount()); };
+    auto routes = echoRoutes();
+    routes.emplace("probe", probe);
+    server.start({}, routes);
+    TestClient client(server.port());
+    server.waitConnection(0);
+    // Small kernel buffers on both ends: the pongs the client does not read
+    // back up into finch's queue after a few kilobytes.
+    client.setReceiveBuffer(4096);
+    const int fd = findTcpSocket(server.port(), client.localPort());
+    REQUIRE(fd >= 0);
+    const int sendBuffer = 4096;
+    REQUIRE(::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sendBuffer, sizeof sendBuffer) == 0);
+
+    // 4,000 pings with the largest payload allowed: half a megabyte of
+    // pongs, far more than the kernel holds. The probe is handled after
+    // every one of them (one connection's frames are handled in order).
+    const std::string payload(125, 'p');
+    std::string pings;
+    for (int i = 0; i < 4000; ++i)
+        pings += maskedFrameWithOpcode(0x9, payload);
+    client.sendRaw(pings + maskedFrame(R"({"path":"probe"})"));
+    REQUIRE(buffered.waitForCount(1));
+    // One pong being written and one waiting, each 2 + 125 bytes.
+    CHECK(buffered.snapshot()[0] <= 2 * (2 + payload.size()));
+
+    // Reading again, the client gets its pongs (Beast answers them quietly) and the connection works.
+    expectEcho(client, "still answered");
+    CHECK(server.errors.size() == 0);
+}
+
 TEST_CASE("bufferedAmount is 0 on an idle connection and after it ends", "[limits][backpressure]")
 {
     TestServer server;

@@ -485,20 +485,27 @@ inline RawExchange rawExchange(unsigned short port, const std::string& bytes)
     return result;
 }
 
-// A client-to-server frame (masked, FIN set) with a payload under 126 bytes.
-inline std::string maskedFrame(const std::string& payload, bool text = true)
+// A client-to-server frame (masked, FIN set) with a payload under 126 bytes
+// and the opcode `opcode` (0x9 for a ping, say).
+inline std::string maskedFrameWithOpcode(unsigned char opcode, const std::string& payload)
 {
     if (payload.size() >= 126)
         throw std::invalid_argument("maskedFrame: payload too long");
     const unsigned char mask[4] = {0x12, 0x34, 0x56, 0x78};
     std::string frame;
-    frame += static_cast<char>(text ? 0x81 : 0x82);
+    frame += static_cast<char>(0x80 | opcode);
     frame += static_cast<char>(0x80 | payload.size());
     for (unsigned char byte : mask)
         frame += static_cast<char>(byte);
     for (std::size_t i = 0; i < payload.size(); ++i)
         frame += static_cast<char>(static_cast<unsigned char>(payload[i]) ^ mask[i % 4]);
     return frame;
+}
+
+// A client-to-server text (or binary) frame with a payload under 126 bytes.
+inline std::string maskedFrame(const std::string& payload, bool text = true)
+{
+    return maskedFrameWithOpcode(text ? 0x1 : 0x2, payload);
 }
 
 // The descriptor, in this process, of the IPv4 TCP socket whose local port is

@@ -126,12 +126,15 @@ public:
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
 
-    // Only when the connection never ran (its io_context was stopped first).
+    // Only when the connection never ran, or never ended: its io_context was
+    // stopped or destroyed first, so its handlers were dropped unrun.
     ~Connection()
     {
         releaseSlot();
-        // finish() has normally done this; the room index must never keep a
-        // pointer to a destroyed connection, however it ended.
+        // finish() has normally done this; neither the registry nor the room
+        // index may keep a pointer to a destroyed connection, however it ended.
+        if (registered_)
+            state_->registry.remove(*this);
         membership_.close([&](const std::string& room) { state_->rooms.remove(room, *this); });
     }
 
@@ -159,6 +162,18 @@ public:
         if (!ec)
             adopted.assign(protocol, handle, ec);
         return adopted;
+    }
+
+    // This connection, shared; null while its destructor runs (its last owner
+    // let go before it could leave the registry or a room: see ~Connection),
+    // which a visitor of the registry or of a room may meet.
+    std::shared_ptr<Connection> share() noexcept
+    {
+        try {
+            return this->shared_from_this();
+        } catch (const std::bad_weak_ptr&) {
+            return nullptr;
+        }
     }
 
     const std::string& id() const noexcept { return id_; }
@@ -358,22 +373,25 @@ private:
     void start()
     {
         lastHeard_ = Clock::now();
-        const bool admitted = !state_->detached && state_->registry.add(*this);
         {
             std::lock_guard lock(mutex_);
             // The 101 answer is the first thing on the wire; whatever onConnect
             // sends is queued behind it and leaves in the same system call.
-            queue_.pushFront({std::make_shared<const std::string>(switchingProtocolsResponse(request_)), 0});
-            if (admitted) {
-                phase_ = Phase::open;
-            } else {
-                // The manager is stopping: the upgrade goes through, so say
-                // goodbye properly, without ever telling the application.
-                phase_ = Phase::closing;
-                closeFrame_ = controlFrame(Opcode::close, closePayload(closeCode::goingAway, {}));
-            }
+            handshake_ = {std::make_shared<const std::string>(switchingProtocolsResponse(request_)), 0};
+            // Open before it is registered: from then on close() (stop(),
+            // manager.close()) and broadcasts may reach it from other threads,
+            // and an upgrading connection would ignore them.
+            phase_ = Phase::open;
             writing_ = true;
             corked_ = true;
+        }
+        const bool admitted = !state_->detached && state_->registry.add(*this);
+        if (!admitted) {
+            // The manager is stopping: the upgrade goes through, so say
+            // goodbye properly, without ever telling the application.
+            std::lock_guard lock(mutex_);
+            phase_ = Phase::closing;
+            closeFrame_ = controlFrame(Opcode::close, closePayload(closeCode::goingAway, {}));
         }
         if (admitted) {
             registered_ = true;
@@ -411,7 +429,7 @@ private:
             if (ec == boost::asio::error::would_block)
                 return awaitBytes();
             if (ec)
-                return end(draining_ && ec == boost::asio::error::eof ? protocolFailure_ : ec);
+                return finish(draining_ && ec == boost::asio::error::eof ? protocolFailure_ : ec);
             if (draining_) {
                 if (size < scratch.size())
                     return waitReadable();
@@ -477,7 +495,7 @@ private:
         }
         releasingBlock_ = false;
         if (ec)
-            return end(ec);
+            return finish(ec);
         if (!took(receiveBlock_->data(), size))
             return;
         if (size == receiveBlock_->size())
@@ -487,11 +505,11 @@ private:
 
     // An idle connection's read block goes back to the allocator. The pending
     // receive ends with operation_aborted and the connection waits for
-    // readiness instead. Not while a write waits for room: cancel() would end
-    // that wait too.
+    // readiness instead. Not while a write waits for room, nor while draining
+    // (the read waits for readiness then): cancel() would end those waits too.
     void releaseReceiveBlock()
     {
-        if (!receiveBlock_ || releasingBlock_ || waitingWritable_)
+        if (!receiveBlock_ || releasingBlock_ || waitingWritable_ || draining_)
             return;
         releasingBlock_ = true;
         boost::system::error_code ignored;
@@ -517,7 +535,7 @@ private:
             if (self->ended())
                 return;
             if (ec)
-                return self->end(ec);
+                return self->finish(ec);
             self->read();
         });
     }
@@ -573,11 +591,14 @@ public:
         return true;
     }
 
+    // A pong still queued answers this ping instead (RFC 6455 5.5.3 allows
+    // answering only the latest one): a client that pings without reading
+    // cannot grow the queue.
     bool onPing(std::string_view payload)
     {
         std::lock_guard lock(mutex_);
         if (phase_ == Phase::open || (phase_ == Phase::closing && !closeSent_))
-            queue_.pushFront(controlFrame(Opcode::pong, payload));
+            queue_.pushControl(controlFrame(Opcode::pong, payload));
         return true;
     }
 
@@ -589,7 +610,9 @@ public:
         bool answered = false;
         {
             std::lock_guard lock(mutex_);
-            answered = closeSent_;
+            // Ours must have left whole: closing the socket under a close
+            // frame still being written would cut it.
+            answered = closeSent_ && !closeInFlight_;
             if (!closeSent_) {
                 // Answer at once with the same code; what is still queued
                 // would reach a peer that has stopped reading.
@@ -600,7 +623,7 @@ public:
             }
         }
         if (answered)
-            end(boost::beast::websocket::error::closed);
+            finish(boost::beast::websocket::error::closed);
         else
             armCloseDeadline();
         return false;
@@ -763,7 +786,7 @@ private:
     // errors are met again there, never reported here.
     //
     // Callers hold no lock of the manager: this is the one place that writes
-    // to the socket off the strand, and it does so under mutex_, which end()
+    // to the socket off the strand, and it does so under mutex_, which finish()
     // holds while it closes the socket, so a write never reaches a closed
     // descriptor, nor one the system has already given to a new connection.
     // The socket is non-blocking: write_some is a single send() that reads
@@ -888,6 +911,8 @@ private:
                     writing_ = false;
                     return;
                 }
+                if (handshake_.buffer)
+                    inFlight_.push_back(std::exchange(handshake_, {}));
                 while (!queue_.empty() && inFlight_.size() < gatherLimit)
                     inFlight_.push_back(queue_.pop());
                 if (inFlight_.empty() && closeFrame_.buffer && !closeSent_) {
@@ -916,7 +941,7 @@ private:
             if (ec == boost::asio::error::would_block)
                 written = 0;
             else if (ec)
-                return end(ec);
+                return finish(ec);
             settleWritten(written);
             if (!inFlight_.empty())
                 return waitWritable();
@@ -924,7 +949,7 @@ private:
                 closeInFlight_ = false;
                 // Ours answered theirs: the TCP connection can go.
                 if (closeReceived_)
-                    return end(boost::beast::websocket::error::closed);
+                    return finish(boost::beast::websocket::error::closed);
                 if (protocolFailure_)
                     return drain();
                 // Else wait for the peer's answer; the read loop goes on.
@@ -969,7 +994,7 @@ private:
             if (self->ended())
                 return;
             if (ec)
-                return self->end(ec);
+                return self->finish(ec);
             self->flush();
         });
     }
@@ -999,12 +1024,12 @@ private:
         if (Clock::now() - lastHeard_ < interval)
             return armKeepalive();
         if (pingSent_)
-            return end(boost::beast::error::timeout);  // silent for a whole interval after the ping
+            return finish(boost::beast::error::timeout);  // silent for a whole interval after the ping
         bool startWriting = false;
         {
             std::lock_guard lock(mutex_);
             if (phase_ == Phase::open) {
-                queue_.pushFront(controlFrame(Opcode::ping, {}));
+                queue_.pushControl(controlFrame(Opcode::ping, {}));
                 startWriting = !writing_;
                 writing_ = true;
             }
@@ -1024,7 +1049,7 @@ private:
         closeTimer_ = std::make_unique<Timer>(socket_.get_executor(), state_->options.closeTimeout);
         closeTimer_->async_wait([self = this->shared_from_this()](boost::system::error_code ec) {
             if (!ec && !self->ended())
-                self->end(boost::beast::error::timeout);
+                self->finish(boost::beast::error::timeout);
         });
     }
 
@@ -1044,27 +1069,22 @@ private:
 
     // The end of the connection, however it came (strand only): closes the
     // socket, which cancels the pending waits, then tells the application.
-    void end(boost::system::error_code ec)
-    {
-        {
-            // Not while enqueue() writes from another thread.
-            std::lock_guard lock(mutex_);
-            boost::system::error_code ignored;
-            socket_.shutdown(tcp::socket::shutdown_both, ignored);
-            socket_.close(ignored);
-        }
-        finish(ec);
-    }
-
     void finish(boost::system::error_code ec)
     {
         bool explained = false;
         {
+            // The socket closes in the same step as the phase changes: an
+            // enqueue() on another thread either writes before it, or sees
+            // the connection closed and reports the frame as not sent.
             std::lock_guard lock(mutex_);
             if (phase_ == Phase::closed)
                 return;
+            boost::system::error_code ignored;
+            socket_.shutdown(tcp::socket::shutdown_both, ignored);
+            socket_.close(ignored);
             phase_ = Phase::closed;
             queue_.clear();
+            handshake_ = {};
             inFlightBytes_ = 0;
             // The overflow was reported when it happened; how the stuck peer
             // then went away adds nothing.
@@ -1150,6 +1170,7 @@ private:
     bool corked_ = false;  // the strand is dispatching and flushes afterwards
     bool closeSent_ = false;  // the close frame has left the queue
     WriteQueue queue_;
+    OutFrame handshake_;  // the 101 answer until the write loop takes it: never dropped nor counted
     OutFrame closeFrame_;  // sent once the queue is empty
     std::size_t inFlightBytes_ = 0;  // bytes of inFlight_ not yet written
     std::size_t droppedUnreported_ = 0;  // dropped by OverflowPolicy::dropOldest

@@ -25,6 +25,11 @@ struct OutFrame {
 
     std::string_view bytes() const noexcept { return std::string_view(*buffer).substr(offset); }
     std::size_t size() const noexcept { return buffer->size() - offset; }
+
+    // The first byte of a frame holds FIN and the opcode; control opcodes
+    // (close, ping, pong) have bit 3 set.
+    unsigned char opcodeBits() const noexcept { return static_cast<unsigned char>(bytes()[0]) & 0x0F; }
+    bool isControl() const noexcept { return (opcodeBits() & 0x08) != 0; }
 };
 
 // Frames `text`, which holds maxFrameHeader bytes of room followed by the
@@ -63,9 +68,20 @@ public:
     }
 
     // Control frames (pong, ping) may go between two messages, not inside
-    // one; the queue holds whole frames, so its front is such a place.
-    void pushFront(OutFrame frame)
+    // one; the queue holds whole frames, so its front is such a place. One of
+    // the same kind still waiting there is replaced instead: only the latest
+    // ping needs its pong (RFC 6455, 5.5.3), so a peer that pings without
+    // reading cannot grow the queue.
+    void pushControl(OutFrame frame)
     {
+        for (std::size_t i = head_; i < frames_.size() && frames_[i].isControl(); ++i) {
+            if (frames_[i].opcodeBits() == frame.opcodeBits()) {
+                bytes_ += frame.size();
+                bytes_ -= frames_[i].size();
+                frames_[i] = std::move(frame);
+                return;
+            }
+        }
         bytes_ += frame.size();
         if (head_ > 0)
             frames_[--head_] = std::move(frame);
@@ -76,27 +92,34 @@ public:
     // Precondition: !empty().
     OutFrame pop()
     {
-        OutFrame frame = std::move(frames_[head_++]);
+        OutFrame frame = std::move(frames_[head_]);
         bytes_ -= frame.size();
-        if (head_ == frames_.size())
-            release();
-        else if (head_ >= 32 && head_ * 2 >= frames_.size()) {
-            // Compact now and then, so the vector does not grow without end.
-            frames_.erase(frames_.begin(), frames_.begin() + static_cast<std::ptrdiff_t>(head_));
-            head_ = 0;
-        }
+        advance(1);
         return frame;
     }
 
-    // Drops frames from the front until `incoming` more bytes fit within
-    // `limit`, or the queue is empty. Returns how many were dropped.
+    // Drops messages, the oldest first, until `incoming` more bytes fit
+    // within `limit`, or no message is left. The control frames in front stay
+    // where they are: a lost ping or pong would cost the connection itself,
+    // not just a message. Returns how many messages were dropped.
     std::size_t dropOldest(std::size_t incoming, std::size_t limit)
     {
+        std::size_t controls = 0;
+        while (head_ + controls < frames_.size() && frames_[head_ + controls].isControl())
+            ++controls;
+        const std::size_t first = head_ + controls;
         std::size_t dropped = 0;
-        while (!empty() && bytes_ + incoming > limit) {
-            pop();
+        while (first + dropped < frames_.size() && bytes_ + incoming > limit) {
+            bytes_ -= frames_[first + dropped].size();
+            frames_[first + dropped] = {};
             ++dropped;
         }
+        if (dropped == 0)
+            return 0;
+        // The control frames move up against the first message kept.
+        for (std::size_t i = controls; i-- > 0;)
+            frames_[head_ + dropped + i] = std::move(frames_[head_ + i]);
+        advance(dropped);
         return dropped;
     }
 
@@ -111,6 +134,19 @@ public:
     std::size_t bytes() const noexcept { return bytes_; }
 
 private:
+    // Forgets the first `count` frames, already moved out or released.
+    void advance(std::size_t count)
+    {
+        head_ += count;
+        if (head_ == frames_.size())
+            release();
+        else if (head_ >= 32 && head_ * 2 >= frames_.size()) {
+            // Compact now and then, so the vector does not grow without end.
+            frames_.erase(frames_.begin(), frames_.begin() + static_cast<std::ptrdiff_t>(head_));
+            head_ = 0;
+        }
+    }
+
     // An emptied queue gives its memory back unless it is small.
     void release()
     {

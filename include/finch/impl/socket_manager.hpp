@@ -177,8 +177,10 @@ template <class Stream, class UserData>
 auto BasicSocketManager<Stream, UserData>::getClient(std::string_view id) const -> std::optional<socket_type>
 {
     std::optional<socket_type> found;
-    state_->registry.visitClient(
-        id, [&](detail::Connection<Stream, UserData>& connection) { found.emplace(connection.shared_from_this()); });
+    state_->registry.visitClient(id, [&](detail::Connection<Stream, UserData>& connection) {
+        if (auto alive = connection.share())
+            found.emplace(std::move(alive));
+    });
     return found;
 }
 
@@ -197,7 +199,10 @@ std::size_t BasicSocketManager<Stream, UserData>::broadcast(
     // this thread (Connection::enqueue), which must not hold up the
     // connections that come and go meanwhile.
     std::vector<std::shared_ptr<detail::Connection<Stream, UserData>>> receivers;
-    visit([&](detail::Connection<Stream, UserData>& connection) { receivers.push_back(connection.shared_from_this()); });
+    visit([&](detail::Connection<Stream, UserData>& connection) {
+        if (auto alive = connection.share())
+            receivers.push_back(std::move(alive));
+    });
     std::size_t queued = 0;
     for (const auto& receiver : receivers)
         if (receiver->enqueueEnvelope(frame))
@@ -233,7 +238,7 @@ bool BasicSocketManager<Stream, UserData>::sendToClient(
 {
     std::shared_ptr<detail::Connection<Stream, UserData>> target;
     state_->registry.visitClient(
-        id, [&](detail::Connection<Stream, UserData>& connection) { target = connection.shared_from_this(); });
+        id, [&](detail::Connection<Stream, UserData>& connection) { target = connection.share(); });
     return target && target->send(data, path, status);
 }
 
