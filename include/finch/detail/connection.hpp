@@ -166,7 +166,9 @@ public:
 
     // This connection, shared; null while its destructor runs (its last owner
     // let go before it could leave the registry or a room: see ~Connection),
-    // which a visitor of the registry or of a room may meet.
+    // which a visitor of the registry or of a room may meet. Not
+    // weak_from_this().lock(): that copies the weak pointer, two more atomic
+    // operations for every receiver of a broadcast.
     std::shared_ptr<Connection> share() noexcept
     {
         try {
@@ -385,15 +387,7 @@ private:
             writing_ = true;
             corked_ = true;
         }
-        const bool admitted = !state_->detached && state_->registry.add(*this);
-        if (!admitted) {
-            // The manager is stopping: the upgrade goes through, so say
-            // goodbye properly, without ever telling the application.
-            std::lock_guard lock(mutex_);
-            phase_ = Phase::closing;
-            closeFrame_ = controlFrame(Opcode::close, closePayload(closeCode::goingAway, {}));
-        }
-        if (admitted) {
+        if (!state_->detached && state_->registry.add(*this)) {
             registered_ = true;
             armKeepalive();
             if (state_->root.onConnect) {
@@ -401,6 +395,13 @@ private:
                 guarded(nullptr, {}, nullptr, [&] { state_->root.onConnect(socket); });
             }
         } else {
+            // The manager is stopping: the upgrade goes through, so say
+            // goodbye properly, without ever telling the application.
+            {
+                std::lock_guard lock(mutex_);
+                phase_ = Phase::closing;
+                closeFrame_ = controlFrame(Opcode::close, closePayload(closeCode::goingAway, {}));
+            }
             armCloseDeadline();
         }
         uncork(true);
