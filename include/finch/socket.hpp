@@ -21,7 +21,7 @@ namespace finch {
 
 namespace detail {
 template <class Stream, class UserData>
-class Connection;
+class Session;
 }  // namespace detail
 
 /// A handle to one WebSocket connection of a `BasicSocketManager`.
@@ -165,13 +165,13 @@ public:
     friend bool operator!=(const BasicSocket& a, const BasicSocket& b) noexcept { return !(a == b); }
 
     /// For finch's own use: wraps a connection.
-    explicit BasicSocket(std::shared_ptr<detail::Connection<Stream, UserData>> connection) noexcept
+    explicit BasicSocket(std::shared_ptr<detail::Session<Stream, UserData>> connection) noexcept
         : connection_(std::move(connection))
     {
     }
 
 private:
-    std::shared_ptr<detail::Connection<Stream, UserData>> connection_;
+    std::shared_ptr<detail::Session<Stream, UserData>> connection_;
 };
 
 /// The socket handle of `finch::SocketManager` (plain TCP).

@@ -1,6 +1,6 @@
-#include <finch/detail/dispatch.hpp>
+#include <finch/detail/session/dispatch.hpp>
 
-#include <finch/detail/route_table.hpp>
+#include <finch/detail/manager/route_table.hpp>
 #include <finch/envelope.hpp>
 #include <finch/error.hpp>
 

@@ -4,8 +4,8 @@
 // (unconsumed bytes carried over), and every event is checked against what
 // the protocol allows.
 
-#include <finch/detail/frame.hpp>
-#include <finch/detail/utf8.hpp>
+#include <finch/detail/websocket/frame.hpp>
+#include <finch/detail/websocket/utf8.hpp>
 
 #include <algorithm>
 #include <cstddef>

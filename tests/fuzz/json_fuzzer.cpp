@@ -1,4 +1,4 @@
-#include <finch/detail/json_reader.hpp>
+#include <finch/detail/json/json_reader.hpp>
 
 #include <nlohmann/json.hpp>
 

@@ -1,8 +1,8 @@
-#include <finch/detail/frame.hpp>
+#include <finch/detail/websocket/frame.hpp>
 
-#include <finch/detail/handshake.hpp>
-#include <finch/detail/sha1.hpp>
-#include <finch/detail/utf8.hpp>
+#include <finch/detail/websocket/handshake.hpp>
+#include <finch/detail/websocket/sha1.hpp>
+#include <finch/detail/websocket/utf8.hpp>
 
 #include <catch2/catch.hpp>
 

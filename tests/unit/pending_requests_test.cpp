@@ -1,4 +1,4 @@
-#include <finch/detail/pending_requests.hpp>
+#include <finch/detail/session/pending_requests.hpp>
 
 #include <catch2/catch.hpp>
 

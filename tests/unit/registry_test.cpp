@@ -1,4 +1,4 @@
-#include <finch/detail/registry.hpp>
+#include <finch/detail/manager/registry.hpp>
 
 #include <catch2/catch.hpp>
 

@@ -1,4 +1,4 @@
-#include <finch/detail/room_membership.hpp>
+#include <finch/detail/session/room_membership.hpp>
 
 #include <catch2/catch.hpp>
 

@@ -1,4 +1,4 @@
-#include <finch/detail/room_registry.hpp>
+#include <finch/detail/manager/room_registry.hpp>
 
 #include <catch2/catch.hpp>
 

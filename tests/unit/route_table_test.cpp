@@ -1,4 +1,4 @@
-#include <finch/detail/route_table.hpp>
+#include <finch/detail/manager/route_table.hpp>
 
 #include <catch2/catch.hpp>
 

@@ -1,4 +1,4 @@
-#include <finch/detail/socket_id.hpp>
+#include <finch/detail/session/socket_id.hpp>
 
 #include <catch2/catch.hpp>
 

@@ -1,4 +1,4 @@
-#include <finch/detail/upgrade_target.hpp>
+#include <finch/detail/http/upgrade_target.hpp>
 
 #include <catch2/catch.hpp>
 

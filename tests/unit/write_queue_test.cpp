@@ -1,4 +1,4 @@
-#include <finch/detail/write_queue.hpp>
+#include <finch/detail/websocket/write_queue.hpp>
 
 #include <catch2/catch.hpp>
 

@@ -3,7 +3,7 @@
 
 #include <finch/envelope.hpp>
 
-#include <finch/detail/json_reader.hpp>
+#include <finch/detail/json/json_reader.hpp>
 
 #include <charconv>
 #include <iterator>

@@ -3,8 +3,8 @@
 
 #include <finch/socket.hpp>
 
-#include <finch/detail/connection.hpp>
-#include <finch/detail/reply_handler.hpp>
+#include <finch/detail/session/session.hpp>
+#include <finch/detail/session/reply_handler.hpp>
 
 #include <utility>
 
@@ -103,7 +103,7 @@ auto BasicSocket<Stream, UserData>::request(
     // Deferred tokens (deferred, use_awaitable) keep decayed copies of these
     // arguments until they launch the operation; immediate ones pass them through.
     return boost::asio::async_initiate<CompletionToken, request_signature>(
-        [](auto handler, const std::shared_ptr<detail::Connection<Stream, UserData>>& connection,
+        [](auto handler, const std::shared_ptr<detail::Session<Stream, UserData>>& connection,
             const std::string& path, const nlohmann::json& data, std::chrono::milliseconds timeout) {
             auto callback = detail::makeReplyCallback(std::move(handler), connection->executor());
             connection->request(path, data, timeout, std::move(callback));

@@ -3,11 +3,11 @@
 
 #include <finch/socket_manager.hpp>
 
-#include <finch/detail/completion_guard.hpp>
-#include <finch/detail/connection.hpp>
-#include <finch/detail/http_session.hpp>
-#include <finch/detail/listener.hpp>
-#include <finch/detail/manager_state.hpp>
+#include <finch/detail/manager/completion_guard.hpp>
+#include <finch/detail/session/session.hpp>
+#include <finch/detail/http/http_session.hpp>
+#include <finch/detail/http/listener.hpp>
+#include <finch/detail/manager/manager_state.hpp>
 
 #include <boost/asio/strand.hpp>
 #include <boost/system/system_error.hpp>
@@ -177,7 +177,7 @@ template <class Stream, class UserData>
 auto BasicSocketManager<Stream, UserData>::getClient(std::string_view id) const -> std::optional<socket_type>
 {
     std::optional<socket_type> found;
-    state_->registry.visitClient(id, [&](detail::Connection<Stream, UserData>& connection) {
+    state_->registry.visitClient(id, [&](detail::Session<Stream, UserData>& connection) {
         if (auto alive = connection.share())
             found.emplace(std::move(alive));
     });
@@ -198,8 +198,8 @@ std::size_t BasicSocketManager<Stream, UserData>::broadcast(
     // written to after it is released: an idle receiver's frame is sent on
     // this thread (Connection::enqueue), which must not hold up the
     // connections that come and go meanwhile.
-    std::vector<std::shared_ptr<detail::Connection<Stream, UserData>>> receivers;
-    visit([&](detail::Connection<Stream, UserData>& connection) {
+    std::vector<std::shared_ptr<detail::Session<Stream, UserData>>> receivers;
+    visit([&](detail::Session<Stream, UserData>& connection) {
         if (auto alive = connection.share())
             receivers.push_back(std::move(alive));
     });
@@ -224,7 +224,7 @@ std::size_t BasicSocketManager<Stream, UserData>::sendToAllExcept(
     const std::string& skipped = except.id();
     return broadcast(
         [&](auto&& deliver) {
-            state_->registry.forEach([&](detail::Connection<Stream, UserData>& connection) {
+            state_->registry.forEach([&](detail::Session<Stream, UserData>& connection) {
                 if (connection.id() != skipped)
                     deliver(connection);
             });
@@ -236,9 +236,9 @@ template <class Stream, class UserData>
 bool BasicSocketManager<Stream, UserData>::sendToClient(
     std::string_view id, const nlohmann::json& data, std::string_view path, int status)
 {
-    std::shared_ptr<detail::Connection<Stream, UserData>> target;
+    std::shared_ptr<detail::Session<Stream, UserData>> target;
     state_->registry.visitClient(
-        id, [&](detail::Connection<Stream, UserData>& connection) { target = connection.share(); });
+        id, [&](detail::Session<Stream, UserData>& connection) { target = connection.share(); });
     return target && target->send(data, path, status);
 }
 
@@ -263,7 +263,7 @@ std::size_t BasicSocketManager<Stream, UserData>::sendToRoomExcept(
     const std::string& skipped = except.id();
     return broadcast(
         [&](auto&& deliver) {
-            state_->rooms.forEachIn(room, [&](detail::Connection<Stream, UserData>& connection) {
+            state_->rooms.forEachIn(room, [&](detail::Session<Stream, UserData>& connection) {
                 if (connection.id() != skipped)
                     deliver(connection);
             });
@@ -294,7 +294,7 @@ void BasicSocketManager<Stream, UserData>::close(std::function<void()> onClosed)
 {
     // Every connection holds the guard until it has ended; then it posts onClosed.
     const auto guard = detail::CompletionGuard::make(state_->executor, std::move(onClosed));
-    state_->registry.forEach([&](detail::Connection<Stream, UserData>& connection) {
+    state_->registry.forEach([&](detail::Session<Stream, UserData>& connection) {
         connection.close(boost::beast::websocket::close_code::going_away, {});
         connection.holdUntilEnded(guard);
     });
@@ -311,7 +311,7 @@ void BasicSocketManager<Stream, UserData>::stop(std::function<void()> onStopped)
     }
     // Sessions may be running the HttpHandler: the guard waits for them too.
     state_->sessions.closeAll([](detail::HttpSession<Stream, UserData>& session) { session.cancel(); }, guard);
-    state_->registry.sealAndVisit([&](detail::Connection<Stream, UserData>& connection) {
+    state_->registry.sealAndVisit([&](detail::Session<Stream, UserData>& connection) {
         connection.close(boost::beast::websocket::close_code::going_away, {});
         connection.holdUntilEnded(guard);
     });

@@ -1,7 +1,7 @@
-#ifndef FINCH_DETAIL_WRITE_QUEUE_HPP
-#define FINCH_DETAIL_WRITE_QUEUE_HPP
+#ifndef FINCH_DETAIL_WEBSOCKET_WRITE_QUEUE_HPP
+#define FINCH_DETAIL_WEBSOCKET_WRITE_QUEUE_HPP
 
-#include <finch/detail/frame.hpp>
+#include <finch/detail/websocket/frame.hpp>
 
 #include <cstddef>
 #include <cstdint>

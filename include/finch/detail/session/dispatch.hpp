@@ -1,7 +1,7 @@
-#ifndef FINCH_DETAIL_DISPATCH_HPP
-#define FINCH_DETAIL_DISPATCH_HPP
+#ifndef FINCH_DETAIL_SESSION_DISPATCH_HPP
+#define FINCH_DETAIL_SESSION_DISPATCH_HPP
 
-#include <finch/detail/route_table.hpp>
+#include <finch/detail/manager/route_table.hpp>
 #include <finch/envelope.hpp>
 #include <finch/error.hpp>
 

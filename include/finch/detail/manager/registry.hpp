@@ -1,5 +1,5 @@
-#ifndef FINCH_DETAIL_REGISTRY_HPP
-#define FINCH_DETAIL_REGISTRY_HPP
+#ifndef FINCH_DETAIL_MANAGER_REGISTRY_HPP
+#define FINCH_DETAIL_MANAGER_REGISTRY_HPP
 
 #include <algorithm>
 #include <mutex>

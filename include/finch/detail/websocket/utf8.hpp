@@ -1,5 +1,5 @@
-#ifndef FINCH_DETAIL_UTF8_HPP
-#define FINCH_DETAIL_UTF8_HPP
+#ifndef FINCH_DETAIL_WEBSOCKET_UTF8_HPP
+#define FINCH_DETAIL_WEBSOCKET_UTF8_HPP
 
 #include <cstdint>
 #include <cstring>

@@ -1,5 +1,5 @@
-#ifndef FINCH_DETAIL_SHA1_HPP
-#define FINCH_DETAIL_SHA1_HPP
+#ifndef FINCH_DETAIL_WEBSOCKET_SHA1_HPP
+#define FINCH_DETAIL_WEBSOCKET_SHA1_HPP
 
 #include <array>
 #include <cstddef>

@@ -1,5 +1,5 @@
-#ifndef FINCH_DETAIL_COMPLETION_GUARD_HPP
-#define FINCH_DETAIL_COMPLETION_GUARD_HPP
+#ifndef FINCH_DETAIL_MANAGER_COMPLETION_GUARD_HPP
+#define FINCH_DETAIL_MANAGER_COMPLETION_GUARD_HPP
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/post.hpp>

@@ -1,15 +1,15 @@
-#ifndef FINCH_DETAIL_CONNECTION_HPP
-#define FINCH_DETAIL_CONNECTION_HPP
+#ifndef FINCH_DETAIL_SESSION_SESSION_HPP
+#define FINCH_DETAIL_SESSION_SESSION_HPP
 
-#include <finch/detail/dispatch.hpp>
-#include <finch/detail/frame.hpp>
-#include <finch/detail/handshake.hpp>
-#include <finch/detail/manager_state.hpp>
-#include <finch/detail/pending_requests.hpp>
-#include <finch/detail/reply_handler.hpp>
-#include <finch/detail/room_membership.hpp>
-#include <finch/detail/socket_id.hpp>
-#include <finch/detail/write_queue.hpp>
+#include <finch/detail/session/dispatch.hpp>
+#include <finch/detail/websocket/frame.hpp>
+#include <finch/detail/websocket/handshake.hpp>
+#include <finch/detail/manager/manager_state.hpp>
+#include <finch/detail/session/pending_requests.hpp>
+#include <finch/detail/session/reply_handler.hpp>
+#include <finch/detail/session/room_membership.hpp>
+#include <finch/detail/session/socket_id.hpp>
+#include <finch/detail/websocket/write_queue.hpp>
 #include <finch/envelope.hpp>
 #include <finch/error.hpp>
 #include <finch/http.hpp>
@@ -85,7 +85,7 @@ inline std::array<char, 64 * 1024>& readScratch()
 // Whoever creates a connection has taken one of the manager's connection
 // slots for it; the connection gives it back as soon as it has ended.
 template <class Stream, class UserData>
-class Connection : public std::enable_shared_from_this<Connection<Stream, UserData>> {
+class Session : public std::enable_shared_from_this<Session<Stream, UserData>> {
 public:
     using State = ManagerState<Stream, UserData>;
     using socket_type = BasicSocket<Stream, UserData>;
@@ -105,7 +105,7 @@ public:
     // `socket`'s executor must be a strand (or an io_context run by one
     // thread): it is where the connection's handlers and callbacks run.
     // `received` holds bytes the HTTP parser read past the upgrade request.
-    Connection(std::shared_ptr<State> state, tcp::socket&& socket, Request request, std::string userId, UserData data,
+    Session(std::shared_ptr<State> state, tcp::socket&& socket, Request request, std::string userId, UserData data,
         std::string received = {})
         : socket_(onStrand(std::move(socket)))
         , state_(std::move(state))
@@ -123,12 +123,12 @@ public:
         socket_.non_blocking(true, ignored);
     }
 
-    Connection(const Connection&) = delete;
-    Connection& operator=(const Connection&) = delete;
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
 
     // Only when the connection never ran, or never ended: its io_context was
     // stopped or destroyed first, so its handlers were dropped unrun.
-    ~Connection()
+    ~Session()
     {
         releaseSlot();
         // finish() has normally done this; neither the registry nor the room
@@ -165,11 +165,11 @@ public:
     }
 
     // This connection, shared; null while its destructor runs (its last owner
-    // let go before it could leave the registry or a room: see ~Connection),
+    // let go before it could leave the registry or a room: see ~Session),
     // which a visitor of the registry or of a room may meet. Not
     // weak_from_this().lock(): that copies the weak pointer, two more atomic
     // operations for every receiver of a broadcast.
-    std::shared_ptr<Connection> share() noexcept
+    std::shared_ptr<Session> share() noexcept
     {
         try {
             return this->shared_from_this();

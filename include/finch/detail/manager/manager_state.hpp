@@ -1,11 +1,11 @@
-#ifndef FINCH_DETAIL_MANAGER_STATE_HPP
-#define FINCH_DETAIL_MANAGER_STATE_HPP
+#ifndef FINCH_DETAIL_MANAGER_MANAGER_STATE_HPP
+#define FINCH_DETAIL_MANAGER_MANAGER_STATE_HPP
 
-#include <finch/detail/connection_slots.hpp>
-#include <finch/detail/registry.hpp>
-#include <finch/detail/room_registry.hpp>
-#include <finch/detail/route_table.hpp>
-#include <finch/detail/session_set.hpp>
+#include <finch/detail/manager/connection_slots.hpp>
+#include <finch/detail/manager/registry.hpp>
+#include <finch/detail/manager/room_registry.hpp>
+#include <finch/detail/manager/route_table.hpp>
+#include <finch/detail/manager/session_set.hpp>
 #include <finch/http.hpp>
 #include <finch/options.hpp>
 #include <finch/socket_event.hpp>
@@ -20,7 +20,7 @@
 namespace finch::detail {
 
 template <class Stream, class UserData>
-class Connection;
+class Session;
 template <class Stream, class UserData>
 class HttpSession;
 
@@ -47,8 +47,8 @@ struct ManagerState {
     const Options options;
     ConnectionSlots slots;
     RouteTable<event_type> routes;
-    Registry<Connection<Stream, UserData>> registry;
-    RoomRegistry<Connection<Stream, UserData>> rooms;
+    Registry<Session<Stream, UserData>> registry;
+    RoomRegistry<Session<Stream, UserData>> rooms;
     SessionSet<HttpSession<Stream, UserData>> sessions;
     std::atomic<bool> detached{false};
 

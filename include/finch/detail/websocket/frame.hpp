@@ -1,7 +1,7 @@
-#ifndef FINCH_DETAIL_FRAME_HPP
-#define FINCH_DETAIL_FRAME_HPP
+#ifndef FINCH_DETAIL_WEBSOCKET_FRAME_HPP
+#define FINCH_DETAIL_WEBSOCKET_FRAME_HPP
 
-#include <finch/detail/utf8.hpp>
+#include <finch/detail/websocket/utf8.hpp>
 
 #include <cstddef>
 #include <cstdint>

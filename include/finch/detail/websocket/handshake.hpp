@@ -1,7 +1,7 @@
-#ifndef FINCH_DETAIL_HANDSHAKE_HPP
-#define FINCH_DETAIL_HANDSHAKE_HPP
+#ifndef FINCH_DETAIL_WEBSOCKET_HANDSHAKE_HPP
+#define FINCH_DETAIL_WEBSOCKET_HANDSHAKE_HPP
 
-#include <finch/detail/sha1.hpp>
+#include <finch/detail/websocket/sha1.hpp>
 #include <finch/http.hpp>
 
 #include <boost/beast/core/string.hpp>

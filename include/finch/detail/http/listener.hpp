@@ -1,8 +1,8 @@
-#ifndef FINCH_DETAIL_LISTENER_HPP
-#define FINCH_DETAIL_LISTENER_HPP
+#ifndef FINCH_DETAIL_HTTP_LISTENER_HPP
+#define FINCH_DETAIL_HTTP_LISTENER_HPP
 
-#include <finch/detail/http_session.hpp>
-#include <finch/detail/manager_state.hpp>
+#include <finch/detail/http/http_session.hpp>
+#include <finch/detail/manager/manager_state.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>

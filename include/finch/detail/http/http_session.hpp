@@ -1,9 +1,9 @@
-#ifndef FINCH_DETAIL_HTTP_SESSION_HPP
-#define FINCH_DETAIL_HTTP_SESSION_HPP
+#ifndef FINCH_DETAIL_HTTP_HTTP_SESSION_HPP
+#define FINCH_DETAIL_HTTP_HTTP_SESSION_HPP
 
-#include <finch/detail/connection.hpp>
-#include <finch/detail/manager_state.hpp>
-#include <finch/detail/upgrade_target.hpp>
+#include <finch/detail/session/session.hpp>
+#include <finch/detail/manager/manager_state.hpp>
+#include <finch/detail/http/upgrade_target.hpp>
 #include <finch/http.hpp>
 #include <finch/upgrade.hpp>
 
@@ -164,7 +164,7 @@ private:
         handedOver_ = true;
         // A client may send its first frames right behind the request.
         std::string received = boost::beast::buffers_to_string(buffer_.data());
-        std::make_shared<Connection<Stream, UserData>>(state_,
+        std::make_shared<Session<Stream, UserData>>(state_,
             boost::beast::get_lowest_layer(stream_).release_socket(), std::move(request), std::move(userId),
             std::move(data), std::move(received))
             ->run();

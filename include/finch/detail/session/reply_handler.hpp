@@ -1,5 +1,5 @@
-#ifndef FINCH_DETAIL_REPLY_HANDLER_HPP
-#define FINCH_DETAIL_REPLY_HANDLER_HPP
+#ifndef FINCH_DETAIL_SESSION_REPLY_HANDLER_HPP
+#define FINCH_DETAIL_SESSION_REPLY_HANDLER_HPP
 
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/dispatch.hpp>

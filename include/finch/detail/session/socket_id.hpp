@@ -1,5 +1,5 @@
-#ifndef FINCH_DETAIL_SOCKET_ID_HPP
-#define FINCH_DETAIL_SOCKET_ID_HPP
+#ifndef FINCH_DETAIL_SESSION_SOCKET_ID_HPP
+#define FINCH_DETAIL_SESSION_SOCKET_ID_HPP
 
 #include <array>
 #include <cstddef>

@@ -1,7 +1,7 @@
-#ifndef FINCH_DETAIL_JSON_READER_HPP
-#define FINCH_DETAIL_JSON_READER_HPP
+#ifndef FINCH_DETAIL_JSON_JSON_READER_HPP
+#define FINCH_DETAIL_JSON_JSON_READER_HPP
 
-#include <finch/detail/utf8.hpp>
+#include <finch/detail/websocket/utf8.hpp>
 
 #include <nlohmann/json.hpp>
 
