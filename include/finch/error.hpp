@@ -11,11 +11,18 @@ namespace finch {
 /// Errors that finch itself reports, in the `finch` error category.
 ///
 /// Network failures keep their own categories (Asio's, Beast's); these are the
-/// protocol-level mistakes of a client and the failures of a user's handler.
-/// The client's mistakes, refusals and handler failures are answered to the
-/// client with an error envelope whose status is given by `statusOf()`; the
-/// outgoing-queue errors are reported to `onError` only, and the request
-/// errors reach the callback of `Socket::request` only.
+/// mistakes of a client and the failures of a user's handler.
+/// - A client's mistake inside a message, a refusal and a handler failure are
+///   answered to the client with an error envelope whose status is given by
+///   `statusOf()`, and the connection stays open.
+/// - A client that breaks the WebSocket protocol (RFC 6455) is closed with
+///   the close code that `closeCodeOf()` gives; `onError` reports the reason,
+///   then `onDisconnect` runs.
+/// - The outgoing-queue errors are reported to `onError` only, and the
+///   request errors reach the callback of `Socket::request` only.
+///
+/// The first twelve names predate finch's naming rule (camelCase); new
+/// values follow it.
 enum class error {
     /// A text frame that is not valid JSON. Status 400.
     invalid_json = 1,
@@ -48,6 +55,51 @@ enum class error {
     /// The connection ended, or was closing, before the client answered a
     /// `Socket::request`. Given to that request's callback only; `statusOf` gives 503.
     connection_closed,
+
+    // The client broke RFC 6455: the connection is failed with the close
+    // code of closeCodeOf() and reported to onError before onDisconnect.
+
+    /// A frame has a reserved bit (RSV1-3) set, and no extension that would
+    /// give it a meaning was negotiated. Close code 1002 (RFC 6455 5.2).
+    reservedBits,
+    /// A client frame is not masked. Close code 1002 (RFC 6455 5.1).
+    unmaskedFrame,
+    /// A frame has an opcode that RFC 6455 does not define. Close code 1002.
+    unknownOpcode,
+    /// A continuation frame came without a fragmented message to continue.
+    /// Close code 1002 (RFC 6455 5.4).
+    unexpectedContinuation,
+    /// A new text or binary message began before the fragmented one ended.
+    /// Close code 1002 (RFC 6455 5.4).
+    unfinishedMessage,
+    /// A control frame (close, ping, pong) is fragmented. Close code 1002 (RFC 6455 5.5).
+    fragmentedControlFrame,
+    /// A control frame's payload is longer than 125 bytes. Close code 1002 (RFC 6455 5.5).
+    controlFrameTooLong,
+    /// A payload length is written with more bytes than it needs. Close code
+    /// 1002 (RFC 6455 5.2: "the minimal number of bytes MUST be used").
+    nonMinimalLength,
+    /// A 64-bit payload length has its most significant bit set. Close code 1002 (RFC 6455 5.2).
+    lengthOutOfRange,
+    /// A message is longer than `Options::maxMessageSize`, found from the
+    /// frame's header, before its payload is read. Close code 1009.
+    messageTooBig,
+    /// A text message is not UTF-8, found at its first bad byte, even inside
+    /// a frame or a fragmented message that has not fully arrived. Close code
+    /// 1007 (RFC 6455 8.1).
+    invalidUtf8,
+    /// A close frame's payload is one byte long: a code needs two. Close code
+    /// 1002 (RFC 6455 5.5.1).
+    invalidClosePayload,
+    /// A close frame carries a code that may not be sent (1004, 1005, 1006,
+    /// 1015, or one outside 1000-1014 and 3000-4999). Close code 1002 (RFC 6455 7.4).
+    invalidCloseCode,
+    /// A close frame's reason is not UTF-8. Close code 1007 (RFC 6455 5.5.1).
+    invalidCloseReason,
+    /// The messages still arriving on all connections together hold
+    /// `Options::maxIncomingBytes` already; this connection's next one would
+    /// pass it. Close code 1013 (Try Again Later).
+    incomingMemoryFull,
 };
 
 namespace detail {
@@ -83,6 +135,36 @@ public:
             return "no reply within the timeout";
         case error::connection_closed:
             return "the connection ended before the reply";
+        case error::reservedBits:
+            return "frame has reserved bits set";
+        case error::unmaskedFrame:
+            return "client frame is not masked";
+        case error::unknownOpcode:
+            return "frame has an unknown opcode";
+        case error::unexpectedContinuation:
+            return "continuation frame without a message to continue";
+        case error::unfinishedMessage:
+            return "new message before the fragmented one ended";
+        case error::fragmentedControlFrame:
+            return "control frame is fragmented";
+        case error::controlFrameTooLong:
+            return "control frame payload is longer than 125 bytes";
+        case error::nonMinimalLength:
+            return "payload length is not in its minimal encoding";
+        case error::lengthOutOfRange:
+            return "payload length has its most significant bit set";
+        case error::messageTooBig:
+            return "message is larger than maxMessageSize";
+        case error::invalidUtf8:
+            return "text message is not UTF-8";
+        case error::invalidClosePayload:
+            return "close frame payload of one byte";
+        case error::invalidCloseCode:
+            return "close frame has a code that may not be sent";
+        case error::invalidCloseReason:
+            return "close reason is not UTF-8";
+        case error::incomingMemoryFull:
+            return "incoming messages hold maxIncomingBytes across connections";
         }
         return "unknown finch error";
     }
@@ -127,8 +209,61 @@ constexpr int statusOf(error value) noexcept
         return 503;
     case error::reply_timeout:
         return 504;
+    case error::messageTooBig:
+        return 413;
+    case error::incomingMemoryFull:
+        return 503;
+    case error::reservedBits:
+    case error::unmaskedFrame:
+    case error::unknownOpcode:
+    case error::unexpectedContinuation:
+    case error::unfinishedMessage:
+    case error::fragmentedControlFrame:
+    case error::controlFrameTooLong:
+    case error::nonMinimalLength:
+    case error::lengthOutOfRange:
+    case error::invalidUtf8:
+    case error::invalidClosePayload:
+    case error::invalidCloseCode:
+    case error::invalidCloseReason:
+        return 400;
     }
     return 500;
+}
+
+/// The WebSocket close code a connection is failed with for `value`, for the
+/// errors that end a connection: 1002 (Protocol Error) for a broken frame,
+/// 1007 (Invalid Frame Payload Data) for text that is not UTF-8, 1009
+/// (Message Too Big), 1013 (Try Again Later) for `incomingMemoryFull`, 1008
+/// (Policy Violation) for `queue_overflow`; 0 for the errors that do not
+/// close the connection.
+constexpr unsigned short closeCodeOf(error value) noexcept
+{
+    switch (value) {
+    case error::reservedBits:
+    case error::unmaskedFrame:
+    case error::unknownOpcode:
+    case error::unexpectedContinuation:
+    case error::unfinishedMessage:
+    case error::fragmentedControlFrame:
+    case error::controlFrameTooLong:
+    case error::nonMinimalLength:
+    case error::lengthOutOfRange:
+    case error::invalidClosePayload:
+    case error::invalidCloseCode:
+        return 1002;
+    case error::invalidUtf8:
+    case error::invalidCloseReason:
+        return 1007;
+    case error::messageTooBig:
+        return 1009;
+    case error::incomingMemoryFull:
+        return 1013;
+    case error::queue_overflow:
+        return 1008;
+    default:
+        return 0;
+    }
 }
 
 /// What `SocketEvent::onError` receives.

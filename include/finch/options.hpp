@@ -40,10 +40,29 @@ struct Options {
     /// route member and data member (`EnvelopeFormat::typeAndPayload()`).
     EnvelopeFormat envelope;
 
-    /// Largest incoming message in bytes; a larger one closes the connection
-    /// with 1009 (Message Too Big). 1 MiB keeps one client from making the
-    /// server buffer an unbounded amount of memory.
+    /// Skip the JSON envelope: every text and binary message reaches the
+    /// root's `onRawMessage` as its bytes, nothing is decoded or routed, and
+    /// no error envelope is ever sent. Answer with `Socket::sendText` and
+    /// `Socket::sendBinary`. Off by default: finch's messages are envelopes.
+    bool rawMessages = false;
+
+    /// Largest incoming message in bytes, all of its fragments together; a
+    /// larger one closes the connection with 1009 (Message Too Big), found
+    /// from the frame's header, before its payload is read. 1 MiB keeps one
+    /// client from making the server buffer an unbounded amount of memory.
+    /// Zero means no limit for one message; `maxIncomingBytes` still bounds
+    /// them all.
     std::size_t maxMessageSize = 1024 * 1024;
+
+    /// Most bytes that the messages still arriving on all connections
+    /// together may hold: a message that did not arrive within one read is
+    /// given room for its whole length as soon as its header is known, and
+    /// that room counts here until the message is handled. A connection
+    /// whose next message would pass the limit is closed with 1013 (Try
+    /// Again Later). 256 MiB lets hundreds of clients send large messages at
+    /// once, yet bounds what slow senders of large messages can take from a
+    /// server together. Zero means no limit.
+    std::size_t maxIncomingBytes = 256 * 1024 * 1024;
 
     /// Largest HTTP upgrade request head (request line and headers) in bytes;
     /// a larger one is answered with 431 and closed. 8 KiB is what common
@@ -63,9 +82,11 @@ struct Options {
     /// without a FIN. Zero turns pings and the idle limit off.
     std::chrono::milliseconds pingInterval{std::chrono::seconds(30)};
 
-    /// Most connections open at once (upgrades under way included); above it,
-    /// upgrade requests are refused with 503. Zero means no limit other than
-    /// the process's open-file limit.
+    /// Most connections open at once, counted from the TCP accept: HTTP
+    /// requests still being read, upgrades under way and WebSocket
+    /// connections. Above it, a new connection's request is still read, and
+    /// answered 503 whatever it asks for. Zero means no limit other than the
+    /// process's open-file limit.
     std::size_t maxConnections = 0;
 
     /// Most bytes queued for one connection and not yet handed to the

@@ -2,10 +2,11 @@
 #define FINCH_SOCKET_HPP
 
 #include <finch/http.hpp>
+#include <finch/message_kind.hpp>
+#include <finch/tcp_transport.hpp>
 #include <finch/user_data.hpp>
 
 #include <boost/asio/async_result.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/system/error_code.hpp>
 #include <nlohmann/json.hpp>
@@ -20,7 +21,7 @@
 namespace finch {
 
 namespace detail {
-template <class Stream, class UserData>
+template <class Transport, class UserData>
 class Session;
 }  // namespace detail
 
@@ -37,9 +38,9 @@ class Session;
 /// object `data()` returns may only be touched from the connection's own
 /// callbacks (see `data()`).
 ///
-/// @tparam Stream the next layer of the connection's Beast WebSocket stream.
+/// @tparam Transport what the connection runs over (`finch::TcpTransport`).
 /// @tparam UserData the application's data kept with each connection (see `data()`).
-template <class Stream, class UserData = NoUserData>
+template <class Transport, class UserData = NoUserData>
 class BasicSocket {
 public:
     /// The type of `data()`.
@@ -93,10 +94,29 @@ public:
     /// @return true if queued; false once the connection is closing or closed.
     bool send(const nlohmann::json& data, std::string_view path = {}, int status = 200) const;
 
+    /// Sends a text message as it is, without an envelope: for a manager
+    /// with `Options::rawMessages`, or to speak another protocol.
+    /// @pre `text` is UTF-8 (RFC 6455 requires it of a text message; finch
+    /// does not check what the application sends).
+    /// @return true if queued; false once the connection is closing or closed.
+    bool sendText(std::string_view text) const;
+
+    /// Sends a binary message as it is, without an envelope.
+    /// @return true if queued; false once the connection is closing or closed.
+    bool sendBinary(std::string_view bytes) const;
+
     /// Starts the closing handshake after the messages already queued are
-    /// written. `reason` is cut to the 123 bytes the protocol allows.
-    /// @return true if this call started the close; false if the connection
-    /// was already closing or closed.
+    /// written: the close frame carries `code` and `reason`, then finch waits
+    /// up to `Options::closeTimeout` for the client's answer.
+    ///
+    /// `code` must be one a server may send (RFC 6455 7.4): 1000-1003,
+    /// 1007-1014 or 3000-4999; never 1004, 1005, 1006, 1015 or another
+    /// reserved value. `reason` must be UTF-8 and at most 123 bytes long (a
+    /// control frame's payload is at most 125 bytes, two of which are the
+    /// code).
+    /// @return true if this call started the close; false if the code or the
+    /// reason is not allowed (nothing is sent then), or the connection was
+    /// already closing or closed.
     bool close(close_code code = close_code::normal, std::string_view reason = {}) const;
 
     /// True while the connection is open and not closing.
@@ -165,21 +185,21 @@ public:
     friend bool operator!=(const BasicSocket& a, const BasicSocket& b) noexcept { return !(a == b); }
 
     /// For finch's own use: wraps a connection.
-    explicit BasicSocket(std::shared_ptr<detail::Session<Stream, UserData>> connection) noexcept
+    explicit BasicSocket(std::shared_ptr<detail::Session<Transport, UserData>> connection) noexcept
         : connection_(std::move(connection))
     {
     }
 
 private:
-    std::shared_ptr<detail::Session<Stream, UserData>> connection_;
+    std::shared_ptr<detail::Session<Transport, UserData>> connection_;
 };
 
 /// The socket handle of `finch::SocketManager` (plain TCP).
-using Socket = BasicSocket<boost::beast::tcp_stream>;
+using Socket = BasicSocket<TcpTransport>;
 
 /// The socket handle of `finch::SocketManagerWith<UserData>` (plain TCP).
 template <class UserData>
-using SocketWith = BasicSocket<boost::beast::tcp_stream, UserData>;
+using SocketWith = BasicSocket<TcpTransport, UserData>;
 
 }  // namespace finch
 

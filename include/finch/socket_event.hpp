@@ -2,18 +2,19 @@
 #define FINCH_SOCKET_EVENT_HPP
 
 #include <finch/error.hpp>
+#include <finch/message_kind.hpp>
+#include <finch/tcp_transport.hpp>
 #include <finch/user_data.hpp>
-
-#include <boost/beast/core/tcp_stream.hpp>
 
 #include <nlohmann/json.hpp>
 
 #include <functional>
 #include <string>
+#include <string_view>
 
 namespace finch {
 
-template <class Stream, class UserData>
+template <class Transport, class UserData>
 class BasicSocket;
 
 /// The callbacks of a route, or of the root: each one is optional.
@@ -85,14 +86,20 @@ struct BasicSocketEvent {
     /// root's `onMessage` only, never to routes. Ready-made guards are in
     /// `<finch/guards.hpp>`.
     std::function<bool(Socket&, const nlohmann::json& message)> guard{};
+    /// Root event only, with `Options::rawMessages`: a message arrived, as
+    /// its bytes, without an envelope (no JSON is decoded, no route is
+    /// looked up). `kind` tells text (valid UTF-8, checked) from binary.
+    /// `data` is valid until the callback returns: copy what you keep.
+    /// Answer with `Socket::sendText` or `Socket::sendBinary`.
+    std::function<void(Socket&, std::string_view data, MessageKind kind)> onRawMessage{};
 };
 
 /// The callbacks of a route or of the root, for `finch::SocketManager`.
-using SocketEvent = BasicSocketEvent<BasicSocket<boost::beast::tcp_stream, NoUserData>>;
+using SocketEvent = BasicSocketEvent<BasicSocket<TcpTransport, NoUserData>>;
 
 /// The callbacks of a route or of the root, for `finch::SocketManagerWith<UserData>`.
 template <class UserData>
-using SocketEventWith = BasicSocketEvent<BasicSocket<boost::beast::tcp_stream, UserData>>;
+using SocketEventWith = BasicSocketEvent<BasicSocket<TcpTransport, UserData>>;
 
 }  // namespace finch
 

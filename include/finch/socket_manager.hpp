@@ -6,6 +6,7 @@
 #include <finch/options.hpp>
 #include <finch/socket.hpp>
 #include <finch/socket_event.hpp>
+#include <finch/tcp_transport.hpp>
 #include <finch/upgrade.hpp>
 #include <finch/user_data.hpp>
 
@@ -28,9 +29,9 @@
 namespace finch {
 
 namespace detail {
-template <class Stream, class UserData>
+template <class Transport, class UserData>
 struct ManagerState;
-template <class Stream, class UserData>
+template <class Transport, class UserData>
 class Listener;
 }  // namespace detail
 
@@ -63,12 +64,12 @@ class Listener;
 /// The destructor calls `stop()`, and from then on no callback runs, so a
 /// callback never sees a destroyed manager.
 ///
-/// @tparam Stream the stream an accepted connection is read with while it is
-/// still HTTP; `boost::beast::tcp_stream` (see the `SocketManager` alias).
-/// Once upgraded, a connection speaks WebSocket directly over its TCP socket.
+/// @tparam Transport what every connection runs over, from its HTTP request
+/// on: `finch::TcpTransport` (see the `SocketManager` alias). finch speaks
+/// HTTP and WebSocket over it itself.
 /// @tparam UserData the application's data kept inside each connection
 /// (`Socket::data()`); default-constructible and move-constructible.
-template <class Stream, class UserData = NoUserData>
+template <class Transport, class UserData = NoUserData>
 class BasicSocketManager {
     static_assert(std::is_default_constructible_v<UserData>,
         "finch: UserData must be default-constructible; a connection that no upgrade handler gave data to starts "
@@ -82,7 +83,7 @@ public:
     /// The type of `Socket::data()`.
     using user_data_type = UserData;
     /// The handle that callbacks receive.
-    using socket_type = BasicSocket<Stream, UserData>;
+    using socket_type = BasicSocket<Transport, UserData>;
     /// The callbacks of a route or of the root.
     using event_type = BasicSocketEvent<socket_type>;
     /// A table of routes, path to event.
@@ -165,8 +166,9 @@ public:
     /// application has already read (Finch's `requestHandle`), answers it with
     /// 101 and runs the connection like one from `listen()`. A request that is
     /// not a WebSocket upgrade is answered with 426 and closed.
-    /// @param socket the connection; no operation may be pending on it. Its
-    /// bytes are moved to a strand of this manager's executor.
+    /// @param socket the connection; no operation may be pending on it. It is
+    /// moved to a strand of this manager's executor (its descriptor is
+    /// released and adopted; if that fails, it is closed).
     /// @param request the upgrade request; its headers are copied.
     /// @param userId ties the connection to a user, for `sendToUser` and
     /// `countUsers`; empty for none.
@@ -263,18 +265,18 @@ private:
     template <class Visit>
     std::size_t broadcast(Visit&& visit, const nlohmann::json& data, std::string_view path, int status);
 
-    std::shared_ptr<detail::ManagerState<Stream, UserData>> state_;
-    std::vector<std::shared_ptr<detail::Listener<Stream, UserData>>> listeners_;
+    std::shared_ptr<detail::ManagerState<Transport, UserData>> state_;
+    std::vector<std::shared_ptr<detail::Listener<Transport, UserData>>> listeners_;
     mutable std::mutex listenersMutex_;
 };
 
 /// The manager of plain TCP WebSocket connections.
-using SocketManager = BasicSocketManager<boost::beast::tcp_stream>;
+using SocketManager = BasicSocketManager<TcpTransport>;
 
 /// The manager of plain TCP WebSocket connections that keep a `UserData`
 /// each (see `Socket::data()`).
 template <class UserData>
-using SocketManagerWith = BasicSocketManager<boost::beast::tcp_stream, UserData>;
+using SocketManagerWith = BasicSocketManager<TcpTransport, UserData>;
 
 }  // namespace finch
 

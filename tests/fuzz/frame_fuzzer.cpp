@@ -1,10 +1,12 @@
-// libFuzzer target for the WebSocket frame reader: the first thing that sees
+// libFuzzer target for the WebSocket frame parser: the first thing that sees
 // a client's bytes once the connection is upgraded. The input is split into
-// reads at points taken from its first bytes, fed as the connection feeds it
-// (unconsumed bytes carried over), and every event is checked against what
-// the protocol allows.
+// reads at points taken from its first bytes and fed as the stream feeds it
+// (into the parser's room when it offers one), and every event is checked
+// against what the protocol allows.
 
-#include <finch/detail/websocket/frame.hpp>
+#include <finch/detail/websocket/frame_parser.hpp>
+
+#include <finch/detail/websocket/close.hpp>
 #include <finch/detail/websocket/utf8.hpp>
 
 #include <algorithm>
@@ -26,32 +28,29 @@ struct CheckingSink {
     std::size_t maxMessage;
     bool closed = false;
 
-    bool onMessage(bool text, std::string_view payload)
+    void onMessage(finch::MessageKind kind, std::string_view payload)
     {
         require(!closed);
         require(payload.size() <= maxMessage);
-        if (text)
+        if (kind == finch::MessageKind::text)
             require(finch::detail::isValidUtf8(payload));
-        return true;
     }
-    bool onPing(std::string_view payload)
+    void onPing(std::string_view payload)
     {
         require(!closed);
         require(payload.size() <= 125);
-        return true;
     }
-    bool onPong()
+    void onPong(std::string_view payload)
     {
         require(!closed);
-        return true;
+        require(payload.size() <= 125);
     }
-    bool onClose(std::uint16_t code, std::string_view reason)
+    void onClose(std::uint16_t code, std::string_view reason)
     {
         require(!closed);
-        require(code == 1005 || finch::detail::isValidReceivedCloseCode(code));
+        require(code == 1005 || finch::detail::isValidCloseCode(code));
         require(reason.size() <= 123 && finch::detail::isValidUtf8(reason));
         closed = true;
-        return false;
     }
 };
 
@@ -61,28 +60,47 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 {
     if (size < 2)
         return 0;
-    // Byte 0: the largest message (small, so the limit is reached often);
+    // Byte 0: the largest message (small, so the limits are reached often);
     // byte 1: the size of each read.
     const std::size_t maxMessage = 16 + data[0] * 4u;
     const std::size_t chunk = 1 + data[1] % 64;
     data += 2;
     size -= 2;
 
-    finch::detail::FrameReader reader(maxMessage);
-    CheckingSink sink{maxMessage};
-    std::string pending;
-    for (std::size_t offset = 0; offset < size && !sink.closed; offset += chunk) {
-        pending.append(reinterpret_cast<const char*>(data) + offset, std::min(chunk, size - offset));
-        finch::detail::FrameReader::Failure failure;
-        const std::size_t used = reader.parse(pending.data(), pending.size(), sink, failure);
-        require(used <= pending.size());
-        if (failure.closeCode != 0) {
-            require(failure.closeCode == 1002 || failure.closeCode == 1007 || failure.closeCode == 1009);
-            return 0;
+    // A budget a little above one message: fragmented messages reach it too.
+    finch::detail::IncomingBudget budget(maxMessage + 200);
+    {
+        finch::detail::FrameParser parser(maxMessage, &budget);
+        CheckingSink sink{maxMessage};
+        std::string piece;
+        std::size_t offset = 0;
+        while (offset < size) {
+            std::size_t take = std::min(chunk, size - offset);
+            const finch::detail::FrameParser::Room room = parser.room();
+            finch::detail::ParseStatus status;
+            if (room.data) {
+                take = std::min(take, room.size);
+                std::copy(data + offset, data + offset + take, room.data);
+                status = parser.feedRoom(take, sink);
+            } else {
+                piece.assign(reinterpret_cast<const char*>(data) + offset, take);
+                status = parser.feed(piece.data(), piece.size(), sink);
+            }
+            offset += take;
+            if (status == finch::detail::ParseStatus::failed) {
+                const unsigned short code = finch::closeCodeOf(parser.failure());
+                require(code == 1002 || code == 1007 || code == 1009 || code == 1013);
+                break;
+            }
+            if (status == finch::detail::ParseStatus::closed) {
+                require(sink.closed);
+                break;
+            }
+            // A message is held only while it can still become a valid one.
+            require(parser.bufferedBytes() <= budget.limit());
         }
-        pending.erase(0, used);
-        // A partial frame is held only while it can still become a valid one.
-        require(reader.bufferedBytes() <= maxMessage + 64 || reader.bufferedBytes() < 4096);
     }
+    // Every byte of room taken from the budget went back.
+    require(budget.used() == 0);
     return 0;
 }

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/client_frames.hpp"
 #include "support/test_server.hpp"
 
 #include <atomic>
@@ -129,31 +130,31 @@ TEST_CASE(
     CHECK_FALSE(socket.close());
 }
 
-TEST_CASE("a close reason is cut to the 123 bytes the protocol allows, at a character boundary", "[connection]")
+TEST_CASE(
+    "Socket::close refuses codes a server may not send and reasons that do not fit, and stays open", "[connection]")
 {
-    const std::string ascii(200, 'x');
-    std::string accents;
-    for (int i = 0; i < 100; ++i)
-        accents += "\xc3\xa9";  // é, two bytes: 123 would split one
+    using code = finch::Socket::close_code;
     TestServer server;
+    EventLog<std::string> verdicts;
     finch::SocketEvent close;
-    close.onMessage = [&](finch::Socket& socket, const json& message) {
-        socket.close(finch::Socket::close_code::normal, message["data"] == "ascii" ? ascii : accents);
+    close.onMessage = [&](finch::Socket& socket, const json&) {
+        std::string verdict;
+        for (const auto value : {1004, 1005, 1006, 1015, 999, 2000, 5000})
+            verdict += socket.close(static_cast<code>(value)) ? "closed " : "refused ";
+        verdict += socket.close(code::normal, std::string(124, 'x')) ? "closed " : "refused ";
+        verdict += socket.close(code::normal, "\xff") ? "closed " : "refused ";
+        verdict += socket.isOpen() ? "open" : "closing";
+        verdicts.push(verdict);
+        socket.close(static_cast<code>(4000), std::string(123, 'x'));
     };
     server.start({}, {{"close", close}});
-
-    SECTION("ascii")
-    {
-        TestClient client(server.port());
-        client.send({{"path", "close"}, {"data", "ascii"}});
-        CHECK(reasonText(client.expectClose()) == ascii.substr(0, 123));
-    }
-    SECTION("two-byte characters")
-    {
-        TestClient client(server.port());
-        client.send({{"path", "close"}, {"data", "accents"}});
-        CHECK(reasonText(client.expectClose()) == accents.substr(0, 122));
-    }
+    TestClient client(server.port());
+    client.send({{"path", "close"}});
+    const auto reason = client.expectClose();
+    REQUIRE(verdicts.waitForCount(1));
+    CHECK(verdicts.snapshot()[0] == "refused refused refused refused refused refused refused refused refused open");
+    CHECK(reason.code == 4000);
+    CHECK(reasonText(reason) == std::string(123, 'x'));
 }
 
 TEST_CASE("manager.close() closes every connection with 1001 after its queued messages and keeps accepting",
@@ -328,6 +329,88 @@ TEST_CASE("a message over maxMessageSize closes the connection with 1009", "[con
     REQUIRE(server.waitDisconnected(socket.id()));
     const auto errors = server.errors.snapshot();
     REQUIRE(errors.size() == 1);
-    CHECK(errors[0].error.code == websocket::error::message_too_big);
+    CHECK(errors[0].error.code == finch::error::messageTooBig);
     CHECK(server.settledClientCount() == 0);
+}
+
+TEST_CASE("replies to the messages that came with the client's close frame leave before the server's close frame",
+    "[connection][lifecycle]")
+{
+    TestServer server;
+    server.start({}, echoRoutes());
+    const RawExchange exchange = rawExchange(server.port(),
+        upgradeRequestText(server.port()) + maskedFrame(R"({"path":"echo","data":"one"})") +
+            maskedFrame(R"({"path":"echo","data":"two"})") + maskedFrameWithOpcode(0x8, std::string("\x03\xe8", 2)));
+    const std::size_t headEnd = exchange.received.find("\r\n\r\n");
+    REQUIRE(headEnd != std::string::npos);
+    std::string frames = exchange.received.substr(headEnd + 4);
+    const auto received = takeServerFrames(frames);
+    REQUIRE(received.size() == 3);
+    CHECK(json::parse(received[0].payload)["data"] == "one");
+    CHECK(json::parse(received[1].payload)["data"] == "two");
+    CHECK(received[2].opcode == 8);
+    CHECK(received[2].closeCode() == 1000);
+}
+
+TEST_CASE("a protocol violation reaches onError as its own finch error, and the client gets its close code",
+    "[connection][errors]")
+{
+    struct Case {
+        const char* name;
+        std::string frame;
+        finch::error error;
+        unsigned short closeCode;
+    };
+    FrameSpec unmasked;
+    unmasked.masked = false;
+    FrameSpec longLength;
+    longLength.length = LengthField::sixteenBits;
+    const std::vector<Case> cases = {
+        {"unmasked", clientFrame(unmasked, "{}"), finch::error::unmaskedFrame, 1002},
+        {"non-minimal length", clientFrame(longLength, "{}"), finch::error::nonMinimalLength, 1002},
+        {"invalid UTF-8", textFrame("{\"path\":\"\xff\"}"), finch::error::invalidUtf8, 1007},
+        {"a close code that may not be sent", closeFrame(1006), finch::error::invalidCloseCode, 1002},
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.name);
+        TestServer server;
+        server.start({}, echoRoutes());
+        TestClient client(server.port());
+        const finch::Socket socket = server.waitConnection(0);
+        client.sendRaw(c.frame);
+        CHECK(client.expectClose().code == c.closeCode);
+        REQUIRE(server.waitDisconnected(socket.id()));
+        CHECK(countErrors(server.errors.snapshot(), socket.id(), c.error) == 1);
+    }
+}
+
+TEST_CASE(
+    "rawMessages: text and binary messages reach onRawMessage as bytes and go back as they came", "[connection][raw]")
+{
+    TestServer server;
+    finch::SocketEvent root;
+    EventLog<std::string> kinds;
+    root.onRawMessage = [&](finch::Socket& socket, std::string_view data, finch::MessageKind kind) {
+        kinds.push(kind == finch::MessageKind::text ? "text" : "binary");
+        if (kind == finch::MessageKind::text)
+            socket.sendText(data);
+        else
+            socket.sendBinary(data);
+    };
+    root.onMessage = [&](finch::Socket&, const json&) { kinds.push("envelope"); };
+    finch::Options options;
+    options.rawMessages = true;
+    server.start(root, {}, options);
+    TestClient client(server.port());
+    client.sendText("not JSON at all");
+    CHECK(client.receiveText() == "not JSON at all");
+    CHECK(client.stream().got_text());
+    const std::string bytes("\x00\x01\xff binary", 10);
+    client.sendBinary(bytes);
+    CHECK(client.receiveText() == bytes);
+    CHECK_FALSE(client.stream().got_text());
+    client.send({{"path", "echo"}, {"data", 1}});
+    CHECK(client.receive()["path"] == "echo");  // an envelope is just text here
+    CHECK(kinds.snapshot() == std::vector<std::string>{"text", "binary", "text"});
+    CHECK(server.errors.size() == 0);
 }

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/client_frames.hpp"
 #include "support/lists.hpp"
 #include "support/test_server.hpp"
 
@@ -82,7 +83,7 @@ TEST_CASE("a message over the default 1 MiB closes that connection with 1009 and
     big.send({{"path", "echo"}, {"data", std::string(1024 * 1024, 'x')}});
     CHECK(big.expectClose().code == websocket::close_code::too_big);
     REQUIRE(server.waitDisconnected(bigSocket.id()));
-    CHECK(countErrors(server.errors.snapshot(), bigSocket.id(), websocket::error::message_too_big) == 1);
+    CHECK(countErrors(server.errors.snapshot(), bigSocket.id(), finch::error::messageTooBig) == 1);
     expectEcho(other, "still here");
 }
 
@@ -118,8 +119,8 @@ TEST_CASE("a request the HTTP parser refuses gets 400", "[limits][http]")
     CHECK(server.connected.size() == 0);
 }
 
-TEST_CASE("a client that trickles its upgrade request is closed at handshakeTimeout, without an answer",
-    "[limits][http]")
+TEST_CASE(
+    "a client that trickles its upgrade request is closed at handshakeTimeout, without an answer", "[limits][http]")
 {
     TestServer server;
     finch::Options options;
@@ -140,7 +141,8 @@ TEST_CASE("a client that trickles its upgrade request is closed at handshakeTime
     std::function<void()> trickle = [&] {
         if (readEnd || linesSent == lineLimit)
             return;
-        const std::string line = linesSent == 0 ? "GET /ws HTTP/1.1\r\n" : "X-Slow: " + std::to_string(linesSent) + "\r\n";
+        const std::string line =
+            linesSent == 0 ? "GET /ws HTTP/1.1\r\n" : "X-Slow: " + std::to_string(linesSent) + "\r\n";
         ++linesSent;
         net::async_write(stream, net::buffer(line), [&, line](boost::system::error_code ec, std::size_t) {
             if (ec)
@@ -304,8 +306,8 @@ TEST_CASE("maxConnections: upgrades above the cap get 503 until a connection end
     expectEcho(third, "admitted");
 }
 
-TEST_CASE("allowedOrigins: other origins get 403, listed ones (any case) and origin-less clients connect",
-    "[limits][http]")
+TEST_CASE(
+    "allowedOrigins: other origins get 403, listed ones (any case) and origin-less clients connect", "[limits][http]")
 {
     TestServer server;
     finch::Options options;
@@ -534,7 +536,7 @@ TEST_CASE("onConnect may send more than maxQueuedBytes: the 101 still goes first
     CHECK(server.errors.size() == 0);
 }
 
-TEST_CASE("a client that pings without reading pins at most one pong in the server's queue",
+TEST_CASE("a client that pings without reading pins a bounded number of pongs in the server's queue",
     "[limits][backpressure]")
 {
     TestServer server;
@@ -563,8 +565,10 @@ TEST_CASE("a client that pings without reading pins at most one pong in the serv
         pings += maskedFrameWithOpcode(0x9, payload);
     client.sendRaw(pings + maskedFrame(R"({"path":"probe"})"));
     REQUIRE(buffered.waitForCount(1));
-    // One pong being written and one waiting, each 2 + 125 bytes.
-    CHECK(buffered.snapshot()[0] <= 2 * (2 + payload.size()));
+    // Once writes block, a new pong replaces the newest waiting one: at most
+    // a full batch of waiting pongs went into the write that blocked, and as
+    // many wait behind it, each 2 + 125 bytes (of half a megabyte).
+    CHECK(buffered.snapshot()[0] <= 2 * finch::detail::WriteQueue::maxWaitingControls * (2 + payload.size()));
 
     // Reading again, the client gets its pongs (Beast answers them quietly) and the connection works.
     expectEcho(client, "still answered");
@@ -582,4 +586,76 @@ TEST_CASE("bufferedAmount is 0 on an idle connection and after it ends", "[limit
     client.close();
     REQUIRE(server.waitDisconnected(socket.id()));
     CHECK(socket.bufferedAmount() == 0);
+}
+
+TEST_CASE("maxMessageSize 0: one message may be as large as the client likes", "[limits]")
+{
+    TestServer server;
+    finch::Options options;
+    options.maxMessageSize = 0;
+    server.start({}, echoRoutes(), options);
+    TestClient client(server.port());
+    server.waitConnection(0);
+    const std::string large(3 * 1024 * 1024, 'x');
+    expectEcho(client, large);
+    CHECK(server.errors.size() == 0);
+}
+
+TEST_CASE("maxIncomingBytes: a message that would pass the manager's budget closes its connection with 1013, "
+          "and the others go on",
+    "[limits]")
+{
+    TestServer server;
+    finch::Options options;
+    options.maxIncomingBytes = 1024 * 1024;
+    server.start({}, echoRoutes(), options);
+    TestClient first(server.port());
+    TestClient second(server.port());
+    const finch::Socket secondSocket = server.waitConnection(1);
+
+    // 600 KiB each, sent in part: the message read first takes room for its
+    // whole length from the budget; the other one no longer fits.
+    const finch::Socket firstSocket = server.waitConnection(0);
+    const std::string envelope = json{{"path", "echo"}, {"data", std::string(600 * 1024, 'a')}}.dump();
+    const std::string frame = textFrame(envelope);
+    first.sendRaw(frame.substr(0, 1000));
+    second.sendRaw(frame.substr(0, 1000));
+    REQUIRE(server.errors.waitFor([&](const std::vector<ErrorEvent>& errors) {
+        return countErrors(errors, firstSocket.id(), finch::error::incomingMemoryFull) +
+            countErrors(errors, secondSocket.id(), finch::error::incomingMemoryFull) >
+            0;
+    }));
+    const bool firstRefused =
+        countErrors(server.errors.snapshot(), firstSocket.id(), finch::error::incomingMemoryFull) == 1;
+    TestClient& refused = firstRefused ? first : second;
+    TestClient& admitted = firstRefused ? second : first;
+    CHECK(refused.expectClose().code == 1013);
+    REQUIRE(server.waitDisconnected(firstRefused ? firstSocket.id() : secondSocket.id()));
+
+    admitted.sendRaw(frame.substr(1000));
+    CHECK(admitted.receive()["data"].get<std::string>().size() == 600 * 1024);
+    CHECK(server.errors.size() == 1);
+}
+
+TEST_CASE("maxConnections counts a connection whose request is still being read", "[limits][http]")
+{
+    TestServer server;
+    finch::Options options;
+    options.maxConnections = 1;
+    server.start({}, echoRoutes(), options);
+
+    // A client that opens a TCP connection and says nothing holds the only slot.
+    net::io_context context;
+    tcp::socket silent(context);
+    silent.connect(loopback(server.port()));
+    const auto refused = upgradeRequest(server.port());
+    CHECK(refused.result_int() == 503);
+    CHECK(refused[http::field::retry_after] == "1");
+
+    silent.close();
+    // Its slot comes back once the server has seen it go; until then, 503.
+    bool admitted = false;
+    for (int attempt = 0; attempt < 1000 && !admitted; ++attempt)
+        admitted = upgradeRequest(server.port()).result_int() == 101;
+    CHECK(admitted);
 }

@@ -6,6 +6,11 @@
 
 #include "support/test_server.hpp"
 
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/write.hpp>
+
+#include <chrono>
+#include <future>
 #include <string>
 
 // requestHandle (and its alias accept): the application's own HTTP server
@@ -106,4 +111,31 @@ TEST_CASE("requestHandle after stop() completes the upgrade, then closes with 10
     CHECK(server.connected.size() == 0);
     CHECK(server.disconnected.size() == 0);
     CHECK(manager.countUsers() == 0);
+}
+
+TEST_CASE("stop() ends a session handed over by requestHandle that is still answering, before onStopped",
+    "[request_handle][lifecycle]")
+{
+    TestServer server;
+    finch::Options options;
+    options.handshakeTimeout = std::chrono::seconds(60);
+    auto& manager = server.create({}, {}, options);
+    AppServer app(server.threads.context, manager, AppServer::Handoff::socket);
+
+    // Not an upgrade: handed over and answered 426; the client keeps its
+    // side open, so the session goes on reading until its deadline.
+    net::io_context context;
+    tcp::socket client(context);
+    client.connect(loopback(app.port()));
+    net::write(client, net::buffer(std::string("GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")));
+    std::string answer;
+    boost::system::error_code ec;
+    net::read_until(client, net::dynamic_buffer(answer), "\r\n\r\n", ec);
+    REQUIRE(answer.rfind("HTTP/1.1 426", 0) == 0);
+
+    std::promise<void> stopped;
+    manager.stop([&] { stopped.set_value(); });
+    REQUIRE(stopped.get_future().wait_for(waitLimit) == std::future_status::ready);
+    // The session was waited for, so its socket is closed by now.
+    CHECK(findTcpSocket(app.port(), client.local_endpoint().port()) == -1);
 }

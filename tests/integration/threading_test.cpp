@@ -4,11 +4,13 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/client_frames.hpp"
 #include "support/test_server.hpp"
 #include "support/worker_threads.hpp"
 
 #include <array>
 #include <atomic>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -213,4 +215,82 @@ TEST_CASE("manager queries from foreign threads while clients connect and discon
     REQUIRE(server.threads.drainFor());
     CHECK(manager.countClients() == 0);
     CHECK(manager.getAllClientsKeys().empty());
+}
+
+TEST_CASE(
+    "sends from foreign threads write beside the connection's own reads and echoes, and lose nothing", "[threading]")
+{
+    // Plain TCP lets a sender write at once, off the strand, while the strand
+    // reads (TcpTransport::sendsBesideReceive); under ThreadSanitizer this is
+    // where a race between the two would show.
+    constexpr int senderCount = 3;
+    constexpr int perSender = 300;
+    constexpr int echoCount = 300;
+
+    TestServer server(2);
+    server.start({}, echoRoutes());
+    TestClient client(server.port());
+    const finch::Socket socket = server.waitConnection(0);
+
+    Failures failures;
+    std::vector<std::thread> senders;
+    for (int t = 0; t < senderCount; ++t) {
+        senders.push_back(worker(failures, [socket, t] {
+            for (int i = 0; i < perSender; ++i)
+                if (!socket.send({{"t", t}, {"i", i}}, "pushed"))
+                    throw std::runtime_error("a send was refused on an open connection");
+        }));
+    }
+    std::string echoes;
+    for (int i = 0; i < echoCount; ++i)
+        echoes += maskedFrame(json{{"path", "echo"}, {"data", i}}.dump());
+    // In pieces, so that the strand reads while the senders write.
+    for (std::size_t offset = 0; offset < echoes.size(); offset += 997)
+        client.sendRaw(echoes.substr(offset, 997));
+
+    std::array<int, senderCount> next{};
+    int nextEcho = 0;
+    for (int received = 0; received < senderCount * perSender + echoCount; ++received) {
+        const json message = client.receive();
+        if (message["path"] == "echo") {
+            CHECK(message["data"] == nextEcho++);
+        } else {
+            const auto t = message["data"]["t"].get<std::size_t>();
+            REQUIRE(t < next.size());
+            CHECK(message["data"]["i"] == next[t]++);
+        }
+    }
+    joinAll(senders);
+    INFO(failures.first());
+    CHECK(failures.count() == 0);
+    CHECK(nextEcho == echoCount);
+    CHECK(server.errors.size() == 0);
+}
+
+TEST_CASE("a handler that re-enters the io_context does not overwrite the rest of its connection's read", "[threading]")
+{
+    // One server thread: the handler's poll() runs another connection's read
+    // on the thread whose read buffer still holds this connection's next message.
+    TestServer server(1);
+    std::promise<void> otherSent;
+    auto sent = otherSent.get_future();
+    finch::SocketEvent reenter;
+    reenter.onMessage = [&](finch::Socket&, const json&) {
+        if (sent.wait_for(waitLimit) == std::future_status::ready)
+            server.threads.context.poll();
+    };
+    auto routes = echoRoutes();
+    routes.emplace("reenter", reenter);
+    server.start({}, routes);
+    TestClient other(server.port());
+    TestClient client(server.port());
+    server.waitConnection(1);
+
+    client.sendRaw(maskedFrame(R"({"path":"reenter"})") +
+        maskedFrame(json{{"path", "echo"}, {"data", "the rest of the read"}}.dump()));
+    other.sendRaw(textFrame(json{{"path", "echo"}, {"data", std::string(30000, 'o')}}.dump()));
+    otherSent.set_value();
+    CHECK(client.receive()["data"] == "the rest of the read");
+    CHECK(other.receive()["data"] == std::string(30000, 'o'));
+    CHECK(server.errors.size() == 0);
 }

@@ -25,8 +25,8 @@
 #include <functional>
 #include <mutex>
 #include <optional>
-#include <stdexcept>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <utility>
@@ -439,6 +439,14 @@ inline TestClient::Headers upgradeHeaders(TestClient::Headers extra = {})
         {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}};
     headers.insert(headers.end(), extra.begin(), extra.end());
     return headers;
+}
+
+// A WebSocket upgrade request for `target`, as bytes, for rawExchange().
+inline std::string upgradeRequestText(unsigned short port, const std::string& target = "/ws")
+{
+    return "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+        "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
 }
 
 // Sends a WebSocket upgrade request and returns the server's HTTP answer

@@ -3,107 +3,126 @@
 
 #include <finch/socket.hpp>
 
-#include <finch/detail/session/session.hpp>
 #include <finch/detail/session/reply_handler.hpp>
+#include <finch/detail/session/session.hpp>
+#include <finch/detail/websocket/close.hpp>
+
+#include <cstdint>
 
 #include <utility>
 
 namespace finch {
 
-template <class Stream, class UserData>
-const std::string& BasicSocket<Stream, UserData>::id() const noexcept
+template <class Transport, class UserData>
+const std::string& BasicSocket<Transport, UserData>::id() const noexcept
 {
     return connection_->id();
 }
 
-template <class Stream, class UserData>
-const Request& BasicSocket<Stream, UserData>::request() const noexcept
+template <class Transport, class UserData>
+const Request& BasicSocket<Transport, UserData>::request() const noexcept
 {
     return connection_->request();
 }
 
-template <class Stream, class UserData>
-const std::string& BasicSocket<Stream, UserData>::userId() const noexcept
+template <class Transport, class UserData>
+const std::string& BasicSocket<Transport, UserData>::userId() const noexcept
 {
     return connection_->userId();
 }
 
-template <class Stream, class UserData>
-UserData& BasicSocket<Stream, UserData>::data() const noexcept
+template <class Transport, class UserData>
+UserData& BasicSocket<Transport, UserData>::data() const noexcept
 {
     return connection_->data();
 }
 
-template <class Stream, class UserData>
+template <class Transport, class UserData>
 template <class Call>
-bool BasicSocket<Stream, UserData>::post(Call&& call) const
+bool BasicSocket<Transport, UserData>::post(Call&& call) const
 {
     return connection_->runOnStrand(std::forward<Call>(call));
 }
 
-template <class Stream, class UserData>
-bool BasicSocket<Stream, UserData>::send(const nlohmann::json& data, std::string_view path, int status) const
+template <class Transport, class UserData>
+bool BasicSocket<Transport, UserData>::send(const nlohmann::json& data, std::string_view path, int status) const
 {
     return connection_->send(data, path, status);
 }
 
-template <class Stream, class UserData>
-bool BasicSocket<Stream, UserData>::close(close_code code, std::string_view reason) const
+template <class Transport, class UserData>
+bool BasicSocket<Transport, UserData>::sendText(std::string_view text) const
 {
-    return connection_->close(code, reason);
+    return connection_->sendBytes(text, MessageKind::text);
 }
 
-template <class Stream, class UserData>
-bool BasicSocket<Stream, UserData>::isOpen() const noexcept
+template <class Transport, class UserData>
+bool BasicSocket<Transport, UserData>::sendBinary(std::string_view bytes) const
+{
+    return connection_->sendBytes(bytes, MessageKind::binary);
+}
+
+template <class Transport, class UserData>
+bool BasicSocket<Transport, UserData>::close(close_code code, std::string_view reason) const
+{
+    const auto value = static_cast<std::uint16_t>(code);
+    if (!detail::isValidClose(value, reason))
+        return false;
+    return connection_->close(value, reason);
+}
+
+template <class Transport, class UserData>
+bool BasicSocket<Transport, UserData>::isOpen() const noexcept
 {
     return connection_->isOpen();
 }
 
-template <class Stream, class UserData>
-std::size_t BasicSocket<Stream, UserData>::bufferedAmount() const
+template <class Transport, class UserData>
+std::size_t BasicSocket<Transport, UserData>::bufferedAmount() const
 {
     return connection_->bufferedAmount();
 }
 
-template <class Stream, class UserData>
-bool BasicSocket<Stream, UserData>::join(std::string room) const
+template <class Transport, class UserData>
+bool BasicSocket<Transport, UserData>::join(std::string room) const
 {
     return connection_->join(std::move(room));
 }
 
-template <class Stream, class UserData>
-bool BasicSocket<Stream, UserData>::leave(std::string_view room) const
+template <class Transport, class UserData>
+bool BasicSocket<Transport, UserData>::leave(std::string_view room) const
 {
     return connection_->leave(room);
 }
 
-template <class Stream, class UserData>
-std::vector<std::string> BasicSocket<Stream, UserData>::rooms() const
+template <class Transport, class UserData>
+std::vector<std::string> BasicSocket<Transport, UserData>::rooms() const
 {
     return connection_->rooms();
 }
 
-template <class Stream, class UserData>
-bool BasicSocket<Stream, UserData>::inRoom(std::string_view room) const
+template <class Transport, class UserData>
+bool BasicSocket<Transport, UserData>::inRoom(std::string_view room) const
 {
     return connection_->inRoom(room);
 }
 
-template <class Stream, class UserData>
-bool BasicSocket<Stream, UserData>::reply(const nlohmann::json& message, const nlohmann::json& data, int status) const
+template <class Transport, class UserData>
+bool BasicSocket<Transport, UserData>::reply(
+    const nlohmann::json& message, const nlohmann::json& data, int status) const
 {
     return connection_->reply(message, data, status);
 }
 
-template <class Stream, class UserData>
+template <class Transport, class UserData>
 template <class CompletionToken>
-auto BasicSocket<Stream, UserData>::request(
+auto BasicSocket<Transport, UserData>::request(
     std::string_view path, const nlohmann::json& data, std::chrono::milliseconds timeout, CompletionToken&& token) const
 {
     // Deferred tokens (deferred, use_awaitable) keep decayed copies of these
     // arguments until they launch the operation; immediate ones pass them through.
     return boost::asio::async_initiate<CompletionToken, request_signature>(
-        [](auto handler, const std::shared_ptr<detail::Session<Stream, UserData>>& connection,
+        [](auto handler, const std::shared_ptr<detail::Session<Transport, UserData>>& connection,
             const std::string& path, const nlohmann::json& data, std::chrono::milliseconds timeout) {
             auto callback = detail::makeReplyCallback(std::move(handler), connection->executor());
             connection->request(path, data, timeout, std::move(callback));

@@ -3,14 +3,16 @@
 
 #include <finch/socket_manager.hpp>
 
-#include <finch/detail/manager/completion_guard.hpp>
-#include <finch/detail/session/session.hpp>
 #include <finch/detail/http/http_session.hpp>
 #include <finch/detail/http/listener.hpp>
+#include <finch/detail/manager/completion_guard.hpp>
 #include <finch/detail/manager/manager_state.hpp>
+#include <finch/detail/session/session.hpp>
 
 #include <boost/asio/strand.hpp>
 #include <boost/system/system_error.hpp>
+
+#include <unistd.h>
 
 #include <memory>
 #include <vector>
@@ -21,11 +23,12 @@ namespace detail {
 
 // Moves a connection accepted elsewhere onto a strand of its own, so that its
 // handlers never run concurrently even when the application's socket was
-// bound to a multi-threaded io_context's plain executor.
-inline boost::asio::ip::tcp::socket onOwnStrand(
-    boost::asio::ip::tcp::socket socket, const boost::asio::any_io_executor& executor)
+// bound to a multi-threaded io_context's plain executor. The descriptor is
+// released and adopted; if it cannot be adopted, it is closed, not leaked.
+template <class Socket>
+Socket onOwnStrand(boost::asio::ip::tcp::socket socket, const boost::asio::any_io_executor& executor)
 {
-    boost::asio::ip::tcp::socket moved(boost::asio::make_strand(executor));
+    Socket moved(boost::asio::make_strand(executor));
     if (!socket.is_open())
         return moved;
     boost::system::error_code ec;
@@ -33,57 +36,60 @@ inline boost::asio::ip::tcp::socket onOwnStrand(
     if (ec)
         return moved;
     const auto handle = socket.release(ec);
-    if (!ec)
-        moved.assign(protocol, handle, ec);
+    if (ec)
+        return moved;
+    moved.assign(protocol, handle, ec);
+    if (ec)
+        ::close(handle);
     return moved;
 }
 
 }  // namespace detail
 
-template <class Stream, class UserData>
-BasicSocketManager<Stream, UserData>::BasicSocketManager(
+template <class Transport, class UserData>
+BasicSocketManager<Transport, UserData>::BasicSocketManager(
     boost::asio::any_io_executor executor, event_type root, Routes routes, Options options)
-    : state_(std::make_shared<detail::ManagerState<Stream, UserData>>(
+    : state_(std::make_shared<detail::ManagerState<Transport, UserData>>(
           std::move(executor), std::move(root), std::move(options)))
 {
     addEvents(std::move(routes));
 }
 
-template <class Stream, class UserData>
-BasicSocketManager<Stream, UserData>::BasicSocketManager(
+template <class Transport, class UserData>
+BasicSocketManager<Transport, UserData>::BasicSocketManager(
     boost::asio::io_context& context, event_type root, Routes routes, Options options)
     : BasicSocketManager(context.get_executor(), std::move(root), std::move(routes), std::move(options))
 {
 }
 
-template <class Stream, class UserData>
-BasicSocketManager<Stream, UserData>::~BasicSocketManager()
+template <class Transport, class UserData>
+BasicSocketManager<Transport, UserData>::~BasicSocketManager()
 {
     state_->detached = true;
     stop();
 }
 
-template <class Stream, class UserData>
-void BasicSocketManager<Stream, UserData>::addRoute(std::string path, event_type event)
+template <class Transport, class UserData>
+void BasicSocketManager<Transport, UserData>::addRoute(std::string path, event_type event)
 {
     state_->routes.set(std::move(path), std::move(event));
 }
 
-template <class Stream, class UserData>
-void BasicSocketManager<Stream, UserData>::addEvents(Routes routes)
+template <class Transport, class UserData>
+void BasicSocketManager<Transport, UserData>::addEvents(Routes routes)
 {
     for (auto& route : routes)
         state_->routes.set(route.first, std::move(route.second));
 }
 
-template <class Stream, class UserData>
-void BasicSocketManager<Stream, UserData>::setHttpHandler(HttpHandler handler)
+template <class Transport, class UserData>
+void BasicSocketManager<Transport, UserData>::setHttpHandler(HttpHandler handler)
 {
     state_->setHttpHandler(std::move(handler));
 }
 
-template <class Stream, class UserData>
-void BasicSocketManager<Stream, UserData>::setUpgradeHandler(upgrade_handler_type handler)
+template <class Transport, class UserData>
+void BasicSocketManager<Transport, UserData>::setUpgradeHandler(upgrade_handler_type handler)
 {
     if (!handler)
         return state_->setUpgradeHandler(nullptr);
@@ -91,14 +97,14 @@ void BasicSocketManager<Stream, UserData>::setUpgradeHandler(upgrade_handler_typ
                                   const Request& request, upgrade_completion_type done) { done(handler(request)); });
 }
 
-template <class Stream, class UserData>
-void BasicSocketManager<Stream, UserData>::setUpgradeHandler(async_upgrade_handler_type handler)
+template <class Transport, class UserData>
+void BasicSocketManager<Transport, UserData>::setUpgradeHandler(async_upgrade_handler_type handler)
 {
     state_->setUpgradeHandler(std::move(handler));
 }
 
-template <class Stream, class UserData>
-void BasicSocketManager<Stream, UserData>::listen(const boost::asio::ip::tcp::endpoint& endpoint, std::string target)
+template <class Transport, class UserData>
+void BasicSocketManager<Transport, UserData>::listen(const boost::asio::ip::tcp::endpoint& endpoint, std::string target)
 {
     boost::system::error_code ec;
     listen(endpoint, std::move(target), ec);
@@ -106,11 +112,11 @@ void BasicSocketManager<Stream, UserData>::listen(const boost::asio::ip::tcp::en
         throw boost::system::system_error(ec, "finch: cannot listen");
 }
 
-template <class Stream, class UserData>
-void BasicSocketManager<Stream, UserData>::listen(
+template <class Transport, class UserData>
+void BasicSocketManager<Transport, UserData>::listen(
     const boost::asio::ip::tcp::endpoint& endpoint, std::string target, boost::system::error_code& ec)
 {
-    auto listener = std::make_shared<detail::Listener<Stream, UserData>>(state_, std::move(target));
+    auto listener = std::make_shared<detail::Listener<Transport, UserData>>(state_, std::move(target));
     ec = listener->open(endpoint);
     if (ec)
         return;
@@ -121,16 +127,16 @@ void BasicSocketManager<Stream, UserData>::listen(
     listener->run();
 }
 
-template <class Stream, class UserData>
-unsigned short BasicSocketManager<Stream, UserData>::port() const
+template <class Transport, class UserData>
+unsigned short BasicSocketManager<Transport, UserData>::port() const
 {
     std::lock_guard lock(listenersMutex_);
     return listeners_.empty() ? 0 : listeners_.front()->localEndpoint().port();
 }
 
-template <class Stream, class UserData>
+template <class Transport, class UserData>
 template <class Body, class Fields>
-void BasicSocketManager<Stream, UserData>::requestHandle(boost::asio::ip::tcp::socket socket,
+void BasicSocketManager<Transport, UserData>::requestHandle(boost::asio::ip::tcp::socket socket,
     const boost::beast::http::request<Body, Fields>& request, std::string userId, UserData data)
 {
     // Only the start line and headers matter to an upgrade; the body is dropped.
@@ -141,90 +147,92 @@ void BasicSocketManager<Stream, UserData>::requestHandle(boost::asio::ip::tcp::s
     for (const auto& field : request)
         copy.insert(field.name_string(), field.value());
 
-    // The session applies the same rules and answers as for listen().
-    Stream stream(detail::onOwnStrand(std::move(socket), state_->executor));
-    std::make_shared<detail::HttpSession<Stream, UserData>>(state_, std::move(stream), nullptr)
+    // The session applies the same rules and answers as for listen(); it
+    // takes a connection slot when it upgrades.
+    Transport transport(detail::onOwnStrand<typename Transport::socket_type>(std::move(socket), state_->executor));
+    std::make_shared<detail::HttpSession<Transport, UserData>>(
+        state_, std::move(transport), nullptr, detail::ConnectionSlots::Lease())
         ->takeOver(std::move(copy), std::move(userId), std::move(data));
 }
 
-template <class Stream, class UserData>
+template <class Transport, class UserData>
 template <class Body, class Fields>
-void BasicSocketManager<Stream, UserData>::requestHandle(boost::beast::tcp_stream stream,
+void BasicSocketManager<Transport, UserData>::requestHandle(boost::beast::tcp_stream stream,
     const boost::beast::http::request<Body, Fields>& request, std::string userId, UserData data)
 {
     requestHandle(stream.release_socket(), request, std::move(userId), std::move(data));
 }
 
-template <class Stream, class UserData>
-std::size_t BasicSocketManager<Stream, UserData>::countClients() const
+template <class Transport, class UserData>
+std::size_t BasicSocketManager<Transport, UserData>::countClients() const
 {
     return state_->registry.countClients();
 }
 
-template <class Stream, class UserData>
-std::size_t BasicSocketManager<Stream, UserData>::countUsers() const
+template <class Transport, class UserData>
+std::size_t BasicSocketManager<Transport, UserData>::countUsers() const
 {
     return state_->registry.countUsers();
 }
 
-template <class Stream, class UserData>
-std::vector<std::string> BasicSocketManager<Stream, UserData>::getAllClientsKeys() const
+template <class Transport, class UserData>
+std::vector<std::string> BasicSocketManager<Transport, UserData>::getAllClientsKeys() const
 {
     return state_->registry.ids();
 }
 
-template <class Stream, class UserData>
-auto BasicSocketManager<Stream, UserData>::getClient(std::string_view id) const -> std::optional<socket_type>
+template <class Transport, class UserData>
+auto BasicSocketManager<Transport, UserData>::getClient(std::string_view id) const -> std::optional<socket_type>
 {
     std::optional<socket_type> found;
-    state_->registry.visitClient(id, [&](detail::Session<Stream, UserData>& connection) {
+    state_->registry.visitClient(id, [&](detail::Session<Transport, UserData>& connection) {
         if (auto alive = connection.share())
             found.emplace(std::move(alive));
     });
     return found;
 }
 
-template <class Stream, class UserData>
+template <class Transport, class UserData>
 template <class Visit>
-std::size_t BasicSocketManager<Stream, UserData>::broadcast(
+std::size_t BasicSocketManager<Transport, UserData>::broadcast(
     Visit&& visit, const nlohmann::json& data, std::string_view path, int status)
 {
     // Serialized and framed once, outside any lock; every receiver's queue
     // shares the frame.
     std::string text = detail::frameBuffer();
     detail::appendEnvelope(text, state_->options.envelope, path, status, nowMilliseconds(), data);
-    const detail::OutFrame frame = detail::finishTextFrame(std::move(text));
+    const detail::OutFrame frame = detail::finishFrame(std::move(text));
     // The receivers are gathered under the registry's (or room's) lock and
     // written to after it is released: an idle receiver's frame is sent on
-    // this thread (Connection::enqueue), which must not hold up the
+    // this thread (Outbox::offer), which must not hold up the
     // connections that come and go meanwhile.
-    std::vector<std::shared_ptr<detail::Session<Stream, UserData>>> receivers;
-    visit([&](detail::Session<Stream, UserData>& connection) {
+    std::vector<std::shared_ptr<detail::Session<Transport, UserData>>> receivers;
+    visit([&](detail::Session<Transport, UserData>& connection) {
         if (auto alive = connection.share())
             receivers.push_back(std::move(alive));
     });
     std::size_t queued = 0;
     for (const auto& receiver : receivers)
-        if (receiver->enqueueEnvelope(frame))
+        if (receiver->sendEnvelope(frame))
             ++queued;
     return queued;
 }
 
-template <class Stream, class UserData>
-std::size_t BasicSocketManager<Stream, UserData>::sendToAll(
+template <class Transport, class UserData>
+std::size_t BasicSocketManager<Transport, UserData>::sendToAll(
     const nlohmann::json& data, std::string_view path, int status)
 {
     return broadcast([&](auto&& deliver) { state_->registry.forEach(deliver); }, data, path, status);
 }
 
-template <class Stream, class UserData>
-std::size_t BasicSocketManager<Stream, UserData>::sendToAllExcept(
+template <class Transport, class UserData>
+std::size_t BasicSocketManager<Transport, UserData>::sendToAllExcept(
     const socket_type& except, const nlohmann::json& data, std::string_view path, int status)
 {
     const std::string& skipped = except.id();
     return broadcast(
         [&](auto&& deliver) {
-            state_->registry.forEach([&](detail::Session<Stream, UserData>& connection) {
+            state_->registry.forEach([&](detail::Session<Transport, UserData>& connection) {
                 if (connection.id() != skipped)
                     deliver(connection);
             });
@@ -232,38 +240,38 @@ std::size_t BasicSocketManager<Stream, UserData>::sendToAllExcept(
         data, path, status);
 }
 
-template <class Stream, class UserData>
-bool BasicSocketManager<Stream, UserData>::sendToClient(
+template <class Transport, class UserData>
+bool BasicSocketManager<Transport, UserData>::sendToClient(
     std::string_view id, const nlohmann::json& data, std::string_view path, int status)
 {
-    std::shared_ptr<detail::Session<Stream, UserData>> target;
+    std::shared_ptr<detail::Session<Transport, UserData>> target;
     state_->registry.visitClient(
-        id, [&](detail::Session<Stream, UserData>& connection) { target = connection.share(); });
+        id, [&](detail::Session<Transport, UserData>& connection) { target = connection.share(); });
     return target && target->send(data, path, status);
 }
 
-template <class Stream, class UserData>
-std::size_t BasicSocketManager<Stream, UserData>::sendToUser(
+template <class Transport, class UserData>
+std::size_t BasicSocketManager<Transport, UserData>::sendToUser(
     std::string_view userId, const nlohmann::json& data, std::string_view path, int status)
 {
     return broadcast([&](auto&& deliver) { state_->registry.forEachOfUser(userId, deliver); }, data, path, status);
 }
 
-template <class Stream, class UserData>
-std::size_t BasicSocketManager<Stream, UserData>::sendToRoom(
+template <class Transport, class UserData>
+std::size_t BasicSocketManager<Transport, UserData>::sendToRoom(
     std::string_view room, const nlohmann::json& data, std::string_view path, int status)
 {
     return broadcast([&](auto&& deliver) { state_->rooms.forEachIn(room, deliver); }, data, path, status);
 }
 
-template <class Stream, class UserData>
-std::size_t BasicSocketManager<Stream, UserData>::sendToRoomExcept(
+template <class Transport, class UserData>
+std::size_t BasicSocketManager<Transport, UserData>::sendToRoomExcept(
     std::string_view room, const socket_type& except, const nlohmann::json& data, std::string_view path, int status)
 {
     const std::string& skipped = except.id();
     return broadcast(
         [&](auto&& deliver) {
-            state_->rooms.forEachIn(room, [&](detail::Session<Stream, UserData>& connection) {
+            state_->rooms.forEachIn(room, [&](detail::Session<Transport, UserData>& connection) {
                 if (connection.id() != skipped)
                     deliver(connection);
             });
@@ -271,37 +279,37 @@ std::size_t BasicSocketManager<Stream, UserData>::sendToRoomExcept(
         data, path, status);
 }
 
-template <class Stream, class UserData>
-std::size_t BasicSocketManager<Stream, UserData>::countRoom(std::string_view room) const
+template <class Transport, class UserData>
+std::size_t BasicSocketManager<Transport, UserData>::countRoom(std::string_view room) const
 {
     return state_->rooms.count(room);
 }
 
-template <class Stream, class UserData>
-std::vector<std::string> BasicSocketManager<Stream, UserData>::getRoomClients(std::string_view room) const
+template <class Transport, class UserData>
+std::vector<std::string> BasicSocketManager<Transport, UserData>::getRoomClients(std::string_view room) const
 {
     return state_->rooms.ids(room);
 }
 
-template <class Stream, class UserData>
-std::vector<std::string> BasicSocketManager<Stream, UserData>::rooms() const
+template <class Transport, class UserData>
+std::vector<std::string> BasicSocketManager<Transport, UserData>::rooms() const
 {
     return state_->rooms.names();
 }
 
-template <class Stream, class UserData>
-void BasicSocketManager<Stream, UserData>::close(std::function<void()> onClosed)
+template <class Transport, class UserData>
+void BasicSocketManager<Transport, UserData>::close(std::function<void()> onClosed)
 {
     // Every connection holds the guard until it has ended; then it posts onClosed.
     const auto guard = detail::CompletionGuard::make(state_->executor, std::move(onClosed));
-    state_->registry.forEach([&](detail::Session<Stream, UserData>& connection) {
-        connection.close(boost::beast::websocket::close_code::going_away, {});
+    state_->registry.forEach([&](detail::Session<Transport, UserData>& connection) {
+        connection.close(detail::closeCode::goingAway, {});
         connection.holdUntilEnded(guard);
     });
 }
 
-template <class Stream, class UserData>
-void BasicSocketManager<Stream, UserData>::stop(std::function<void()> onStopped)
+template <class Transport, class UserData>
+void BasicSocketManager<Transport, UserData>::stop(std::function<void()> onStopped)
 {
     const auto guard = detail::CompletionGuard::make(state_->executor, std::move(onStopped));
     {
@@ -310,9 +318,9 @@ void BasicSocketManager<Stream, UserData>::stop(std::function<void()> onStopped)
             listener->stop();
     }
     // Sessions may be running the HttpHandler: the guard waits for them too.
-    state_->sessions.closeAll([](detail::HttpSession<Stream, UserData>& session) { session.cancel(); }, guard);
-    state_->registry.sealAndVisit([&](detail::Session<Stream, UserData>& connection) {
-        connection.close(boost::beast::websocket::close_code::going_away, {});
+    state_->sessions.closeAll([](detail::HttpSession<Transport, UserData>& session) { session.cancel(); }, guard);
+    state_->registry.sealAndVisit([&](detail::Session<Transport, UserData>& connection) {
+        connection.close(detail::closeCode::goingAway, {});
         connection.holdUntilEnded(guard);
     });
 }

@@ -1,117 +1,205 @@
 #ifndef FINCH_DETAIL_HTTP_HTTP_SESSION_HPP
 #define FINCH_DETAIL_HTTP_HTTP_SESSION_HPP
 
-#include <finch/detail/session/session.hpp>
-#include <finch/detail/manager/manager_state.hpp>
 #include <finch/detail/http/upgrade_target.hpp>
+#include <finch/detail/manager/connection_slots.hpp>
+#include <finch/detail/manager/manager_state.hpp>
+#include <finch/detail/session/session.hpp>
+#include <finch/detail/websocket/handshake.hpp>
 #include <finch/http.hpp>
 #include <finch/upgrade.hpp>
 
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/write.hpp>
-#include <boost/beast/version.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
-#include <exception>
-#include <memory>
 #include <algorithm>
 #include <array>
-#include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <limits>
+#include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 
 namespace finch::detail {
 
-// A TCP connection accepted by a manager's listener, before it is a WebSocket:
-// reads one HTTP request, then either hands the stream to a Connection (an
-// upgrade on the endpoint's target that passes the manager's limits and the
-// application's upgrade handler) or answers and closes. Also answers the
-// requests that `requestHandle` refuses.
-template <class Stream, class UserData>
-class HttpSession : public std::enable_shared_from_this<HttpSession<Stream, UserData>> {
+// A connection accepted by a manager's listener, before it is a WebSocket:
+// reads one HTTP request through the transport, then either hands the
+// transport to a Session (an upgrade on the endpoint's target that passes the
+// manager's limits and the application's upgrade handler) or answers and
+// closes. Also answers the requests that `requestHandle` refuses.
+//
+// Everything runs on the transport's strand. The request, the upgrade
+// handler's decision and the answer share one deadline, set at the accept
+// (Options::handshakeTimeout): a client that trickles its request, or an
+// application that never decides, cannot hold the connection past it.
+template <class Transport, class UserData>
+class HttpSession : public std::enable_shared_from_this<HttpSession<Transport, UserData>> {
 public:
+    using State = ManagerState<Transport, UserData>;
     using decision_type = BasicUpgradeDecision<UserData>;
     using completion_type = BasicUpgradeCompletion<UserData>;
     using upgrade_handler_type = BasicAsyncUpgradeHandler<UserData>;
 
-    HttpSession(std::shared_ptr<ManagerState<Stream, UserData>> state, Stream&& stream,
-        std::shared_ptr<const std::string> target)
-        : stream_(std::move(stream))
+    // `slot` is the connection's slot, or empty when the manager has none
+    // left: the request is then read and answered 503. `target` is the
+    // listener's WebSocket target; null for requestHandle().
+    HttpSession(std::shared_ptr<State> state, Transport&& transport, std::shared_ptr<const std::string> target,
+        ConnectionSlots::Lease slot)
+        : transport_(std::move(transport))
         , state_(std::move(state))
         , target_(std::move(target))
+        , slot_(std::move(slot))
     {
     }
 
     ~HttpSession() { state_->sessions.remove(this); }
 
+    // Reads the request (listen()).
     void run()
     {
         if (!state_->sessions.add(this->shared_from_this()))
             return;  // the manager is stopping; the socket closes with this session
-        boost::asio::post(stream_.get_executor(), [self = this->shared_from_this()] { self->read(); });
-    }
-
-    // Ends the session from any thread (the manager is stopping).
-    void cancel()
-    {
-        boost::asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
-            if (!self->handedOver_)
-                boost::beast::get_lowest_layer(self->stream_).close();
-            // A decision still awaited will not be heard: the session ends now.
-            self->abandoned_ = true;
-            if (self->decisionTimer_)
-                self->decisionTimer_->cancel();
+        boost::asio::post(transport_.get_executor(), [self = this->shared_from_this()] {
+            self->armDeadline();
+            self->read();
         });
     }
 
     // For requestHandle(): the application read `request` and hands it to
     // us; upgrade it or answer it as listen() would, except that the
     // application has decided already, so its upgrade handler is not asked.
+    //
+    // Tracked like the sessions of listen(), so that stop() ends it too. One
+    // handed over after stop() is not: it upgrades and is closed with 1001
+    // like any connection that completes its upgrade after stop(), or is
+    // answered 426, within its deadline.
     void takeOver(Request request, std::string userId, UserData data)
     {
-        boost::asio::post(stream_.get_executor(),
+        state_->sessions.add(this->shared_from_this());
+        boost::asio::post(transport_.get_executor(),
             [self = this->shared_from_this(), request = std::move(request), userId = std::move(userId),
                 data = std::move(data)]() mutable {
+                self->armDeadline();
                 if (!boost::beast::websocket::is_upgrade(request))
                     return self->respond(upgradeRequired(request));
                 self->upgrade(std::move(request), std::move(userId), std::move(data), false);
             });
     }
 
+    // Ends the session from any thread (the manager is stopping).
+    void cancel()
+    {
+        boost::asio::post(transport_.get_executor(), [self = this->shared_from_this()] {
+            // A decision still awaited will not be heard: the session ends now.
+            self->abandoned_ = true;
+            self->end();
+        });
+    }
+
 private:
+    // One deadline for the whole exchange, from the accept: the clock does
+    // not restart when bytes trickle in.
+    void armDeadline()
+    {
+        deadline_ = transport_.makeTimer();
+        deadline_->expires_at(transport_.now() + state_->options.handshakeTimeout);
+        deadline_->async_wait([self = this->shared_from_this()](boost::system::error_code ec) {
+            if (!ec) {
+                self->abandoned_ = true;  // a decision arriving now is ignored
+                self->end();
+            }
+        });
+    }
+
+    // Closes the transport unless a Session has it; the pending operation
+    // ends, and with it the last reference to this session.
+    void end()
+    {
+        if (handedOver_)
+            return;
+        transport_.close();
+        if (deadline_)
+            deadline_->cancel();
+    }
+
     void read()
     {
-        // A client that trickles its request in must not hold the slot forever:
-        // the deadline is set once, not renewed by each byte.
-        deadline_ = std::chrono::steady_clock::now() + state_->options.handshakeTimeout;
-        boost::beast::get_lowest_layer(stream_).expires_after(state_->options.handshakeTimeout);
         parser_.header_limit(static_cast<std::uint32_t>(
             std::min<std::size_t>(state_->options.maxHeaderBytes, std::numeric_limits<std::uint32_t>::max())));
-        boost::beast::http::async_read(stream_, buffer_, parser_,
-            [self = this->shared_from_this()](boost::system::error_code ec, std::size_t) { self->onRead(ec); });
+        parser_.eager(true);
+        readMore();
+    }
+
+    // Parses what is buffered, reads more while it can, and waits when the
+    // transport has nothing.
+    void readMore()
+    {
+        namespace http = boost::beast::http;
+        for (;;) {
+            boost::system::error_code ec;
+            if (buffer_.size() > 0) {
+                const std::size_t used = parser_.put(buffer_.data(), ec);
+                buffer_.consume(used);
+                if (ec == http::error::need_more)
+                    ec = {};
+                else if (ec)
+                    return onRead(ec);
+                if (parser_.is_done())
+                    return onRead({});
+                if (used > 0 && buffer_.size() > 0)
+                    continue;
+            }
+            if (buffer_.size() >= bufferLimit)
+                return onRead(http::error::header_limit);
+            const std::size_t size =
+                transport_.readSome(buffer_.prepare(std::min(readSize, bufferLimit - buffer_.size())), ec);
+            if (ec == boost::asio::error::would_block) {
+                transport_.asyncWaitReadable([self = this->shared_from_this()](boost::system::error_code waitError) {
+                    if (waitError)
+                        return;  // the deadline, stop(), or the peer: nothing to answer
+                    self->readMore();
+                });
+                return;
+            }
+            if (ec == boost::asio::error::eof) {
+                if (!parser_.got_some())
+                    return end();  // connected and said nothing
+                parser_.put_eof(ec);
+                return onRead(
+                    ec ? ec : (parser_.is_done() ? boost::system::error_code() : http::error::partial_message));
+            }
+            if (ec)
+                return onRead(ec);
+            buffer_.commit(size);
+        }
     }
 
     void onRead(boost::system::error_code ec)
     {
         namespace http = boost::beast::http;
         if (ec == http::error::header_limit)
-            return respond(plainResponse(11, http::status::request_header_fields_too_large,
-                "Request Header Fields Too Large\n"));
+            return respond(
+                plainResponse(11, http::status::request_header_fields_too_large, "Request Header Fields Too Large\n"));
         if (ec == http::error::body_limit)
             return respond(plainResponse(11, http::status::payload_too_large, "Payload Too Large\n"));
         if (isMalformed(ec))
             return respond(plainResponse(11, http::status::bad_request, "Bad Request\n"));
         if (ec)
-            return;  // timeout, reset, stop(): nothing to answer; the socket closes with this session
+            return end();  // cut short: nothing to answer
         Request request = parser_.release();
+        if (!slot_)
+            return respond(busy(request));
         const bool everyTarget = *target_ == "*";
         const bool isUpgrade = boost::beast::websocket::is_upgrade(request);
         if (everyTarget ? isUpgrade : targetMatches(request.target(), *target_)) {
@@ -136,9 +224,9 @@ private:
 
     // Applies the manager's admission rules, and lets the application's
     // upgrade handler (if any, and if `consultApplication`) decide after the
-    // Origin check and before a slot is taken; on success the stream now
-    // belongs to a Connection that holds one of the manager's slots.
-    void upgrade(Request request, std::string userId, UserData data, bool consultApplication)
+    // Origin check; on success the transport now belongs to a Session that
+    // holds this connection's slot.
+    void upgrade(Request request, std::string userId, UserData&& data, bool consultApplication)
     {
         namespace http = boost::beast::http;
         if (const auto refusal = upgradeRefusal(request)) {
@@ -153,39 +241,41 @@ private:
         }
         if (!originAllowed(request))
             return respond(plainResponse(request, http::status::forbidden, "Origin not allowed\n"));
+        if (!slot_)
+            slot_ = state_->slots.tryAcquire();  // requestHandle(): counted from here
+        if (!slot_)
+            return respond(busy(request));
         if (consultApplication)
             if (const auto handler = state_->upgradeHandler())
                 return consult(*handler, std::move(request));
-        if (!state_->slots.tryAcquire()) {
-            auto response = plainResponse(request, http::status::service_unavailable, "Too many connections\n");
-            response.set(http::field::retry_after, "1");
-            return respond(std::move(response));
-        }
-        handedOver_ = true;
         // A client may send its first frames right behind the request.
         std::string received = boost::beast::buffers_to_string(buffer_.data());
-        std::make_shared<Session<Stream, UserData>>(state_,
-            boost::beast::get_lowest_layer(stream_).release_socket(), std::move(request), std::move(userId),
-            std::move(data), std::move(received))
-            ->run();
+        std::shared_ptr<Session<Transport, UserData>> session;
+        try {
+            session = std::make_shared<Session<Transport, UserData>>(state_, std::move(transport_), std::move(request),
+                std::move(userId), std::move(data), std::move(slot_));
+        } catch (...) {
+            // No memory, or the application's data would not move: the
+            // connection cannot be made. Whatever was moved into the half-built
+            // session (the transport, the slot) went with it; what was not is
+            // closed and given back with this session.
+            return end();
+        }
+        handedOver_ = true;
+        if (deadline_)
+            deadline_->cancel();
+        session->run(std::move(received));
     }
 
     // The upgrade handler may decide at once or later, from any thread. It
-    // may take its time (a database), but not past the request's deadline: a
-    // client must not hold a socket by being slow to authenticate, nor the
-    // application by never answering.
+    // may take its time (a database), but not past the request's deadline.
     void consult(const upgrade_handler_type& handler, Request request)
     {
         waiting_ = std::move(request);
-        decisionTimer_ = std::make_unique<boost::asio::steady_timer>(stream_.get_executor(), deadline_);
-        decisionTimer_->async_wait([self = this->shared_from_this()](boost::system::error_code ec) {
-            if (!ec)
-                self->abandon();
-        });
-        // The timer keeps the session alive, not the completion: a decision
-        // that never comes, or comes after stop(), holds nothing up.
+        // The deadline keeps the session alive, not the completion: a
+        // decision that never comes, or comes after stop(), holds nothing up.
         completion_type done([weak = std::weak_ptr<HttpSession>(this->shared_from_this()),
-                                 executor = stream_.get_executor()](decision_type decision) {
+                                 executor = transport_.get_executor()](decision_type decision) {
             if (auto self = weak.lock())
                 boost::asio::post(executor, [self = std::move(self), decision = std::move(decision)]() mutable {
                     self->decide(std::move(decision));
@@ -204,18 +294,9 @@ private:
         if (abandoned_)
             return;
         abandoned_ = true;  // one decision only
-        decisionTimer_->cancel();
         if (!decision.accepted())
             return respond(refusal(*waiting_, decision));
         upgrade(std::move(*waiting_), decision.userId(), std::move(decision.data()), false);
-    }
-
-    // No decision by the deadline: like a client that never finished its
-    // request, the connection is closed without an answer.
-    void abandon()
-    {
-        abandoned_ = true;
-        boost::beast::get_lowest_layer(stream_).close();
     }
 
     static Response refusal(const Request& request, const decision_type& decision)
@@ -223,6 +304,14 @@ private:
         auto response = plainResponse(request, decision.status(), decision.body());
         for (const auto& field : decision.headers())
             response.set(field.first, field.second);
+        return response;
+    }
+
+    static Response busy(const Request& request)
+    {
+        auto response =
+            plainResponse(request, boost::beast::http::status::service_unavailable, "Too many connections\n");
+        response.set(boost::beast::http::field::retry_after, "1");
         return response;
     }
 
@@ -273,50 +362,81 @@ private:
 
     void respond(Response response)
     {
-        response_ = std::move(response);
-        if (response_->find(boost::beast::http::field::server) == response_->end())
-            response_->set(boost::beast::http::field::server, "finch");
-        response_->keep_alive(false);
-        response_->prepare_payload();
-        // A client that does not read its answer must not hold the slot either.
-        boost::beast::get_lowest_layer(stream_).expires_after(state_->options.handshakeTimeout);
-        boost::beast::http::async_write(
-            stream_, *response_, [self = this->shared_from_this()](boost::system::error_code ec, std::size_t) {
-                if (ec)
-                    return;
-                boost::system::error_code ignored;
-                boost::beast::get_lowest_layer(self->stream_)
-                    .socket()
-                    .shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
-                self->discardUntilEnd();
-            });
+        if (response.find(boost::beast::http::field::server) == response.end())
+            response.set(boost::beast::http::field::server, "finch");
+        response.keep_alive(false);
+        response.prepare_payload();
+        std::ostringstream out;
+        out << response;
+        answer_ = std::move(out).str();
+        written_ = 0;
+        writeAnswer();
+    }
+
+    // Writes the answer within the deadline (a client that does not read it
+    // must not hold the connection either), then half-closes.
+    void writeAnswer()
+    {
+        while (written_ < answer_.size()) {
+            boost::system::error_code ec;
+            written_ +=
+                transport_.writeSome(boost::asio::buffer(answer_.data() + written_, answer_.size() - written_), ec);
+            if (ec == boost::asio::error::would_block) {
+                transport_.asyncWaitWritable([self = this->shared_from_this()](boost::system::error_code waitError) {
+                    if (!waitError)
+                        self->writeAnswer();
+                });
+                return;
+            }
+            if (ec)
+                return end();
+        }
+        answer_.clear();
+        answer_.shrink_to_fit();
+        transport_.shutdownSend();
+        discardUntilEnd();
     }
 
     // Closing a socket that still holds unread bytes sends a reset, which can
     // destroy our answer before the client reads it (a 431 is sent while
     // the oversized header is still arriving). So read and discard what the
-    // client sends until it closes too, within the deadline set in respond().
+    // client sends until it closes too, within the deadline.
     void discardUntilEnd()
     {
-        boost::beast::get_lowest_layer(stream_).async_read_some(boost::asio::buffer(discard_),
-            [self = this->shared_from_this()](boost::system::error_code ec, std::size_t) {
-                if (!ec)
-                    self->discardUntilEnd();
-            });
+        for (;;) {
+            boost::system::error_code ec;
+            transport_.readSome(boost::asio::buffer(discard_), ec);
+            if (ec == boost::asio::error::would_block) {
+                transport_.asyncWaitReadable([self = this->shared_from_this()](boost::system::error_code waitError) {
+                    if (!waitError)
+                        self->discardUntilEnd();
+                });
+                return;
+            }
+            if (ec)
+                return end();
+        }
     }
 
-    Stream stream_;
+    // Read at most this much ahead of the parser: the header limit bounds
+    // the header, and the body is parsed as it arrives.
+    static constexpr std::size_t bufferLimit = 64 * 1024;
+    // What one read asks for: a browser's upgrade request fits.
+    static constexpr std::size_t readSize = 4096;
+
+    Transport transport_;
+    const std::shared_ptr<State> state_;
+    const std::shared_ptr<const std::string> target_;
+    ConnectionSlots::Lease slot_;
     boost::beast::flat_buffer buffer_;
     boost::beast::http::request_parser<boost::beast::http::string_body> parser_;
-    std::optional<Response> response_;
+    std::string answer_;  // the response, serialized
+    std::size_t written_ = 0;  // bytes of answer_ written
     std::array<char, 512> discard_;
-    const std::shared_ptr<ManagerState<Stream, UserData>> state_;
-    const std::shared_ptr<const std::string> target_;
-    bool handedOver_ = false;  // strand only: stream_ now belongs to a Connection
-    std::chrono::steady_clock::time_point deadline_{};  // strand only: of the request, from the TCP accept
-    std::optional<Request> waiting_;  // strand only: the request the upgrade handler is deciding on
-    std::unique_ptr<boost::asio::steady_timer> decisionTimer_;  // strand only: made when the handler is asked
-    bool abandoned_ = false;  // strand only: a decision arriving now is ignored
+    std::unique_ptr<typename Transport::timer_type> deadline_;
+    std::optional<Request> waiting_;  // the request the upgrade handler is deciding on
+    bool handedOver_ = false;  // transport_ now belongs to a Session
+    bool abandoned_ = false;  // a decision arriving now is ignored
 };
 
 }  // namespace finch::detail

@@ -16,13 +16,15 @@
 namespace finch::detail {
 
 // Accepts TCP connections on one endpoint and gives each to an HttpSession on
-// a strand of its own.
-template <class Stream, class UserData>
-class Listener : public std::enable_shared_from_this<Listener<Stream, UserData>> {
+// a strand of its own. The socket is accepted straight onto its strand (its
+// executor type is the strand's), so it never has to move there afterwards.
+template <class Transport, class UserData>
+class Listener : public std::enable_shared_from_this<Listener<Transport, UserData>> {
 public:
     using strand_type = boost::asio::strand<boost::asio::any_io_executor>;
+    using socket_type = typename Transport::socket_type;
 
-    Listener(std::shared_ptr<ManagerState<Stream, UserData>> state, std::string target)
+    Listener(std::shared_ptr<ManagerState<Transport, UserData>> state, std::string target)
         : strand_(boost::asio::make_strand(state->executor))
         , acceptor_(strand_)
         , retryTimer_(strand_)
@@ -71,12 +73,11 @@ private:
     void accept()
     {
         acceptor_.async_accept(boost::asio::make_strand(state_->executor),
-            [self = this->shared_from_this()](boost::system::error_code ec, boost::asio::ip::tcp::socket socket) {
-                self->onAccept(ec, std::move(socket));
-            });
+            [self = this->shared_from_this()](
+                boost::system::error_code ec, socket_type socket) { self->onAccept(ec, std::move(socket)); });
     }
 
-    void onAccept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket)
+    void onAccept(boost::system::error_code ec, socket_type socket)
     {
         if (!acceptor_.is_open())
             return;  // stopped
@@ -90,14 +91,18 @@ private:
             });
             return;
         }
-        std::make_shared<HttpSession<Stream, UserData>>(state_, Stream(std::move(socket)), target_)->run();
+        // Counted from here: a request still being read holds a slot. Without
+        // one the request is still read, and answered 503.
+        std::make_shared<HttpSession<Transport, UserData>>(
+            state_, Transport(std::move(socket)), target_, state_->slots.tryAcquire())
+            ->run();
         accept();
     }
 
     strand_type strand_;
     boost::asio::ip::tcp::acceptor acceptor_;
     boost::asio::steady_timer retryTimer_;
-    const std::shared_ptr<ManagerState<Stream, UserData>> state_;
+    const std::shared_ptr<ManagerState<Transport, UserData>> state_;
     const std::shared_ptr<const std::string> target_;
     boost::asio::ip::tcp::endpoint localEndpoint_;
 };

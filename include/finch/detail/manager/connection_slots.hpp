@@ -3,32 +3,73 @@
 
 #include <atomic>
 #include <cstddef>
+#include <utility>
 
 namespace finch::detail {
 
-// Counts the connections of a manager against `Options::maxConnections`.
-// A slot is taken before the upgrade is answered, so that a burst of upgrades
-// cannot overshoot the limit while their handshakes are under way, and given
-// back as soon as the connection has ended.
+// Counts the connections of a manager against `Options::maxConnections`,
+// from the TCP accept on: an HTTP request still being read holds a slot, and
+// so does the WebSocket connection it becomes, so a burst of clients that
+// open sockets and send nothing counts against the limit too.
 class ConnectionSlots {
 public:
+    // One slot, given back when the lease is destroyed (or released): a
+    // connection that fails half-way, an exception included, cannot leak it.
+    class Lease {
+    public:
+        Lease() noexcept = default;
+        Lease(Lease&& other) noexcept
+            : slots_(std::exchange(other.slots_, nullptr))
+        {
+        }
+        Lease& operator=(Lease&& other) noexcept
+        {
+            if (this != &other) {
+                release();
+                slots_ = std::exchange(other.slots_, nullptr);
+            }
+            return *this;
+        }
+        Lease(const Lease&) = delete;
+        Lease& operator=(const Lease&) = delete;
+        ~Lease() { release(); }
+
+        explicit operator bool() const noexcept { return slots_ != nullptr; }
+
+        void release() noexcept
+        {
+            if (slots_)
+                std::exchange(slots_, nullptr)->used_.fetch_sub(1, std::memory_order_relaxed);
+        }
+
+    private:
+        friend class ConnectionSlots;
+        explicit Lease(ConnectionSlots& slots) noexcept
+            : slots_(&slots)
+        {
+        }
+        ConnectionSlots* slots_ = nullptr;
+    };
+
     // `limit` 0 means unlimited.
     explicit ConnectionSlots(std::size_t limit) noexcept
         : limit_(limit)
     {
     }
 
-    bool tryAcquire() noexcept
+    ConnectionSlots(const ConnectionSlots&) = delete;
+    ConnectionSlots& operator=(const ConnectionSlots&) = delete;
+
+    // A slot, or an empty lease when the limit is reached.
+    Lease tryAcquire() noexcept
     {
         std::size_t current = used_.load(std::memory_order_relaxed);
         do {
             if (limit_ != 0 && current >= limit_)
-                return false;
+                return Lease();
         } while (!used_.compare_exchange_weak(current, current + 1, std::memory_order_relaxed));
-        return true;
+        return Lease(*this);
     }
-
-    void release() noexcept { used_.fetch_sub(1, std::memory_order_relaxed); }
 
     std::size_t used() const noexcept { return used_.load(std::memory_order_relaxed); }
 

@@ -6,6 +6,7 @@
 #include <finch/detail/manager/room_registry.hpp>
 #include <finch/detail/manager/route_table.hpp>
 #include <finch/detail/manager/session_set.hpp>
+#include <finch/detail/websocket/incoming_budget.hpp>
 #include <finch/http.hpp>
 #include <finch/options.hpp>
 #include <finch/socket_event.hpp>
@@ -19,18 +20,18 @@
 
 namespace finch::detail {
 
-template <class Stream, class UserData>
+template <class Transport, class UserData>
 class Session;
-template <class Stream, class UserData>
+template <class Transport, class UserData>
 class HttpSession;
 
 // What a manager shares with its connections and listeners. They hold it by
 // shared pointer, so a completion handler that runs after the manager object
 // is gone still finds valid state; `detached` then keeps it from calling user
 // code that may refer to the destroyed manager.
-template <class Stream, class UserData>
+template <class Transport, class UserData>
 struct ManagerState {
-    using socket_type = BasicSocket<Stream, UserData>;
+    using socket_type = BasicSocket<Transport, UserData>;
     using event_type = BasicSocketEvent<socket_type>;
     using upgrade_handler_type = BasicAsyncUpgradeHandler<UserData>;
 
@@ -39,6 +40,7 @@ struct ManagerState {
         , root(std::move(root_))
         , options(std::move(options_))
         , slots(options.maxConnections)
+        , incomingBudget(options.maxIncomingBytes)
     {
     }
 
@@ -47,9 +49,13 @@ struct ManagerState {
     const Options options;
     ConnectionSlots slots;
     RouteTable<event_type> routes;
-    Registry<Session<Stream, UserData>> registry;
-    RoomRegistry<Session<Stream, UserData>> rooms;
-    SessionSet<HttpSession<Stream, UserData>> sessions;
+    Registry<Session<Transport, UserData>> registry;
+    RoomRegistry<Session<Transport, UserData>> rooms;
+    SessionSet<HttpSession<Transport, UserData>> sessions;
+    IncomingBudget incomingBudget;
+    // Guards every session's list of end watchers (Session::holdUntilEnded):
+    // only close() and stop() add to them, so one lock for all is enough.
+    std::mutex watchersMutex;
     std::atomic<bool> detached{false};
 
     void setHttpHandler(HttpHandler handler)

@@ -55,7 +55,8 @@ inline bool isValidWebSocketKey(std::string_view key) noexcept
         return false;
     for (std::size_t i = 0; i < 22; ++i) {
         const char c = key[i];
-        const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
+        const bool ok =
+            (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
         if (!ok)
             return false;
     }

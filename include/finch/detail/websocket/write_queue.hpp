@@ -1,7 +1,7 @@
 #ifndef FINCH_DETAIL_WEBSOCKET_WRITE_QUEUE_HPP
 #define FINCH_DETAIL_WEBSOCKET_WRITE_QUEUE_HPP
 
-#include <finch/detail/websocket/frame.hpp>
+#include <finch/detail/websocket/out_frame.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -11,47 +11,6 @@
 #include <vector>
 
 namespace finch::detail {
-
-// Immutable bytes that several write queues may share.
-using SharedText = std::shared_ptr<const std::string>;
-
-// One complete frame, ready for the wire: the bytes of `buffer` from
-// `offset` on. Server frames are not masked, so the frame of a broadcast is
-// the same for every receiver: it is built once, and each queue holds a
-// reference, never a copy.
-struct OutFrame {
-    SharedText buffer;
-    std::uint32_t offset = 0;
-
-    std::string_view bytes() const noexcept { return std::string_view(*buffer).substr(offset); }
-    std::size_t size() const noexcept { return buffer->size() - offset; }
-
-    // The first byte of a frame holds FIN and the opcode; control opcodes
-    // (close, ping, pong) have bit 3 set.
-    unsigned char opcodeBits() const noexcept { return static_cast<unsigned char>(bytes()[0]) & 0x0F; }
-    bool isControl() const noexcept { return (opcodeBits() & 0x08) != 0; }
-};
-
-// Frames `text`, which holds maxFrameHeader bytes of room followed by the
-// payload, as a text frame.
-inline OutFrame finishTextFrame(std::string&& text)
-{
-    char* const payload = text.data() + maxFrameHeader;
-    const char* const start = writeFrameHeaderBefore(payload, Opcode::text, text.size() - maxFrameHeader);
-    const auto offset = static_cast<std::uint32_t>(start - text.data());
-    return {std::make_shared<const std::string>(std::move(text)), offset};
-}
-
-// Room for a frame header, to append a payload to.
-inline std::string frameBuffer()
-{
-    return std::string(maxFrameHeader, '\0');
-}
-
-inline OutFrame controlFrame(Opcode opcode, std::string_view payload)
-{
-    return {std::make_shared<const std::string>(makeFrame(opcode, payload)), 0};
-}
 
 // The frames waiting to be written to one connection, and their size in
 // bytes. Not synchronized: the connection guards it with its own mutex.
@@ -68,26 +27,44 @@ public:
     }
 
     // Control frames (pong, ping) may go between two messages, not inside
-    // one; the queue holds whole frames, so its front is such a place. One of
-    // the same kind still waiting there is replaced instead: only the latest
-    // ping needs its pong (RFC 6455, 5.5.3), so a peer that pings without
-    // reading cannot grow the queue.
-    void pushControl(OutFrame frame)
+    // one; the queue holds whole frames, so its front is such a place. They
+    // keep their order among themselves: each ping gets its pong, in turn.
+    //
+    // With `replaceWaiting`, or once `maxWaitingControls` wait already, the
+    // newest one of the same kind still waiting is replaced instead: only the
+    // latest ping needs its pong (RFC 6455, 5.5.3), so a peer that pings
+    // without reading cannot grow the queue. The caller asks for it when its
+    // writes are blocked, so pongs that can leave at once are all sent.
+    void pushControl(OutFrame frame, bool replaceWaiting)
     {
-        for (std::size_t i = head_; i < frames_.size() && frames_[i].isControl(); ++i) {
-            if (frames_[i].opcodeBits() == frame.opcodeBits()) {
-                bytes_ += frame.size();
-                bytes_ -= frames_[i].size();
-                frames_[i] = std::move(frame);
-                return;
+        std::size_t firstMessage = head_;
+        while (firstMessage < frames_.size() && frames_[firstMessage].isControl())
+            ++firstMessage;
+        if (replaceWaiting || firstMessage - head_ >= maxWaitingControls) {
+            for (std::size_t i = firstMessage; i-- > head_;) {
+                if (frames_[i].opcodeBits() == frame.opcodeBits()) {
+                    bytes_ += frame.size();
+                    bytes_ -= frames_[i].size();
+                    frames_[i] = std::move(frame);
+                    return;
+                }
             }
         }
         bytes_ += frame.size();
-        if (head_ > 0)
-            frames_[--head_] = std::move(frame);
-        else
-            frames_.insert(frames_.begin(), std::move(frame));
+        if (head_ > 0) {
+            // Room in front: move the waiting control frames up by one.
+            for (std::size_t i = head_; i < firstMessage; ++i)
+                frames_[i - 1] = std::move(frames_[i]);
+            --head_;
+            frames_[firstMessage - 1] = std::move(frame);
+        } else {
+            frames_.insert(frames_.begin() + static_cast<std::ptrdiff_t>(firstMessage), std::move(frame));
+        }
     }
+
+    // Control frames that may wait in one queue before a new one replaces
+    // the newest of its kind.
+    static constexpr std::size_t maxWaitingControls = 16;
 
     // Precondition: !empty().
     OutFrame pop()
