@@ -1,11 +1,16 @@
 // beast_raw_echo: the floor of finch's stack. Beast's WebSocket stream with
 // nothing on top: no JSON, no envelope, no routing table.
 //
-//   beast_raw_echo [--port N] [--threads N]
+//   beast_raw_echo [--port N] [--threads N] [--address 127.0.0.1]
 //
 // echo: the frame goes back to its sender byte for byte, straight from the
 // read buffer. Since the load generator sends {"path":"echo","data":...},
 // that is exactly the plain answer every server gives.
+//
+// It is also the Beast side of scripts/autobahn.sh --compare: the echo keeps
+// a message's type (text or binary), messages of up to 16 MiB pass (Beast's
+// default read_message_max), and the Autobahn|Testsuite payloads never begin
+// with the broadcast prefix below, so there it is a plain Beast echo.
 //
 // broadcast: a frame that begins with {"path":"broadcast" goes, unchanged, to
 // every connection, in the chat-multi design of beast_server.hpp. Checking a

@@ -257,7 +257,7 @@ private:
     Router& router_;
 };
 
-// The whole server: `name [--port N] [--threads N]` on 127.0.0.1.
+// The whole server: `name [--port N] [--threads N] [--address 127.0.0.1]` on 127.0.0.1.
 template <class Router>
 int runBeastServer(int argc, char** argv, std::string_view name)
 {

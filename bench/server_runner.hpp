@@ -2,8 +2,9 @@
 #define FINCH_BENCH_SERVER_RUNNER_HPP
 
 // What every C++ server of the benchmark shares: the command line
-// (`--port N --threads N`), the line that tells the runner the server is ready,
-// and the threads that run the io_context until SIGINT or SIGTERM.
+// (`--port N --threads N [--address 127.0.0.1]`), the line that tells the
+// runner the server is ready, and the threads that run the io_context until
+// SIGINT or SIGTERM.
 //
 // The servers differ only in how they handle connections, so that a
 // difference in the measurements is a difference of design, not of set-up.
@@ -40,13 +41,19 @@ inline std::optional<unsigned long> parseNumber(std::string_view text, unsigned 
     return value;
 }
 
-// Parses `--port N --threads N`; on a mistake prints the usage and exits,
-// since a benchmark server that guessed its settings would measure the wrong thing.
+// Parses `--port N --threads N [--address 127.0.0.1]`; on a mistake prints the
+// usage and exits, since a benchmark server that guessed its settings would
+// measure the wrong thing.
+//
+// `--address` exists so that these servers take the command line of
+// finch_echo, which scripts/autobahn.sh starts with an explicit loopback
+// address. They all bind to 127.0.0.1, so any other address is refused rather
+// than silently ignored.
 inline ServerSettings parseServerArguments(int argc, char** argv, std::string_view name)
 {
     const auto usage = [&](std::ostream& out) {
-        out << "usage: " << name << " [--port N] [--threads N]\n"
-            << "  listens on 127.0.0.1; --port 0 (the default) picks a free port\n";
+        out << "usage: " << name << " [--port N] [--threads N] [--address 127.0.0.1]\n"
+            << "  listens on 127.0.0.1 only; --port 0 (the default) picks a free port\n";
     };
     ServerSettings settings;
     for (int i = 1; i < argc; ++i) {
@@ -55,15 +62,22 @@ inline ServerSettings parseServerArguments(int argc, char** argv, std::string_vi
             usage(std::cout);
             std::exit(0);
         }
-        const bool known = flag == "--port" || flag == "--threads";
-        const auto value = known && i + 1 < argc ? std::optional<std::string_view>(argv[++i]) : std::nullopt;
-        const auto number =
-            value ? parseNumber(*value, flag == "--port" ? 0 : 1, flag == "--port" ? 65535 : 64) : std::nullopt;
-        if (!number) {
+        const auto bad = [&] {
             std::cerr << name << ": bad argument '" << flag << "'\n";
             usage(std::cerr);
             std::exit(2);
+        };
+        const bool known = flag == "--port" || flag == "--threads" || flag == "--address";
+        const auto value = known && i + 1 < argc ? std::optional<std::string_view>(argv[++i]) : std::nullopt;
+        if (flag == "--address") {
+            if (value != "127.0.0.1")
+                bad();
+            continue;
         }
+        const auto number =
+            value ? parseNumber(*value, flag == "--port" ? 0 : 1, flag == "--port" ? 65535 : 64) : std::nullopt;
+        if (!number)
+            bad();
         if (flag == "--port")
             settings.port = static_cast<unsigned short>(*number);
         else
