@@ -393,6 +393,9 @@ private:
         }
         answer_.clear();
         answer_.shrink_to_fit();
+        // Answered: what is left is politeness (below), so the slot goes
+        // back now, before the client has even read the answer.
+        slot_.release();
         transport_.shutdownSend();
         discardUntilEnd();
     }
