@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing, then builds and runs every test, one build per suite:
 #   cxx17  GCC, C++17, warnings as errors: unit and integration tests, the
-#          examples, the end-to-end test of finch_demo, the README check, the
+#          examples, the end-to-end tests of the examples, the Autobahn|Testsuite
+#          conformance run against finch_echo (scripts/autobahn.sh; skipped
+#          without the suite, required when CI=true), the README check, the
 #          packaging tests and a build of every header on its own;
 #   cxx20  GCC, C++20: the unit and integration tests again;
 #   asan   GCC, AddressSanitizer + LeakSanitizer + UndefinedBehaviorSanitizer:
@@ -10,8 +12,9 @@
 #   tsan   GCC, ThreadSanitizer: the unit and integration tests, the
 #          io_context on several threads in the threading and churn tests;
 #   fuzz   clang, libFuzzer with ASan + UBSan: the seed corpus once, then
-#          FINCH_FUZZ_SECONDS (default 60) of fuzzing each target (frame reader,
-#          JSON reader, incoming-message path) on a copy of its seeds (docs/fuzzing.md);
+#          FINCH_FUZZ_SECONDS (default 60) of fuzzing each target (frame parser,
+#          finch's stream against Beast's, JSON reader, incoming-message path)
+#          on a copy of its seeds (docs/fuzzing.md);
 #   bench  GCC, C++17, warnings as errors: the benchmark's servers and load
 #          generator, and its smoke run (bench.smoke: a fraction of a second of
 #          each mode against each C++ server, every reply and delivery checked;
