@@ -4,7 +4,7 @@
 //   loadgen --port N --mode echo|broadcast|idle|connect [--connections N]
 //           [--duration S] [--warmup S] [--payload B] [--sources N]
 //           [--window N] [--settle S] [--server-pid PID] [--host A] [--target T]
-//           [--handshakes N]
+//           [--handshakes N] [--messages N]
 //
 // The server must be on this machine: --host takes loopback addresses only
 // (127.0.0.0/8), since a load generator is not something to point elsewhere.
@@ -24,6 +24,12 @@
 // envelope or as plain {"path","data"} in any member order: the generator
 // looks for "path", then for "seq" and "t" inside "data". Every reply and
 // every delivery is checked for its sequence number.
+//
+// With --messages N the load ends after N operations (messages, broadcasts
+// or connections, the warm-up's included) have completed, or when the window
+// ends, whichever comes first; the window then closes with the last answer.
+// A fixed amount of work, for instruments that count what the server does
+// (callgrind's instructions, system calls) rather than time it.
 //
 // With --server-pid the generator reads the server's CPU time
 // (/proc/PID/stat, utime + stime) at the exact start and end of the measuring
@@ -88,6 +94,7 @@ struct Settings {
     double settle = 1;  // idle: seconds between the last connection and the memory reading
     int serverPid = 0;
     unsigned handshakes = 128;  // connections being opened at once
+    std::uint64_t messages = 0;  // operations in all; 0: as many as the window allows
 };
 
 // Bounds of the command line. They keep a typo from starting a run that would
@@ -97,12 +104,13 @@ constexpr double maxSeconds = 600;
 constexpr unsigned maxPayload = 1 << 20;
 // "data" needs room for {"seq":..,"t":..,"pad":""}.
 constexpr unsigned minPayload = 48;
+constexpr std::uint64_t maxMessages = 1'000'000'000;
 
 void printUsage(std::ostream& out)
 {
     out << "usage: loadgen --port N --mode echo|broadcast|idle|connect [--connections N] [--duration S]\n"
            "               [--warmup S] [--payload B] [--sources N] [--window N] [--settle S]\n"
-           "               [--server-pid PID] [--host A] [--target T] [--handshakes N]\n";
+           "               [--server-pid PID] [--host A] [--target T] [--handshakes N] [--messages N]\n";
 }
 
 std::optional<double> parseSeconds(std::string_view text)
@@ -172,6 +180,8 @@ std::optional<Settings> parseArguments(int argc, char** argv)
             count(s.window, 1, 1024);
         else if (flag == "--handshakes")
             count(s.handshakes, 1, 10000);
+        else if (flag == "--messages")
+            count(s.messages, 1, maxMessages);
         else if (flag == "--server-pid")
             count(s.serverPid, 1, 1 << 22);
         else if (flag == "--mode") {
@@ -526,11 +536,16 @@ private:
     // or connections than this (a 600 s window at 200,000 a second is 1.2e8).
     static constexpr std::uint64_t maxStarts = 1'000'000'000;
 
-    // Whether the load may start one more operation, and counts it.
+    // Whether the load may start one more operation, and counts it. Past
+    // --messages the load is over, as when the window ends.
     bool startAnother()
     {
         if (!running_ || started_ >= maxStarts)
             return false;
+        if (settings_.messages != 0 && started_ >= settings_.messages) {
+            running_ = false;
+            return false;
+        }
         ++started_;
         return true;
     }
@@ -838,6 +853,9 @@ private:
         if (stopped_)
             return;
         stopped_ = true;
+        // The last of --messages answered before the window's end.
+        if (measuring_)
+            closeWindow();
         if (settings_.mode == Mode::echo || settings_.mode == Mode::idle)
             lost_ = inFlight_;
         if (settings_.mode == Mode::broadcast)
