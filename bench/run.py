@@ -51,7 +51,8 @@ NODE_SERVER = SOURCE_DIR / "bench" / "node" / "server.js"
 # note shown under the table.
 SERVERS = [
     ("finch", "finch (bench_server)", "bench_server",
-     "finch's SocketManager: JSON decode, route table, envelope encode, write queue"),
+     "finch's SocketManager written as the README shows (a plain io_context, default Options, any target, "
+     "routes reading message[\"data\"]): JSON decode, route table, envelope encode, write queue"),
     ("beast_raw", "raw Beast (floor)", "beast_raw_echo",
      "Beast's websocket::stream alone; echo writes the frame back untouched, "
      "broadcast forwards frames that start with {\"path\":\"broadcast\" (a prefix check, no JSON)"),
@@ -478,6 +479,19 @@ def command(args):
         return ""
 
 
+def buildFlags(binDir):
+    """The build type and its flags, from the CMake cache of the build that
+    made the servers (binDir is its bench/ directory)."""
+    cache = Path(binDir).parent / "CMakeCache.txt"
+    if not cache.exists():
+        return "flags unknown"
+    entries = dict(re.findall(r"^(CMAKE_[A-Z_]+):[A-Z]+=(.*)$", cache.read_text(), re.M))
+    kind = entries.get("CMAKE_BUILD_TYPE", "")
+    flags = " ".join(f for f in (entries.get("CMAKE_CXX_FLAGS", ""),
+                                 entries.get(f"CMAKE_CXX_FLAGS_{kind.upper()}", "") if kind else "") if f)
+    return f"CMake {kind or 'without a build type'} ({flags or 'no flags'})"
+
+
 def machineInfo(runner):
     cpuinfo = Path("/proc/cpuinfo").read_text()
     model = re.search(r"model name\s*:\s*(.*)", cpuinfo)
@@ -493,7 +507,7 @@ def machineInfo(runner):
         "memory_gib": round(int(memory.group(1)) / 1024 / 1024, 1) if memory else None,
         "kernel": " ".join(platform.uname()[i] for i in (0, 2, 4)),
         "os": f"Debian {debian}",
-        "compiler": f"GCC {gcc}, -O2 (CMake Release with CMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG)",
+        "compiler": f"GCC {gcc}, {buildFlags(runner.binDir)}",
         "boost": command(["dpkg-query", "-W", "-f=${Version}", "libboost1.81-dev"]),
         "nlohmann_json": command(["dpkg-query", "-W", "-f=${Version}", "nlohmann-json3-dev"]),
         "websocketpp": command(["dpkg-query", "-W", "-f=${Version}", "libwebsocketpp-dev"]),
