@@ -17,6 +17,12 @@
 // fixed prefix is not JSON routing: it only works because the load generator
 // always writes "path" first and without spaces. It makes this server a floor
 // for the broadcast too, the cost of the fan-out alone.
+//
+// size (the large-message mode): a frame that begins with
+// {"path":"size","data":" is answered with {"path":"size","data":<length>},
+// the length of its data, found the same way: the frame less that prefix and
+// the closing "}. The floor of receiving a large message: Beast's own reads
+// and unmasking, and no parsing.
 
 #include "beast_server.hpp"
 
@@ -27,8 +33,13 @@ struct RawRouter {
     void operator()(Session& session, std::string_view frame) const
     {
         constexpr std::string_view broadcastPrefix = R"({"path":"broadcast")";
+        constexpr std::string_view sizePrefix = R"({"path":"size","data":")";
+        constexpr std::size_t sizeSuffix = 2;  // "}
         if (frame.substr(0, broadcastPrefix.size()) == broadcastPrefix)
             session.hub().broadcast(std::make_shared<const std::string>(frame));
+        else if (frame.substr(0, sizePrefix.size()) == sizePrefix && frame.size() >= sizePrefix.size() + sizeSuffix)
+            session.deliver(std::make_shared<const std::string>(
+                R"({"path":"size","data":)" + std::to_string(frame.size() - sizePrefix.size() - sizeSuffix) + "}"));
         else
             session.echoFrame();
     }

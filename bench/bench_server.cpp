@@ -22,6 +22,10 @@
 // Routes, the same on every server of the benchmark:
 //   echo       replies the message's data to the sender, on "echo"
 //   broadcast  sends the message's data to every connection, on "broadcast"
+// and one for the large-message mode, which only finch and the raw Beast
+// floor answer:
+//   size       replies the length of the message's data (a string), on "size":
+//              a small answer, so that receiving the message is what costs
 
 #include "server_runner.hpp"
 
@@ -119,6 +123,12 @@ finch::SocketManager::Routes routes(finch::SocketManager& manager)
     routes["broadcast"].onMessage = [&manager](finch::Socket&, const nlohmann::json& message) {
         countHandled();
         manager.sendToAll(message["data"], "broadcast");
+    };
+    // get_ref: the length of the string in place, where get<std::string>()
+    // would copy up to a mebibyte per message.
+    routes["size"].onMessage = [](finch::Socket& socket, const nlohmann::json& message) {
+        countHandled();
+        socket.send(message["data"].get_ref<const std::string&>().size(), "size");
     };
     return routes;
 }

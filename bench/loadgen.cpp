@@ -1,8 +1,8 @@
 // loadgen: the load generator of finch's benchmark. One io_context on one
 // thread drives every connection, so its own cost is one core at most.
 //
-//   loadgen --port N --mode echo|broadcast|idle|connect [--connections N]
-//           [--duration S] [--warmup S] [--payload B] [--sources N]
+//   loadgen --port N --mode echo|broadcast|idle|connect|large [--connections N]
+//           [--duration S] [--warmup S] [--payload B] [--chunk B] [--sources N]
 //           [--window N] [--settle S] [--server-pid PID] [--host A] [--target T]
 //           [--handshakes N] [--messages N]
 //
@@ -18,8 +18,23 @@
 //              answer an echo. Reports the server's memory growth.
 //   connect    N workers, each opening a connection (TCP + upgrade) and
 //              closing it (closing handshake), again and again.
+//   large      one connection (--connections does not apply) sends
+//              {"path":"size","data":"xx.."}, exactly --payload bytes in all,
+//              and waits for the answer, the length of its data, before it
+//              sends the next one. With --chunk B the frame goes out B bytes
+//              per send() (TCP_NODELAY), each sent only once the server has
+//              read the previous one out of its socket (see writeChunked),
+//              so that every chunk is a TCP segment of its own and reaches
+//              the server in a read of its own, as from a client behind a
+//              link slower than the server. Without it the whole frame is
+//              handed to the kernel in one write. The window opens and
+//              closes between two messages, and the server's CPU time is
+//              read from its scheduler statistics (nanoseconds), since a
+//              window holds few messages. Reports the server's CPU per MiB
+//              received, and the data segments its socket received per
+//              message, which the kernel counts.
 //
-// Every message carries {"seq":S,"t":T,"pad":"xx.."} as its data, T being
+// Every message but large's carries {"seq":S,"t":T,"pad":"xx.."} as its data, T being
 // the send time, padded to --payload bytes. A reply is accepted in finch's
 // envelope or as plain {"path","data"} in any member order: the generator
 // looks for "path", then for "seq" and "t" inside "data". Every reply and
@@ -65,10 +80,20 @@
 #include <string_view>
 #include <vector>
 
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <thread>
 
 namespace {
 
@@ -78,7 +103,7 @@ namespace websocket = beast::websocket;
 using tcp = net::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
-enum class Mode { echo, broadcast, idle, connect };
+enum class Mode { echo, broadcast, idle, connect, large };
 
 struct Settings {
     std::string host = "127.0.0.1";
@@ -88,7 +113,8 @@ struct Settings {
     unsigned connections = 50;
     double duration = 5;  // seconds of measuring window
     double warmup = 1;  // seconds of load before the window opens
-    unsigned payload = 64;  // bytes of "data" in each message
+    unsigned payload = 64;  // bytes of "data" in each message; large: of the whole message
+    unsigned chunk = 0;  // large: bytes per send(), each once the server has read the last; 0: one write
     unsigned sources = 1;  // client addresses 127.0.0.1 .. 127.0.0.<sources>
     unsigned window = 1;  // broadcasts in flight
     double settle = 1;  // idle: seconds between the last connection and the memory reading
@@ -108,8 +134,8 @@ constexpr std::uint64_t maxMessages = 1'000'000'000;
 
 void printUsage(std::ostream& out)
 {
-    out << "usage: loadgen --port N --mode echo|broadcast|idle|connect [--connections N] [--duration S]\n"
-           "               [--warmup S] [--payload B] [--sources N] [--window N] [--settle S]\n"
+    out << "usage: loadgen --port N --mode echo|broadcast|idle|connect|large [--connections N] [--duration S]\n"
+           "               [--warmup S] [--payload B] [--chunk B] [--sources N] [--window N] [--settle S]\n"
            "               [--server-pid PID] [--host A] [--target T] [--handshakes N] [--messages N]\n";
 }
 
@@ -174,6 +200,8 @@ std::optional<Settings> parseArguments(int argc, char** argv)
             seconds(s.settle);
         else if (flag == "--payload")
             count(s.payload, minPayload, maxPayload);
+        else if (flag == "--chunk")
+            count(s.chunk, 0, maxPayload);
         else if (flag == "--sources")
             count(s.sources, 1, 254);
         else if (flag == "--window")
@@ -193,6 +221,8 @@ std::optional<Settings> parseArguments(int argc, char** argv)
                 s.mode = Mode::idle;
             else if (value == "connect")
                 s.mode = Mode::connect;
+            else if (value == "large")
+                s.mode = Mode::large;
             else
                 ok = false;
         } else {
@@ -228,6 +258,8 @@ const char* modeName(Mode mode)
         return "idle";
     case Mode::connect:
         return "connect";
+    case Mode::large:
+        return "large";
     }
     return "?";
 }
@@ -287,20 +319,12 @@ public:
     // How long its threads have been ready to run but waiting for a CPU, in
     // seconds (the second field of each thread's schedstat): the direct
     // measure of other work taking its core.
-    std::optional<double> runQueueWaitSeconds() const
-    {
-        std::error_code ec;
-        unsigned long long waited = 0;
-        for (std::filesystem::directory_iterator it(path("task"), ec), end; !ec && it != end; it.increment(ec)) {
-            std::ifstream in(it->path() / "schedstat");
-            unsigned long long running = 0, waiting = 0;
-            if (in >> running >> waiting)
-                waited += waiting;
-        }
-        if (!pid_ || ec)
-            return std::nullopt;
-        return static_cast<double>(waited) / 1e9;
-    }
+    std::optional<double> runQueueWaitSeconds() const { return schedstatSeconds(1); }
+
+    // CPU time of all its threads to the nanosecond (the first field of each
+    // thread's schedstat), where /proc/PID/stat counts in clock ticks of 10 ms:
+    // for windows that hold a few large messages.
+    std::optional<double> runSeconds() const { return schedstatSeconds(0); }
 
     std::optional<long> openFiles() const
     {
@@ -314,6 +338,23 @@ public:
     }
 
 private:
+    // The sum over its threads of one field of /proc/PID/task/TID/schedstat,
+    // in seconds.
+    std::optional<double> schedstatSeconds(int field) const
+    {
+        std::error_code ec;
+        unsigned long long sum = 0;
+        for (std::filesystem::directory_iterator it(path("task"), ec), end; !ec && it != end; it.increment(ec)) {
+            std::ifstream in(it->path() / "schedstat");
+            unsigned long long running = 0, waiting = 0;
+            if (in >> running >> waiting)
+                sum += field == 0 ? running : waiting;
+        }
+        if (!pid_ || ec)
+            return std::nullopt;
+        return static_cast<double>(sum) / 1e9;
+    }
+
     std::string path(std::string_view entry) const
     {
         return "/proc/" + std::to_string(pid_) + "/" + std::string(entry);
@@ -463,6 +504,147 @@ std::optional<Reply> parseReply(std::string_view frame, std::string_view pathMem
     return Reply{*seq, *t};
 }
 
+// The large mode's message, {"path":"size","data":"xx.."}, exactly `size`
+// bytes long, as the masked frame a client sends. Every message of a run is
+// the same, so it is built and masked once and costs the generator nothing
+// per message.
+struct LargeMessage {
+    std::string frame;
+    std::size_t dataLength = 0;  // what the server must answer
+};
+
+LargeMessage makeLargeMessage(std::size_t size)
+{
+    constexpr std::string_view head = R"({"path":"size","data":")";
+    constexpr std::string_view tail = R"("})";
+    LargeMessage message;
+    message.dataLength = size - head.size() - tail.size();
+    std::string text;
+    text.reserve(size);
+    text.append(head).append(message.dataLength, 'x').append(tail);
+    std::string& frame = message.frame;
+    frame.push_back(static_cast<char>(0x81));  // FIN, text
+    if (size < 126) {
+        frame.push_back(static_cast<char>(0x80 | size));
+    } else if (size <= 0xffff) {
+        frame.push_back(static_cast<char>(0x80 | 126));
+        for (int shift = 8; shift >= 0; shift -= 8)
+            frame.push_back(static_cast<char>((size >> shift) & 0xff));
+    } else {
+        frame.push_back(static_cast<char>(0x80 | 127));
+        for (int shift = 56; shift >= 0; shift -= 8)
+            frame.push_back(static_cast<char>((size >> shift) & 0xff));
+    }
+    constexpr std::array<unsigned char, 4> key{0x5a, 0x1c, 0xe3, 0x97};
+    for (const unsigned char byte : key)
+        frame.push_back(static_cast<char>(byte));
+    for (std::size_t i = 0; i < text.size(); ++i)
+        frame.push_back(static_cast<char>(static_cast<unsigned char>(text[i]) ^ key[i % 4]));
+    return message;
+}
+
+// The start of the kernel's struct tcp_info (linux/tcp.h, whose names clash
+// with glibc's netinet/tcp.h that Asio includes), as far as the member read here.
+struct KernelTcpInfo {
+    std::uint8_t flags[8];
+    std::uint32_t counters[24];  // tcpi_rto .. tcpi_total_retrans
+    std::uint64_t rates[4];  // tcpi_pacing_rate .. tcpi_bytes_received
+    std::uint32_t segsOut, segsIn, notsentBytes, minRtt, dataSegsIn, dataSegsOut;
+};
+
+// The server's end of one connection, as the kernel sees it (sock_diag, what
+// `ss` shows): how many bytes it has received and not yet read, and how many
+// data segments it has received. One query costs a few microseconds.
+class ServerSocketProbe {
+public:
+    ServerSocketProbe() = default;
+    ServerSocketProbe(const ServerSocketProbe&) = delete;
+    ServerSocketProbe& operator=(const ServerSocketProbe&) = delete;
+
+    ~ServerSocketProbe()
+    {
+        if (fd_ >= 0)
+            ::close(fd_);
+    }
+
+    // `server` and `client` are the two ends of the connection; false when
+    // this kernel does not answer such queries (no inet_diag).
+    bool open(const tcp::endpoint& server, const tcp::endpoint& client)
+    {
+        fd_ = ::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+        request_.sdiag_family = AF_INET;
+        request_.sdiag_protocol = IPPROTO_TCP;
+        request_.idiag_states = ~0u;
+        request_.id.idiag_sport = htons(server.port());
+        request_.id.idiag_dport = htons(client.port());
+        request_.id.idiag_src[0] = htonl(server.address().to_v4().to_uint());
+        request_.id.idiag_dst[0] = htonl(client.address().to_v4().to_uint());
+        request_.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
+        request_.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+        return fd_ >= 0 && unread().has_value();
+    }
+
+    std::optional<std::uint32_t> unread() const
+    {
+        const auto answer = query(false);
+        if (!answer)
+            return std::nullopt;
+        return answer->first;
+    }
+
+    std::optional<std::uint32_t> dataSegmentsIn() const
+    {
+        const auto answer = query(true);
+        if (!answer)
+            return std::nullopt;
+        return answer->second;
+    }
+
+private:
+    // (unread bytes, data segments received, or 0 without `withInfo`)
+    std::optional<std::pair<std::uint32_t, std::uint32_t>> query(bool withInfo) const
+    {
+        if (fd_ < 0)
+            return std::nullopt;
+        struct {
+            nlmsghdr header;
+            inet_diag_req_v2 request;
+        } message{};
+        message.header.nlmsg_len = sizeof message;
+        message.header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+        message.header.nlmsg_flags = NLM_F_REQUEST;
+        message.request = request_;
+        if (withInfo)
+            message.request.idiag_ext = 1 << (INET_DIAG_INFO - 1);
+        if (::send(fd_, &message, sizeof message, 0) != static_cast<ssize_t>(sizeof message))
+            return std::nullopt;
+        alignas(nlmsghdr) char answer[4096];
+        const ssize_t size = ::recv(fd_, answer, sizeof answer, 0);
+        const auto* header = reinterpret_cast<const nlmsghdr*>(answer);
+        if (size < static_cast<ssize_t>(NLMSG_LENGTH(sizeof(inet_diag_msg))) || !NLMSG_OK(header, size) ||
+            header->nlmsg_type != SOCK_DIAG_BY_FAMILY)
+            return std::nullopt;
+        const auto* diag = static_cast<const inet_diag_msg*>(NLMSG_DATA(header));
+        std::uint32_t segments = 0;
+        int rest = static_cast<int>(header->nlmsg_len - NLMSG_LENGTH(sizeof(inet_diag_msg)));
+        for (auto* attribute = reinterpret_cast<const rtattr*>(diag + 1); withInfo && RTA_OK(attribute, rest);
+             attribute = RTA_NEXT(attribute, rest)) {
+            if (attribute->rta_type != INET_DIAG_INFO)
+                continue;
+            KernelTcpInfo info{};
+            // An older kernel's tcp_info ends before the member.
+            if (RTA_PAYLOAD(attribute) < offsetof(KernelTcpInfo, dataSegsIn) + sizeof info.dataSegsIn)
+                return std::nullopt;
+            std::memcpy(&info, RTA_DATA(attribute), std::min<std::size_t>(RTA_PAYLOAD(attribute), sizeof info));
+            segments = info.dataSegsIn;
+        }
+        return std::pair{diag->idiag_rqueue, segments};
+    }
+
+    int fd_ = -1;
+    inet_diag_req_v2 request_{};
+};
+
 struct Client {
     Client(net::io_context& context, unsigned number)
         : ws(context)
@@ -524,6 +706,9 @@ public:
             break;
         case Mode::connect:
             startConnect();
+            break;
+        case Mode::large:
+            openClients(0, 1, [this] { after(0.1, [this] { startLarge(); }); });
             break;
         }
         context_.run();
@@ -701,6 +886,8 @@ private:
                 return fail("write", ec);
             if (settings_.mode == Mode::broadcast) {
                 sendBroadcasts();
+            } else if (settings_.mode == Mode::large) {
+                return;
             } else if (client.sendWhenWritten) {
                 client.sendWhenWritten = false;
                 send(client, "echo", client.expected);
@@ -718,6 +905,8 @@ private:
             return onDelivery(client, frame);
         case Mode::connect:
             return badFrame("unexpected frame", frame);
+        case Mode::large:
+            return onSize(client, frame);
         }
     }
 
@@ -730,10 +919,12 @@ private:
         running_ = true;
         if (settings_.mode == Mode::echo) {
             for (auto& client : clients_)
-                if (client->open) {
+                if (client->open && startAnother()) {
                     ++inFlight_;
                     send(*client, "echo", client->expected);
                 }
+            if (inFlight_ == 0)
+                return finish();
         } else {
             receivers_ = openCount_;
             remaining_.assign(settings_.window, 0);
@@ -824,6 +1015,9 @@ private:
         machineStart_ = machineCpu();
         serverWaitStart_ = probe_.runQueueWaitSeconds();
         ownWaitStart_ = self_.runQueueWaitSeconds();
+        serverRunStart_ = probe_.runSeconds();
+        if (settings_.mode == Mode::large)
+            segmentsStart_ = serverSocket_.dataSegmentsIn();
         measuring_ = true;
     }
 
@@ -836,6 +1030,9 @@ private:
         machineEnd_ = machineCpu();
         serverWaitEnd_ = probe_.runQueueWaitSeconds();
         ownWaitEnd_ = self_.runQueueWaitSeconds();
+        serverRunEnd_ = probe_.runSeconds();
+        if (settings_.mode == Mode::large)
+            segmentsEnd_ = serverSocket_.dataSegmentsIn();
     }
 
     // Waits a bounded time for the answers still in flight, to check that
@@ -856,7 +1053,7 @@ private:
         // The last of --messages answered before the window's end.
         if (measuring_)
             closeWindow();
-        if (settings_.mode == Mode::echo || settings_.mode == Mode::idle)
+        if (settings_.mode == Mode::echo || settings_.mode == Mode::idle || settings_.mode == Mode::large)
             lost_ = inFlight_;
         if (settings_.mode == Mode::broadcast)
             for (std::uint64_t seq = oldestBroadcast_; seq < nextBroadcast_; ++seq)
@@ -925,7 +1122,8 @@ private:
         running_ = true;
         for (unsigned i = 0; i < settings_.connections; ++i) {
             clients_.push_back(nullptr);
-            cycle(i);
+            if (startAnother())
+                cycle(i);
         }
         after(settings_.warmup, [this] {
             openWindow();
@@ -973,6 +1171,141 @@ private:
             else if (!running_ && cycling_ == 0 && !stopped_)
                 finish();
         });
+    }
+
+    // ---- large ----------------------------------------------------------------
+
+    void startLarge()
+    {
+        if (openCount_ == 0)
+            return context_.stop();
+        large_ = makeLargeMessage(settings_.payload);
+        // Opened for one write too, for the count of segments the server received.
+        auto& socket = beast::get_lowest_layer(clients_.front()->ws).socket();
+        beast::error_code ec1, ec2;
+        const auto server = socket.remote_endpoint(ec1);
+        const auto client = socket.local_endpoint(ec2);
+        const bool probing = !ec1 && !ec2 && serverSocket_.open(server, client);
+        paced_ = settings_.chunk != 0 && probing;
+        if (settings_.chunk != 0 && !probing)
+            std::cerr << "loadgen: the kernel does not say what the server has read (sock_diag); chunks are "
+                         "paced by a fixed gap of "
+                      << fallbackGap.count() << " us instead\n";
+        running_ = true;
+        loadStarted_ = Clock::now();
+        if (startAnother())
+            sendLarge(*clients_.front());
+    }
+
+    void sendLarge(Client& client)
+    {
+        if (client.writing) {
+            client.sendWhenWritten = true;
+            return;
+        }
+        ++inFlight_;
+        client.started = Clock::now();
+        if (settings_.chunk != 0)
+            return writeChunked(client);
+        client.writing = true;
+        net::async_write(beast::get_lowest_layer(client.ws).socket(), net::buffer(large_.frame),
+            [this, &client](beast::error_code ec, std::size_t) {
+                client.writing = false;
+                if (ec)
+                    return fail("write", ec);
+                // The answer came before this completion was run.
+                if (client.sendWhenWritten) {
+                    client.sendWhenWritten = false;
+                    sendLarge(client);
+                }
+            });
+    }
+
+    // The frame, `chunk` bytes per send(), each chunk once the server has
+    // read the one before out of its socket. Without that wait the loopback
+    // would hand the server chunks faster than it reads them, and one read
+    // would take several; and a chunk written while the one before still
+    // waited to leave would join its segment. So every chunk is a segment
+    // of its own and a read of its own, as from a client behind a link
+    // slower than the server, which is when a server reads a large message
+    // in the most pieces. This runs to the end of the frame before it
+    // returns: with one connection there is nothing else to do meanwhile.
+    void writeChunked(Client& client)
+    {
+        const int fd = beast::get_lowest_layer(client.ws).socket().native_handle();
+        const std::string& frame = large_.frame;
+        for (std::size_t at = 0; at < frame.size();) {
+            if (at != 0 && !awaitServerRead())
+                return giveUp("chunked write: the server did not read a chunk within 2 s");
+            const std::size_t size = std::min<std::size_t>(settings_.chunk, frame.size() - at);
+            const ssize_t sent = ::send(fd, frame.data() + at, size, MSG_NOSIGNAL);
+            if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                pollfd writable{fd, POLLOUT, 0};
+                if (::poll(&writable, 1, 1000) <= 0)
+                    return giveUp("chunked write: the socket stayed full for 1 s");
+                continue;
+            }
+            if (sent < 0)
+                return giveUp(std::string("chunked write: ") + std::strerror(errno));
+            at += static_cast<std::size_t>(sent);
+        }
+    }
+
+    // A message that cannot be sent whole ends the run: its answer would never come.
+    void giveUp(std::string why)
+    {
+        ++errors_;
+        if (firstError_.empty())
+            firstError_ = std::move(why);
+        finish();
+    }
+
+    // Waits until the server's socket holds no unread byte: a few queries at
+    // once (the server usually reads within microseconds), then with short
+    // sleeps, so that a slow server does not cost the generator a spinning core.
+    bool awaitServerRead()
+    {
+        if (!paced_) {
+            std::this_thread::sleep_for(fallbackGap);
+            return true;
+        }
+        const auto deadline = Clock::now() + std::chrono::seconds(2);
+        for (int query = 0;; ++query) {
+            const auto unread = serverSocket_.unread();
+            if (unread && *unread == 0)
+                return true;
+            if (!unread || Clock::now() > deadline)
+                return false;
+            if (query >= 16)
+                std::this_thread::sleep_for(std::chrono::microseconds(20));
+        }
+    }
+
+    // The answer, {"path":"size",...,"data":<length of the data>}. The window
+    // opens and closes here, between two messages, so that it holds whole
+    // messages only.
+    void onSize(Client& client, std::string_view frame)
+    {
+        const auto length = numberAfter(frame, R"("data":)");
+        if (frame.find(R"("path":"size")") == std::string_view::npos || !length || *length != large_.dataLength)
+            return badFrame("not the size of the large message", frame);
+        --inFlight_;
+        const auto now = Clock::now();
+        if (measuring_) {
+            ++operations_;
+            latencies_.record(static_cast<std::uint64_t>(
+                std::chrono::duration_cast<std::chrono::nanoseconds>(now - client.started).count()));
+            if (now - windowStart_ >= std::chrono::duration<double>(settings_.duration)) {
+                closeWindow();
+                running_ = false;
+            }
+        } else if (running_ && now - loadStarted_ >= std::chrono::duration<double>(settings_.warmup)) {
+            openWindow();
+        }
+        if (startAnother())
+            sendLarge(client);
+        else if (!running_ && inFlight_ == 0)
+            finish();
     }
 
     // ---- the report -----------------------------------------------------------
@@ -1046,7 +1379,32 @@ private:
                 r["server_kernel_us_per_operation"] = server.kernel * perOperation;
             }
         }
+        if (serverRunStart_ && serverRunEnd_)
+            r["server_run_seconds"] = *serverRunEnd_ - *serverRunStart_;
+        if (settings_.mode == Mode::large)
+            reportLarge(r, perOperation);
         return r;
+    }
+
+    void reportLarge(nlohmann::json& r, double perOperation)
+    {
+        r["chunk"] = settings_.chunk;
+        r["chunks_per_message"] = settings_.chunk == 0 ? 1 : (large_.frame.size() + settings_.chunk - 1) / settings_.chunk;
+        r["frame_bytes"] = large_.frame.size();
+        r["pacing"] = settings_.chunk == 0 ? "none" : paced_ ? "server read" : "fixed gap";
+        if (operations_ == 0)
+            return;
+        // The scheduler's count, to the nanosecond: a window of a few large
+        // messages is too short for the clock ticks of /proc/PID/stat.
+        if (serverRunStart_ && serverRunEnd_) {
+            const double seconds = *serverRunEnd_ - *serverRunStart_;
+            const double mebibytes = static_cast<double>(operations_) * settings_.payload / (1024.0 * 1024.0);
+            r["server_cpu_us_per_operation"] = seconds * perOperation;
+            r["server_cpu_ms_per_mib"] = seconds * 1e3 / mebibytes;
+        }
+        if (segmentsStart_ && segmentsEnd_)
+            r["server_segments_per_message"] =
+                static_cast<double>(*segmentsEnd_ - *segmentsStart_) / static_cast<double>(operations_);
     }
 
     const Settings settings_;
@@ -1094,6 +1452,14 @@ private:
     unsigned alive_ = 0;
     std::optional<long> rssBefore_, rssAfter_, anonBefore_, anonAfter_, filesBefore_, filesAfter_;
 
+    // Large.
+    static constexpr std::chrono::microseconds fallbackGap{100};
+    LargeMessage large_;
+    ServerSocketProbe serverSocket_;
+    bool paced_ = false;
+    Clock::time_point loadStarted_;
+    std::optional<std::uint32_t> segmentsStart_, segmentsEnd_;
+
     // Connect.
     unsigned cycling_ = 0;
     unsigned connectionsBegun_ = 0;
@@ -1105,6 +1471,7 @@ private:
     CpuTime ownCpuStart_, ownCpuEnd_;
     std::optional<MachineCpu> machineStart_, machineEnd_;
     std::optional<double> serverWaitStart_, serverWaitEnd_, ownWaitStart_, ownWaitEnd_;
+    std::optional<double> serverRunStart_, serverRunEnd_;
 
     nlohmann::json report_ = nlohmann::json::object();
 };

@@ -68,7 +68,30 @@ FLOOR = "beast_raw"
 CHAT = "beast_chat"
 FINCH = "finch"
 
-MODES = ["echo", "broadcast", "idle", "connect"]
+MODES = ["echo", "broadcast", "idle", "connect", "large"]
+
+# The large mode: messages of these sizes (the whole envelope), each sent in
+# one write and in writes of LARGE_CHUNK bytes (a TCP segment of a 1500-byte
+# MTU, with room for the headers), one connection, one message in flight.
+# Only finch and the raw Beast floor answer its route.
+LARGE_SIZES = [64 * 1024, 128 * 1024, 256 * 1024, 512 * 1024, 1024 * 1024]
+LARGE_CHUNK = 1400
+LARGE_SERVERS = {FINCH, FLOOR}
+# Reading is linear in the message's size when a message 4 times as large
+# costs 4 times as much; the target leaves room for noise.
+LARGE_TARGET = 4.5
+
+
+def largePoint(size, chunk):
+    return f"large-{size // 1024}k-{chunk if chunk else 'one'}"
+
+
+def largeStyle(chunk):
+    return f"{chunk}-byte writes" if chunk else "one write"
+
+
+def sizeLabel(size):
+    return f"{size // (1024 * 1024)} MiB" if size >= 1024 * 1024 else f"{size // 1024} KiB"
 
 # Per profile: the load of each mode. "connections" is the number of open
 # connections (echo, broadcast, idle) or of concurrent connect loops (connect).
@@ -76,16 +99,20 @@ PROFILES = {
     "full": {
         "repeat": 3, "duration": 5.0, "warmup": 1.0, "settle": 1.0,
         "echo": 50, "broadcast": 1000, "idle": 10000, "connect": 16,
+        "large_sizes": LARGE_SIZES, "large_duration": 2.0, "large_warmup": 0.3,
         "held": True, "threads": True, "perf": True,
     },
     "quick": {
         "repeat": 1, "duration": 1.0, "warmup": 0.3, "settle": 0.5,
         "echo": 10, "broadcast": 100, "idle": 1000, "connect": 4,
+        "large_sizes": LARGE_SIZES, "large_duration": 1.0, "large_warmup": 0.2,
         "held": False, "threads": True, "perf": False,
     },
     "smoke": {
         "repeat": 1, "duration": 0.5, "warmup": 0.2, "settle": 0.2,
         "echo": 4, "broadcast": 20, "idle": 100, "connect": 2,
+        # The smallest and the largest (finch's default message limit).
+        "large_sizes": [LARGE_SIZES[0], LARGE_SIZES[-1]], "large_duration": 0.2, "large_warmup": 0.1,
         "held": False, "threads": True, "perf": False,
     },
 }
@@ -252,12 +279,17 @@ class Runner:
             available.append({"name": name, "label": label, "note": note, "command": command, "env": env})
         return available
 
-    def runLoad(self, server, mode, connections, cpus):
+    def runLoad(self, server, mode, connections, cpus, large=None):
         p = self.profile
+        if large:
+            size, chunk = large
+            window = ["--duration", str(p["large_duration"]), "--warmup", str(p["large_warmup"]),
+                      "--payload", str(size), "--chunk", str(chunk)]
+        else:
+            window = ["--duration", str(p["duration"]), "--warmup", str(p["warmup"]), "--payload", str(PAYLOAD)]
         command = ["taskset", "-c", cpus, str(self.loadgen), "--port", str(server.port), "--mode", mode,
-                   "--connections", str(connections), "--duration", str(p["duration"]),
-                   "--warmup", str(p["warmup"]), "--settle", str(p["settle"]), "--payload", str(PAYLOAD),
-                   "--sources", str(SOURCES), "--server-pid", str(server.pid)]
+                   "--connections", str(connections), "--settle", str(p["settle"]), "--sources", str(SOURCES),
+                   "--server-pid", str(server.pid)] + window
         completed = subprocess.run(command, capture_output=True, text=True, timeout=900, preexec_fn=prepareChild)
         lines = completed.stdout.strip().splitlines()
         if not lines:
@@ -267,7 +299,7 @@ class Runner:
         return report
 
 
-    def measure(self, spec, mode, connections, threads=1, pinned=True, label=None):
+    def measure(self, spec, mode, connections, threads=1, pinned=True, label=None, large=None):
         """One point: a fresh server and one load run; run again if other
         processes disturbed it, keeping the least disturbed attempt."""
         serverCpus, loadCpus = (SERVER_CPU, LOADGEN_CPU) if pinned else (ALL_CPUS, ALL_CPUS)
@@ -278,7 +310,7 @@ class Runner:
             # and may stay so; the retries themselves are the better chance.
             waitForQuiet(self.args.quiet_wait if attempt == 0 else min(self.args.quiet_wait, 10))
             try:
-                report = self.runPoint(spec, mode, connections, serverCpus, loadCpus, threads)
+                report = self.runPoint(spec, mode, connections, serverCpus, loadCpus, threads, large)
             except (RuntimeError, OSError, ValueError, subprocess.SubprocessError) as e:
                 # One broken point must not cost the other measurements.
                 report = {"mode": mode, "connections": connections, "errors": 1, "lost": 0,
@@ -299,14 +331,14 @@ class Runner:
         self.printPoint(best)
         return best
 
-    def runPoint(self, spec, mode, connections, serverCpus, loadCpus, threads):
+    def runPoint(self, spec, mode, connections, serverCpus, loadCpus, threads, large=None):
         with Server(spec["name"], spec["command"], serverCpus, threads, spec["env"]) as server:
             if mode == "held":
                 # As many connections as both processes' descriptor limits
                 # allow: the server's own descriptors (listener, epoll,
                 # standard streams ...) and a few for the load generator.
                 connections = fileLimit() - max(server.openFiles(), 16) - 8
-            return self.runLoad(server, "idle" if mode == "held" else mode, connections, loadCpus)
+            return self.runLoad(server, "idle" if mode == "held" else mode, connections, loadCpus, large)
 
     @staticmethod
     def printPoint(r):
@@ -318,6 +350,12 @@ class Runner:
             log(f"  {r['server']:12} {r['point']:10} open {r['open']}/{r['connections']} alive {r.get('alive')} "
                 f"anon {r.get('anon_bytes_per_connection', 0) / 1024:.2f} KiB/conn "
                 f"rss {r.get('rss_bytes_per_connection', 0) / 1024:.2f} KiB/conn{bad}")
+        elif r["mode"] == "large":
+            log(f"  {r['server']:12} {r['point']:16} {r['operations']:5} messages "
+                f"cpu {r.get('server_cpu_ms_per_mib', float('nan')):7.2f} ms/MiB "
+                f"{r.get('server_cpu_us_per_operation', float('nan')):9.1f} us/message "
+                f"segments {r.get('server_segments_per_message', float('nan')):6.1f}/message "
+                f"pacing {r.get('pacing')} waited: load {100 * r.get('loadgen_run_queue_wait', 0):.0f} %{bad}")
         else:
             log(f"  {r['server']:12} {r['point']:10} {r['operations_per_second']:10.0f}/s "
                 f"p50 {r['latency_p50_us']:8.1f} us p99 {r['latency_p99_us']:8.1f} us "
@@ -332,6 +370,9 @@ class Runner:
         for repeat in range(p["repeat"]):
             for mode in modes:
                 for spec in self.servers:
+                    if mode == "large":
+                        self.measureLarge(spec, repeat)
+                        continue
                     log(f"[{repeat + 1}/{p['repeat']}] {mode} {spec['name']}")
                     self.measure(spec, mode, p[mode])
         finch = next((s for s in self.servers if s["name"] == FINCH), None)
@@ -357,6 +398,17 @@ class Runner:
             for mode in ("echo", "broadcast"):
                 log(f"profile of finch under {mode} (perf, not counted in the measurements)")
                 self.profiles[mode] = self.perfProfile(finch, mode)
+
+    def measureLarge(self, spec, repeat):
+        """One point per message size and way of sending, each with a fresh
+        server and one connection."""
+        if spec["name"] not in LARGE_SERVERS:
+            return
+        p = self.profile
+        for size in p["large_sizes"]:
+            for chunk in (0, LARGE_CHUNK):
+                log(f"[{repeat + 1}/{p['repeat']}] large {spec['name']}: {sizeLabel(size)} in {largeStyle(chunk)}")
+                self.measure(spec, "large", 1, label=largePoint(size, chunk), large=(size, chunk))
 
     def perfProfile(self, spec, mode, seconds=5, top=15):
         """perf's flat profile (self time) of one server under load: the
@@ -552,6 +604,21 @@ class Report:
             f"{fmt(finchCast)} us vs {fmt(chatCast)} us: {fmtRatio(q)}",
             None if q is None else q <= 0.55 and r.clean(FINCH, "broadcast"))
 
+        ratios, parts = [], []
+        for chunk in (0, LARGE_CHUNK):
+            big = r.median(FINCH, largePoint(1024 * 1024, chunk), "server_cpu_us_per_operation")
+            small = r.median(FINCH, largePoint(256 * 1024, chunk), "server_cpu_us_per_operation")
+            ratios.append(ratio(big, small))
+            if big is not None and small is not None:
+                parts.append(f"{largeStyle(chunk)}: {fmt(big / 1000)} ms vs {fmt(small / 1000)} ms, "
+                             f"{fmtRatio(ratios[-1])}")
+        clean = all(r.clean(FINCH, largePoint(size, chunk)) for size in (256 * 1024, 1024 * 1024)
+                    for chunk in (0, LARGE_CHUNK))
+        row("large messages: server CPU for a 1 MiB message against a 256 KiB one (4x when reading is linear)",
+            f"at most {LARGE_TARGET}x, sent in one write and in {LARGE_CHUNK}-byte writes",
+            "; ".join(parts) or "not run",
+            None if None in ratios else all(q <= LARGE_TARGET for q in ratios) and clean)
+
         anon = r.median(FINCH, "idle", "anon_bytes_per_connection")
         row(f"user-space memory per idle connection, {r.profile['idle']:,} connections",
             "at most 3 KiB",
@@ -635,6 +702,45 @@ class Report:
                        f"| {fmt(100 * (r.median(name, mode, 'loadgen_cpu_utilisation') or 0), 0)} % "
                        f"| {fmt(100 * (r.median(name, mode, 'waited') or 0), 0)} % |{self.flag(name, mode)}")
         return out
+
+    def largeTables(self):
+        """Server CPU per MiB received by message size, and the details of
+        each point: what the server received and how fast."""
+        r = self.r
+        chunks = (0, LARGE_CHUNK)
+        sizes = [size for size in LARGE_SIZES
+                 if any(r.points(name, largePoint(size, chunk)) for name in self.names for chunk in chunks)]
+        if not sizes:
+            return [], []
+        summary = ["| server | sent in | " + " | ".join(sizeLabel(size) for size in sizes) +
+                   " | 1 MiB against 256 KiB, per message |",
+                   "|---|---|" + "---:|" * (len(sizes) + 1)]
+        details = ["| server | sent in | message | messages/s | server CPU per message | server CPU use "
+                   "| data segments the server received per message | latency p50 |",
+                   "|---|---|---:|---:|---:|---:|---:|---:|"]
+        for name in self.names:
+            for chunk in chunks:
+                points = [largePoint(size, chunk) for size in sizes]
+                if not any(r.points(name, point) for point in points):
+                    continue
+                cells = [f"{fmt(r.median(name, point, 'server_cpu_ms_per_mib'))} ms"
+                         f"{r.spread(name, point, 'server_cpu_ms_per_mib')}" for point in points]
+                big = r.median(name, largePoint(1024 * 1024, chunk), "server_cpu_us_per_operation")
+                small = r.median(name, largePoint(256 * 1024, chunk), "server_cpu_us_per_operation")
+                flag = "" if all(r.clean(name, point) for point in points) else " **errors: see below**"
+                summary.append(f"| {self.labels[name]} | {largeStyle(chunk)} | " + " | ".join(cells) +
+                               f" | {fmtRatio(ratio(big, small))} |{flag}")
+                for size, point in zip(sizes, points):
+                    cpu = r.median(name, point, "server_cpu_us_per_operation")
+                    details.append(
+                        f"| {self.labels[name]} | {largeStyle(chunk)} | {sizeLabel(size)} "
+                        f"| {fmt(r.median(name, point, 'operations_per_second'), 0)} "
+                        f"| {fmt(cpu / 1000 if cpu is not None else None)} ms "
+                        f"| {fmt(100 * (r.median(name, point, 'server_cpu_utilisation') or 0), 0)} % "
+                        f"| {fmt(r.median(name, point, 'server_segments_per_message'), 1)} "
+                        f"| {fmt(r.median(name, point, 'latency_p50_us') / 1000 if r.median(name, point, 'latency_p50_us') is not None else None)} ms |"
+                        f"{self.flag(name, point)}")
+        return summary, details
 
     def flag(self, name, point):
         return "" if self.r.clean(name, point) else " **errors: see below**"
@@ -787,6 +893,21 @@ class Report:
             table = self.modeTable(mode)
             if len(table) > 2:
                 lines += [title, "", text, ""] + table + [""]
+        summary, details = self.largeTables()
+        if summary:
+            lines += ["## large messages: server CPU per MiB received", "",
+                      f"One connection sends a message of {sizeLabel(LARGE_SIZES[0])} to {sizeLabel(LARGE_SIZES[-1])} "
+                      "(the whole envelope `{\"path\":\"size\",\"data\":\"xx..\"}`), and the next once the "
+                      "server has answered with the length of its data, a small answer, so that what costs is "
+                      "receiving the message. In one write, the whole frame is handed to the kernel at once "
+                      "(loopback carries it in segments of tens of KiB). In "
+                      f"{LARGE_CHUNK}-byte writes, one `send()` per {LARGE_CHUNK} bytes (a segment of a 1500-byte "
+                      "MTU), with TCP_NODELAY, each only once the server has read the one before out of its "
+                      "socket: every chunk is a segment and a read of its own, as from a client on a link slower "
+                      "than the server. Linear reading costs the same per MiB at every size, and 4x as much for "
+                      "a message of 1 MiB as for one of 256 KiB. Only finch and the raw Beast floor (which "
+                      "answers without parsing: a prefix check and the frame's length) have this route.", ""]
+            lines += summary + ["", "Each point:", ""] + details + [""]
         threads = self.threadsTable()
         if threads:
             lines += ["## finch with 1 and 2 threads", "",
@@ -836,7 +957,8 @@ class Report:
             "Every server answers the same two routes on 127.0.0.1: `echo` sends `{\"path\":\"echo\","
             "\"data\":<data>}` back to the sender, `broadcast` sends `{\"path\":\"broadcast\",\"data\":<data>}` "
             "to every connection. finch answers in its envelope (`path`, `status`, `timestamp`, `data`); the "
-            "load generator accepts both forms.", "",
+            "load generator accepts both forms. finch and the raw Beast floor also answer `size`, the large "
+            "messages' route, with `{\"path\":\"size\",\"data\":<length of the data>}`.", "",
         ]
         lines += [f"- **{s['label']}**: {s['note']}." for s in r.servers]
         lines += [
@@ -868,6 +990,14 @@ class Report:
             "(`/proc/self/schedstat`): other work took its core. The tables show that share as *waited*. "
             "Real-time scheduling caps a busy core at 95 % (`kernel.sched_rt_runtime_us`), the same for "
             "every server.",
+            f"- Large messages: a fresh server per size and way of sending, a warm-up of {p['large_warmup']} s "
+            f"and a window of {p['large_duration']} s that opens and closes between two messages, so that it "
+            "holds whole messages only. Server CPU is the run time of its threads from "
+            "`/proc/PID/task/*/schedstat`, in nanoseconds (a window holds only tens of the largest messages, "
+            "too few for clock ticks), divided by the mebibytes of the messages answered in the window. The "
+            f"{LARGE_CHUNK}-byte writes wait for the server's read by asking the kernel (sock_diag, what `ss` "
+            "shows as Recv-Q) how much of its socket's data the server has not read yet; the load "
+            "generator also reads from it how many data segments the server's socket received.",
             f"- Raw results: `build/bench/bench/bench-results-{{full,quick}}.json`; "
             "`bench/run.py --from-results FILE` writes this report again from one.",
             "",
@@ -949,10 +1079,13 @@ def main():
             (runner.binDir if args.profile == "quick" else SOURCE_DIR / "docs")
         report = Report(runner, machine, outDir.resolve())
         report.write()
-        for mode in MODES:
+        for mode in ("echo", "broadcast", "idle", "connect"):
             table = report.modeTable(mode)
             if len(table) > 2:
                 log(f"\n{mode} (medians; ratios to the raw Beast floor):\n" + "\n".join(table))
+        summary, _ = report.largeTables()
+        if summary:
+            log("\nlarge (medians; server CPU per MiB received):\n" + "\n".join(summary))
         log("")
         for target, goal, figure, status in report.targets():
             log(f"target: {target}: {figure}: {status.replace('*', '')}")
