@@ -2,7 +2,7 @@
 // thread drives every connection, so its own cost is one core at most.
 //
 //   loadgen --port N --mode echo|broadcast|idle|connect|large [--connections N]
-//           [--duration S] [--warmup S] [--payload B] [--chunk B] [--sources N]
+//           [--duration S] [--warmup S] [--payload B] [--sizes B,B..] [--chunk B] [--sources N]
 //           [--window N] [--settle S] [--server-pid PID] [--host A] [--target T]
 //           [--handshakes N] [--messages N]
 //
@@ -19,26 +19,29 @@
 //   connect    N workers, each opening a connection (TCP + upgrade) and
 //              closing it (closing handshake), again and again.
 //   large      one connection (--connections does not apply) sends
-//              {"path":"size","data":"xx.."}, exactly --payload bytes in all,
-//              and waits for the answer, the length of its data, before it
-//              sends the next one. With --chunk B the frame goes out B bytes
-//              per send() (TCP_NODELAY), each sent only once the server has
-//              read the previous one out of its socket (see writeChunked),
-//              so that every chunk is a TCP segment of its own and reaches
-//              the server in a read of its own, as from a client behind a
-//              link slower than the server. Without it the whole frame is
-//              handed to the kernel in one write. The window opens and
-//              closes between two messages, and the server's CPU time is
-//              read from its scheduler statistics (nanoseconds), since a
-//              window holds few messages. Reports the server's CPU per MiB
-//              received, and the data segments its socket received per
-//              message, which the kernel counts.
+//              {"path":"size","data":"xx.."}, exactly --payload bytes in all
+//              (or each of the --sizes in turn, message by message), and
+//              waits for the answer, the length of its data, before it sends
+//              the next one. With --chunk B the frame goes out B bytes per
+//              send() (TCP_NODELAY), each sent only once the server has read
+//              the previous one out of its socket (see writeChunked), so that
+//              every chunk is a TCP segment of its own and reaches the server
+//              in a read of its own, as from a client behind a link slower
+//              than the server. Without it the whole frame is handed to the
+//              kernel in one write. The server's CPU time is read around
+//              every message (its process CPU clock, to the nanosecond, while
+//              it waits for the next message), so each size has the median of
+//              its messages, and sizes measured in turn in one run share
+//              whatever else the machine was doing. Also reports the data
+//              segments the server's socket received per message, which the
+//              kernel counts.
 //
-// Every message but large's carries {"seq":S,"t":T,"pad":"xx.."} as its data, T being
-// the send time, padded to --payload bytes. A reply is accepted in finch's
-// envelope or as plain {"path","data"} in any member order: the generator
-// looks for "path", then for "seq" and "t" inside "data". Every reply and
-// every delivery is checked for its sequence number.
+// Every message of the other modes carries {"seq":S,"t":T,"pad":"xx.."} as
+// its data, T being the send time, padded to --payload bytes. A reply is
+// accepted in finch's envelope or as plain {"path","data"} in any member
+// order: the generator looks for "path", then for "seq" and "t" inside
+// "data". Every reply and every delivery is checked for its sequence number
+// (large: for the length of the data it answers).
 //
 // With --messages N the load ends after N operations (messages, broadcasts
 // or connections, the warm-up's included) have completed, or when the window
@@ -88,6 +91,7 @@
 #include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <array>
@@ -114,6 +118,7 @@ struct Settings {
     double duration = 5;  // seconds of measuring window
     double warmup = 1;  // seconds of load before the window opens
     unsigned payload = 64;  // bytes of "data" in each message; large: of the whole message
+    std::vector<unsigned> sizes;  // large: message sizes sent in turn; empty: --payload
     unsigned chunk = 0;  // large: bytes per send(), each once the server has read the last; 0: one write
     unsigned sources = 1;  // client addresses 127.0.0.1 .. 127.0.0.<sources>
     unsigned window = 1;  // broadcasts in flight
@@ -135,8 +140,9 @@ constexpr std::uint64_t maxMessages = 1'000'000'000;
 void printUsage(std::ostream& out)
 {
     out << "usage: loadgen --port N --mode echo|broadcast|idle|connect|large [--connections N] [--duration S]\n"
-           "               [--warmup S] [--payload B] [--chunk B] [--sources N] [--window N] [--settle S]\n"
-           "               [--server-pid PID] [--host A] [--target T] [--handshakes N] [--messages N]\n";
+           "               [--warmup S] [--payload B] [--sizes B,B..] [--chunk B] [--sources N] [--window N]\n"
+           "               [--settle S] [--server-pid PID] [--host A] [--target T] [--handshakes N]\n"
+           "               [--messages N]\n";
 }
 
 std::optional<double> parseSeconds(std::string_view text)
@@ -202,6 +208,17 @@ std::optional<Settings> parseArguments(int argc, char** argv)
             count(s.payload, minPayload, maxPayload);
         else if (flag == "--chunk")
             count(s.chunk, 0, maxPayload);
+        else if (flag == "--sizes") {
+            s.sizes.clear();
+            for (std::string_view rest = value; ok && !rest.empty();) {
+                const auto comma = std::min(rest.find(','), rest.size());
+                const auto size = parseCount(rest.substr(0, comma), minPayload, maxPayload);
+                ok = size.has_value() && s.sizes.size() < 16;
+                if (ok)
+                    s.sizes.push_back(static_cast<unsigned>(*size));
+                rest.remove_prefix(std::min(comma + 1, rest.size()));
+            }
+        }
         else if (flag == "--sources")
             count(s.sources, 1, 254);
         else if (flag == "--window")
@@ -319,12 +336,55 @@ public:
     // How long its threads have been ready to run but waiting for a CPU, in
     // seconds (the second field of each thread's schedstat): the direct
     // measure of other work taking its core.
-    std::optional<double> runQueueWaitSeconds() const { return schedstatSeconds(1); }
+    std::optional<double> runQueueWaitSeconds() const
+    {
+        std::error_code ec;
+        unsigned long long waited = 0;
+        for (std::filesystem::directory_iterator it(path("task"), ec), end; !ec && it != end; it.increment(ec)) {
+            std::ifstream in(it->path() / "schedstat");
+            unsigned long long running = 0, waiting = 0;
+            if (in >> running >> waiting)
+                waited += waiting;
+        }
+        if (!pid_ || ec)
+            return std::nullopt;
+        return static_cast<double>(waited) / 1e9;
+    }
 
-    // CPU time of all its threads to the nanosecond (the first field of each
-    // thread's schedstat), where /proc/PID/stat counts in clock ticks of 10 ms:
-    // for windows that hold a few large messages.
-    std::optional<double> runSeconds() const { return schedstatSeconds(0); }
+    // CPU time of all its threads in seconds, to the nanosecond and counting
+    // the slice a thread is running at this very moment (the kernel's process
+    // CPU clock), where /proc/PID/stat counts clock ticks of 10 ms and
+    // schedstat lags behind a running thread: for one message at a time.
+    std::optional<double> cpuClockSeconds() const
+    {
+        clockid_t clock{};
+        timespec now{};
+        if (!pid_ || clock_getcpuclockid(pid_, &clock) != 0 || clock_gettime(clock, &now) != 0)
+            return std::nullopt;
+        return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
+    }
+
+    // Whether none of its threads is running or ready to run (all wait in a
+    // system call, epoll_wait for a server between two messages), or nothing
+    // if /proc would not say.
+    std::optional<bool> idle() const
+    {
+        std::error_code ec;
+        bool idle = true;
+        for (std::filesystem::directory_iterator it(path("task"), ec), end; !ec && it != end; it.increment(ec)) {
+            std::ifstream in(it->path() / "stat");
+            std::string text;
+            if (!std::getline(in, text))
+                continue;  // a thread that just ended
+            const auto state = text.rfind(')');
+            if (state == std::string::npos || state + 2 >= text.size())
+                return std::nullopt;
+            idle = idle && text[state + 2] != 'R';
+        }
+        if (!pid_ || ec)
+            return std::nullopt;
+        return idle;
+    }
 
     std::optional<long> openFiles() const
     {
@@ -338,23 +398,6 @@ public:
     }
 
 private:
-    // The sum over its threads of one field of /proc/PID/task/TID/schedstat,
-    // in seconds.
-    std::optional<double> schedstatSeconds(int field) const
-    {
-        std::error_code ec;
-        unsigned long long sum = 0;
-        for (std::filesystem::directory_iterator it(path("task"), ec), end; !ec && it != end; it.increment(ec)) {
-            std::ifstream in(it->path() / "schedstat");
-            unsigned long long running = 0, waiting = 0;
-            if (in >> running >> waiting)
-                sum += field == 0 ? running : waiting;
-        }
-        if (!pid_ || ec)
-            return std::nullopt;
-        return static_cast<double>(sum) / 1e9;
-    }
-
     std::string path(std::string_view entry) const
     {
         return "/proc/" + std::to_string(pid_) + "/" + std::string(entry);
@@ -1015,9 +1058,6 @@ private:
         machineStart_ = machineCpu();
         serverWaitStart_ = probe_.runQueueWaitSeconds();
         ownWaitStart_ = self_.runQueueWaitSeconds();
-        serverRunStart_ = probe_.runSeconds();
-        if (settings_.mode == Mode::large)
-            segmentsStart_ = serverSocket_.dataSegmentsIn();
         measuring_ = true;
     }
 
@@ -1030,9 +1070,6 @@ private:
         machineEnd_ = machineCpu();
         serverWaitEnd_ = probe_.runQueueWaitSeconds();
         ownWaitEnd_ = self_.runQueueWaitSeconds();
-        serverRunEnd_ = probe_.runSeconds();
-        if (settings_.mode == Mode::large)
-            segmentsEnd_ = serverSocket_.dataSegmentsIn();
     }
 
     // Waits a bounded time for the answers still in flight, to check that
@@ -1179,15 +1216,16 @@ private:
     {
         if (openCount_ == 0)
             return context_.stop();
-        large_ = makeLargeMessage(settings_.payload);
+        for (const unsigned size : settings_.sizes.empty() ? std::vector<unsigned>{settings_.payload} : settings_.sizes)
+            large_.push_back({makeLargeMessage(size), size, {}, {}, 0});
         // Opened for one write too, for the count of segments the server received.
         auto& socket = beast::get_lowest_layer(clients_.front()->ws).socket();
         beast::error_code ec1, ec2;
         const auto server = socket.remote_endpoint(ec1);
         const auto client = socket.local_endpoint(ec2);
-        const bool probing = !ec1 && !ec2 && serverSocket_.open(server, client);
-        paced_ = settings_.chunk != 0 && probing;
-        if (settings_.chunk != 0 && !probing)
+        probing_ = !ec1 && !ec2 && serverSocket_.open(server, client);
+        paced_ = settings_.chunk != 0 && probing_;
+        if (settings_.chunk != 0 && !probing_)
             std::cerr << "loadgen: the kernel does not say what the server has read (sock_diag); chunks are "
                          "paced by a fixed gap of "
                       << fallbackGap.count() << " us instead\n";
@@ -1204,11 +1242,15 @@ private:
             return;
         }
         ++inFlight_;
+        current_ = sentLarge_++ % large_.size();
+        awaitServerIdle();
+        messageCpu_ = probe_.cpuClockSeconds();
+        messageSegments_ = probing_ ? serverSocket_.dataSegmentsIn() : std::nullopt;
         client.started = Clock::now();
         if (settings_.chunk != 0)
             return writeChunked(client);
         client.writing = true;
-        net::async_write(beast::get_lowest_layer(client.ws).socket(), net::buffer(large_.frame),
+        net::async_write(beast::get_lowest_layer(client.ws).socket(), net::buffer(large_[current_].message.frame),
             [this, &client](beast::error_code ec, std::size_t) {
                 client.writing = false;
                 if (ec)
@@ -1233,7 +1275,7 @@ private:
     void writeChunked(Client& client)
     {
         const int fd = beast::get_lowest_layer(client.ws).socket().native_handle();
-        const std::string& frame = large_.frame;
+        const std::string& frame = large_[current_].message.frame;
         for (std::size_t at = 0; at < frame.size();) {
             if (at != 0 && !awaitServerRead())
                 return giveUp("chunked write: the server did not read a chunk within 2 s");
@@ -1281,26 +1323,59 @@ private:
         }
     }
 
+    // A server may still be at work on a message after it has answered it
+    // (freeing it, say: a millisecond after a message of 1 MiB): its CPU
+    // time is read only once it waits again, so that all of a message's cost
+    // is counted as that message's, and none of it as the next one's.
+    void awaitServerIdle()
+    {
+        if (!probe_.enabled())
+            return;
+        const auto deadline = Clock::now() + std::chrono::seconds(1);
+        for (int query = 0; Clock::now() < deadline; ++query) {
+            const auto idle = probe_.idle();
+            if (!idle || *idle)
+                return;
+            if (query >= 16)
+                std::this_thread::sleep_for(std::chrono::microseconds(20));
+        }
+        ++busyServer_;
+    }
+
     // The answer, {"path":"size",...,"data":<length of the data>}. The window
-    // opens and closes here, between two messages, so that it holds whole
-    // messages only.
+    // opens and closes here, at the end of a turn of every size, so that it
+    // holds as many messages of each.
     void onSize(Client& client, std::string_view frame)
     {
+        LargeSize& size = large_[current_];
         const auto length = numberAfter(frame, R"("data":)");
-        if (frame.find(R"("path":"size")") == std::string_view::npos || !length || *length != large_.dataLength)
+        if (frame.find(R"("path":"size")") == std::string_view::npos || !length ||
+            *length != size.message.dataLength)
             return badFrame("not the size of the large message", frame);
         --inFlight_;
         const auto now = Clock::now();
+        awaitServerIdle();
+        const auto cpu = probe_.cpuClockSeconds();
+        const auto segments = probing_ ? serverSocket_.dataSegmentsIn() : std::nullopt;
         if (measuring_) {
             ++operations_;
-            latencies_.record(static_cast<std::uint64_t>(
-                std::chrono::duration_cast<std::chrono::nanoseconds>(now - client.started).count()));
-            if (now - windowStart_ >= std::chrono::duration<double>(settings_.duration)) {
+            const auto took = now - client.started;
+            latencies_.record(
+                static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(took).count()));
+            size.latencies.push_back(std::chrono::duration<double>(took).count());
+            if (cpu && messageCpu_)
+                size.cpu.push_back(*cpu - *messageCpu_);
+            if (segments && messageSegments_)
+                size.segments += *segments - *messageSegments_;
+        }
+        if (current_ + 1 == large_.size()) {
+            if (measuring_ && now - windowStart_ >= std::chrono::duration<double>(settings_.duration)) {
                 closeWindow();
                 running_ = false;
+            } else if (!measuring_ && running_ &&
+                now - loadStarted_ >= std::chrono::duration<double>(settings_.warmup)) {
+                openWindow();
             }
-        } else if (running_ && now - loadStarted_ >= std::chrono::duration<double>(settings_.warmup)) {
-            openWindow();
         }
         if (startAnother())
             sendLarge(client);
@@ -1379,32 +1454,52 @@ private:
                 r["server_kernel_us_per_operation"] = server.kernel * perOperation;
             }
         }
-        if (serverRunStart_ && serverRunEnd_)
-            r["server_run_seconds"] = *serverRunEnd_ - *serverRunStart_;
         if (settings_.mode == Mode::large)
-            reportLarge(r, perOperation);
+            reportLarge(r);
         return r;
     }
 
-    void reportLarge(nlohmann::json& r, double perOperation)
+    static double median(std::vector<double> values)
+    {
+        if (values.empty())
+            return 0;
+        const auto middle = values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2);
+        std::nth_element(values.begin(), middle, values.end());
+        if (values.size() % 2 == 1)
+            return *middle;
+        return (*middle + *std::max_element(values.begin(), middle)) / 2;
+    }
+
+    // Per size: the server's CPU of its messages (the median, which one
+    // disturbed message does not move, and the mean), per message and per
+    // MiB received.
+    void reportLarge(nlohmann::json& r)
     {
         r["chunk"] = settings_.chunk;
-        r["chunks_per_message"] = settings_.chunk == 0 ? 1 : (large_.frame.size() + settings_.chunk - 1) / settings_.chunk;
-        r["frame_bytes"] = large_.frame.size();
         r["pacing"] = settings_.chunk == 0 ? "none" : paced_ ? "server read" : "fixed gap";
-        if (operations_ == 0)
-            return;
-        // The scheduler's count, to the nanosecond: a window of a few large
-        // messages is too short for the clock ticks of /proc/PID/stat.
-        if (serverRunStart_ && serverRunEnd_) {
-            const double seconds = *serverRunEnd_ - *serverRunStart_;
-            const double mebibytes = static_cast<double>(operations_) * settings_.payload / (1024.0 * 1024.0);
-            r["server_cpu_us_per_operation"] = seconds * perOperation;
-            r["server_cpu_ms_per_mib"] = seconds * 1e3 / mebibytes;
+        r["server_busy_after_answer"] = busyServer_;
+        r["sizes"] = nlohmann::json::array();
+        for (const LargeSize& size : large_) {
+            nlohmann::json s = {{"bytes", size.bytes}, {"frame_bytes", size.message.frame.size()},
+                {"messages", size.cpu.size()},
+                {"chunks_per_message",
+                    settings_.chunk == 0 ? 1 : (size.message.frame.size() + settings_.chunk - 1) / settings_.chunk}};
+            if (!size.cpu.empty()) {
+                const double messages = static_cast<double>(size.cpu.size());
+                const double mebibytes = static_cast<double>(size.bytes) / (1024.0 * 1024.0);
+                const double middle = median(size.cpu);
+                double sum = 0;
+                for (const double cpu : size.cpu)
+                    sum += cpu;
+                s["server_cpu_us_median"] = middle * 1e6;
+                s["server_cpu_us_mean"] = sum / messages * 1e6;
+                s["server_cpu_ms_per_mib"] = middle * 1e3 / mebibytes;
+                s["latency_p50_us"] = median(size.latencies) * 1e6;
+                if (probing_)
+                    s["server_segments_per_message"] = static_cast<double>(size.segments) / messages;
+            }
+            r["sizes"].push_back(std::move(s));
         }
-        if (segmentsStart_ && segmentsEnd_)
-            r["server_segments_per_message"] =
-                static_cast<double>(*segmentsEnd_ - *segmentsStart_) / static_cast<double>(operations_);
     }
 
     const Settings settings_;
@@ -1453,12 +1548,24 @@ private:
     std::optional<long> rssBefore_, rssAfter_, anonBefore_, anonAfter_, filesBefore_, filesAfter_;
 
     // Large.
+    struct LargeSize {
+        LargeMessage message;
+        unsigned bytes = 0;
+        std::vector<double> cpu;  // the server's CPU seconds for each message in the window
+        std::vector<double> latencies;  // seconds from the first byte sent to the answer
+        std::uint64_t segments = 0;  // data segments the server received for them
+    };
     static constexpr std::chrono::microseconds fallbackGap{100};
-    LargeMessage large_;
+    std::vector<LargeSize> large_;
+    std::size_t current_ = 0;  // the size of the message in flight
+    std::uint64_t sentLarge_ = 0;
+    std::optional<double> messageCpu_;
+    std::optional<std::uint32_t> messageSegments_;
     ServerSocketProbe serverSocket_;
+    bool probing_ = false;
     bool paced_ = false;
+    std::uint64_t busyServer_ = 0;  // answers after which the server did not go idle within a second
     Clock::time_point loadStarted_;
-    std::optional<std::uint32_t> segmentsStart_, segmentsEnd_;
 
     // Connect.
     unsigned cycling_ = 0;
@@ -1471,7 +1578,6 @@ private:
     CpuTime ownCpuStart_, ownCpuEnd_;
     std::optional<MachineCpu> machineStart_, machineEnd_;
     std::optional<double> serverWaitStart_, serverWaitEnd_, ownWaitStart_, ownWaitEnd_;
-    std::optional<double> serverRunStart_, serverRunEnd_;
 
     nlohmann::json report_ = nlohmann::json::object();
 };

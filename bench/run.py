@@ -70,10 +70,10 @@ FINCH = "finch"
 
 MODES = ["echo", "broadcast", "idle", "connect", "large"]
 
-# The large mode: messages of these sizes (the whole envelope), each sent in
-# one write and in writes of LARGE_CHUNK bytes (a TCP segment of a 1500-byte
-# MTU, with room for the headers), one connection, one message in flight.
-# Only finch and the raw Beast floor answer its route.
+# The large mode: messages of these sizes (the whole envelope), sent in turn
+# in one run, once in one write and once in writes of LARGE_CHUNK bytes (a
+# TCP segment of a 1500-byte MTU, with room for the headers); one connection,
+# one message in flight. Only finch and the raw Beast floor answer its route.
 LARGE_SIZES = [64 * 1024, 128 * 1024, 256 * 1024, 512 * 1024, 1024 * 1024]
 LARGE_CHUNK = 1400
 LARGE_SERVERS = {FINCH, FLOOR}
@@ -82,8 +82,8 @@ LARGE_SERVERS = {FINCH, FLOOR}
 LARGE_TARGET = 4.5
 
 
-def largePoint(size, chunk):
-    return f"large-{size // 1024}k-{chunk if chunk else 'one'}"
+def largePoint(chunk):
+    return f"large-{chunk if chunk else 'one'}"
 
 
 def largeStyle(chunk):
@@ -99,7 +99,7 @@ PROFILES = {
     "full": {
         "repeat": 3, "duration": 5.0, "warmup": 1.0, "settle": 1.0,
         "echo": 50, "broadcast": 1000, "idle": 10000, "connect": 16,
-        "large_sizes": LARGE_SIZES, "large_duration": 2.0, "large_warmup": 0.3,
+        "large_sizes": LARGE_SIZES, "large_duration": 3.0, "large_warmup": 0.3,
         "held": True, "threads": True, "perf": True,
     },
     "quick": {
@@ -282,9 +282,9 @@ class Runner:
     def runLoad(self, server, mode, connections, cpus, large=None):
         p = self.profile
         if large:
-            size, chunk = large
+            sizes, chunk = large
             window = ["--duration", str(p["large_duration"]), "--warmup", str(p["large_warmup"]),
-                      "--payload", str(size), "--chunk", str(chunk)]
+                      "--sizes", ",".join(str(size) for size in sizes), "--chunk", str(chunk)]
         else:
             window = ["--duration", str(p["duration"]), "--warmup", str(p["warmup"]), "--payload", str(PAYLOAD)]
         command = ["taskset", "-c", cpus, str(self.loadgen), "--port", str(server.port), "--mode", mode,
@@ -351,11 +351,13 @@ class Runner:
                 f"anon {r.get('anon_bytes_per_connection', 0) / 1024:.2f} KiB/conn "
                 f"rss {r.get('rss_bytes_per_connection', 0) / 1024:.2f} KiB/conn{bad}")
         elif r["mode"] == "large":
-            log(f"  {r['server']:12} {r['point']:16} {r['operations']:5} messages "
-                f"cpu {r.get('server_cpu_ms_per_mib', float('nan')):7.2f} ms/MiB "
-                f"{r.get('server_cpu_us_per_operation', float('nan')):9.1f} us/message "
-                f"segments {r.get('server_segments_per_message', float('nan')):6.1f}/message "
-                f"pacing {r.get('pacing')} waited: load {100 * r.get('loadgen_run_queue_wait', 0):.0f} %{bad}")
+            log(f"  {r['server']:12} {r['point']:10} pacing {r.get('pacing')} "
+                f"waited: load {100 * r.get('loadgen_run_queue_wait', 0):.0f} %{bad}")
+            for size in r.get("sizes", []):
+                log(f"    {sizeLabel(size['bytes']):>8} {size['messages']:5} messages "
+                    f"cpu {size.get('server_cpu_ms_per_mib', float('nan')):7.2f} ms/MiB "
+                    f"{size.get('server_cpu_us_median', float('nan')):9.1f} us/message (median) "
+                    f"segments {size.get('server_segments_per_message', float('nan')):6.1f}/message")
         else:
             log(f"  {r['server']:12} {r['point']:10} {r['operations_per_second']:10.0f}/s "
                 f"p50 {r['latency_p50_us']:8.1f} us p99 {r['latency_p99_us']:8.1f} us "
@@ -400,15 +402,14 @@ class Runner:
                 self.profiles[mode] = self.perfProfile(finch, mode)
 
     def measureLarge(self, spec, repeat):
-        """One point per message size and way of sending, each with a fresh
-        server and one connection."""
+        """One point per way of sending, each with a fresh server and one
+        connection, the sizes in turn."""
         if spec["name"] not in LARGE_SERVERS:
             return
         p = self.profile
-        for size in p["large_sizes"]:
-            for chunk in (0, LARGE_CHUNK):
-                log(f"[{repeat + 1}/{p['repeat']}] large {spec['name']}: {sizeLabel(size)} in {largeStyle(chunk)}")
-                self.measure(spec, "large", 1, label=largePoint(size, chunk), large=(size, chunk))
+        for chunk in (0, LARGE_CHUNK):
+            log(f"[{repeat + 1}/{p['repeat']}] large {spec['name']}: in {largeStyle(chunk)}")
+            self.measure(spec, "large", 1, label=largePoint(chunk), large=(p["large_sizes"], chunk))
 
     def perfProfile(self, spec, mode, seconds=5, top=15):
         """perf's flat profile (self time) of one server under load: the
@@ -458,6 +459,25 @@ class Runner:
         """" (lowest-highest)" of the repetitions, or nothing for a single run."""
         values = [r[key] * scale for r in self.points(server, point) if key in r]
         return f" ({fmt(min(values))}-{fmt(max(values))})" if len(values) > 1 else ""
+
+    def sizeValues(self, server, chunk, size, key):
+        """A figure of one message size in every run of a large point."""
+        return [s[key] for r in self.points(server, largePoint(chunk)) for s in r.get("sizes", [])
+                if s["bytes"] == size and key in s]
+
+    def sizeMedian(self, server, chunk, size, key):
+        values = self.sizeValues(server, chunk, size, key)
+        return statistics.median(values) if values else None
+
+    def largeRatios(self, server, chunk, big=1024 * 1024, small=256 * 1024):
+        """The CPU of a message of `big` bytes against one of `small`, in each
+        run: both sizes measured in turn in the same run."""
+        ratios = []
+        for r in self.points(server, largePoint(chunk)):
+            cpu = {s["bytes"]: s.get("server_cpu_us_median") for s in r.get("sizes", [])}
+            if cpu.get(big) and cpu.get(small):
+                ratios.append(cpu[big] / cpu[small])
+        return ratios
 
     def clean(self, server, point):
         rows = self.points(server, point)
@@ -606,14 +626,14 @@ class Report:
 
         ratios, parts = [], []
         for chunk in (0, LARGE_CHUNK):
-            big = r.median(FINCH, largePoint(1024 * 1024, chunk), "server_cpu_us_per_operation")
-            small = r.median(FINCH, largePoint(256 * 1024, chunk), "server_cpu_us_per_operation")
-            ratios.append(ratio(big, small))
-            if big is not None and small is not None:
+            each = r.largeRatios(FINCH, chunk)
+            ratios.append(statistics.median(each) if each else None)
+            big = r.sizeMedian(FINCH, chunk, 1024 * 1024, "server_cpu_us_median")
+            small = r.sizeMedian(FINCH, chunk, 256 * 1024, "server_cpu_us_median")
+            if each and big and small:
                 parts.append(f"{largeStyle(chunk)}: {fmt(big / 1000)} ms vs {fmt(small / 1000)} ms, "
                              f"{fmtRatio(ratios[-1])}")
-        clean = all(r.clean(FINCH, largePoint(size, chunk)) for size in (256 * 1024, 1024 * 1024)
-                    for chunk in (0, LARGE_CHUNK))
+        clean = all(r.clean(FINCH, largePoint(chunk)) for chunk in (0, LARGE_CHUNK))
         row("large messages: server CPU for a 1 MiB message against a 256 KiB one (4x when reading is linear)",
             f"at most {LARGE_TARGET}x, sent in one write and in {LARGE_CHUNK}-byte writes",
             "; ".join(parts) or "not run",
@@ -705,41 +725,43 @@ class Report:
 
     def largeTables(self):
         """Server CPU per MiB received by message size, and the details of
-        each point: what the server received and how fast."""
+        each size: what the server received and how fast."""
         r = self.r
         chunks = (0, LARGE_CHUNK)
         sizes = [size for size in LARGE_SIZES
-                 if any(r.points(name, largePoint(size, chunk)) for name in self.names for chunk in chunks)]
+                 if any(r.sizeValues(name, chunk, size, "bytes") for name in self.names for chunk in chunks)]
         if not sizes:
             return [], []
         summary = ["| server | sent in | " + " | ".join(sizeLabel(size) for size in sizes) +
                    " | 1 MiB against 256 KiB, per message |",
                    "|---|---|" + "---:|" * (len(sizes) + 1)]
-        details = ["| server | sent in | message | messages/s | server CPU per message | server CPU use "
+        details = ["| server | sent in | message | messages measured | server CPU per message, median (mean) "
                    "| data segments the server received per message | latency p50 |",
-                   "|---|---|---:|---:|---:|---:|---:|---:|"]
+                   "|---|---|---:|---:|---:|---:|---:|"]
         for name in self.names:
             for chunk in chunks:
-                points = [largePoint(size, chunk) for size in sizes]
-                if not any(r.points(name, point) for point in points):
+                if not r.points(name, largePoint(chunk)):
                     continue
-                cells = [f"{fmt(r.median(name, point, 'server_cpu_ms_per_mib'))} ms"
-                         f"{r.spread(name, point, 'server_cpu_ms_per_mib')}" for point in points]
-                big = r.median(name, largePoint(1024 * 1024, chunk), "server_cpu_us_per_operation")
-                small = r.median(name, largePoint(256 * 1024, chunk), "server_cpu_us_per_operation")
-                flag = "" if all(r.clean(name, point) for point in points) else " **errors: see below**"
+                cells = []
+                for size in sizes:
+                    values = r.sizeValues(name, chunk, size, "server_cpu_ms_per_mib")
+                    spread = f" ({fmt(min(values))}-{fmt(max(values))})" if len(values) > 1 else ""
+                    cells.append(f"{fmt(statistics.median(values) if values else None)} ms{spread}")
+                each = r.largeRatios(name, chunk)
+                spread = f" ({fmt(min(each))}-{fmt(max(each))})" if len(each) > 1 else ""
                 summary.append(f"| {self.labels[name]} | {largeStyle(chunk)} | " + " | ".join(cells) +
-                               f" | {fmtRatio(ratio(big, small))} |{flag}")
-                for size, point in zip(sizes, points):
-                    cpu = r.median(name, point, "server_cpu_us_per_operation")
+                               f" | {fmtRatio(statistics.median(each) if each else None)}{spread} |"
+                               f"{self.flag(name, largePoint(chunk))}")
+                for size in sizes:
+                    def value(key, scale=1.0):
+                        v = r.sizeMedian(name, chunk, size, key)
+                        return None if v is None else v * scale
                     details.append(
                         f"| {self.labels[name]} | {largeStyle(chunk)} | {sizeLabel(size)} "
-                        f"| {fmt(r.median(name, point, 'operations_per_second'), 0)} "
-                        f"| {fmt(cpu / 1000 if cpu is not None else None)} ms "
-                        f"| {fmt(100 * (r.median(name, point, 'server_cpu_utilisation') or 0), 0)} % "
-                        f"| {fmt(r.median(name, point, 'server_segments_per_message'), 1)} "
-                        f"| {fmt(r.median(name, point, 'latency_p50_us') / 1000 if r.median(name, point, 'latency_p50_us') is not None else None)} ms |"
-                        f"{self.flag(name, point)}")
+                        f"| {fmt(value('messages'), 0)} "
+                        f"| {fmt(value('server_cpu_us_median', 1e-3))} ms ({fmt(value('server_cpu_us_mean', 1e-3))}) "
+                        f"| {fmt(value('server_segments_per_message'), 1)} "
+                        f"| {fmt(value('latency_p50_us', 1e-3))} ms |")
         return summary, details
 
     def flag(self, name, point):
@@ -896,10 +918,13 @@ class Report:
         summary, details = self.largeTables()
         if summary:
             lines += ["## large messages: server CPU per MiB received", "",
-                      f"One connection sends a message of {sizeLabel(LARGE_SIZES[0])} to {sizeLabel(LARGE_SIZES[-1])} "
-                      "(the whole envelope `{\"path\":\"size\",\"data\":\"xx..\"}`), and the next once the "
-                      "server has answered with the length of its data, a small answer, so that what costs is "
-                      "receiving the message. In one write, the whole frame is handed to the kernel at once "
+                      f"One connection sends messages of {sizeLabel(LARGE_SIZES[0])} to {sizeLabel(LARGE_SIZES[-1])} "
+                      "in turn (the whole envelope `{\"path\":\"size\",\"data\":\"xx..\"}`), each once the server "
+                      "has answered the one before with the length of its data, a small answer, so that what "
+                      "costs is receiving the message. A message's cost is the server's CPU time from before its "
+                      "first byte to after its answer, once the server waits again; each size shows the median "
+                      "of its messages, and the ratio is taken within each run, where both sizes were measured "
+                      "in turn. In one write, the whole frame is handed to the kernel at once "
                       "(loopback carries it in segments of tens of KiB). In "
                       f"{LARGE_CHUNK}-byte writes, one `send()` per {LARGE_CHUNK} bytes (a segment of a 1500-byte "
                       "MTU), with TCP_NODELAY, each only once the server has read the one before out of its "
@@ -907,7 +932,7 @@ class Report:
                       "than the server. Linear reading costs the same per MiB at every size, and 4x as much for "
                       "a message of 1 MiB as for one of 256 KiB. Only finch and the raw Beast floor (which "
                       "answers without parsing: a prefix check and the frame's length) have this route.", ""]
-            lines += summary + ["", "Each point:", ""] + details + [""]
+            lines += summary + ["", "Each size:", ""] + details + [""]
         threads = self.threadsTable()
         if threads:
             lines += ["## finch with 1 and 2 threads", "",
@@ -990,11 +1015,12 @@ class Report:
             "(`/proc/self/schedstat`): other work took its core. The tables show that share as *waited*. "
             "Real-time scheduling caps a busy core at 95 % (`kernel.sched_rt_runtime_us`), the same for "
             "every server.",
-            f"- Large messages: a fresh server per size and way of sending, a warm-up of {p['large_warmup']} s "
-            f"and a window of {p['large_duration']} s that opens and closes between two messages, so that it "
-            "holds whole messages only. Server CPU is the run time of its threads from "
-            "`/proc/PID/task/*/schedstat`, in nanoseconds (a window holds only tens of the largest messages, "
-            "too few for clock ticks), divided by the mebibytes of the messages answered in the window. The "
+            f"- Large messages: a fresh server per way of sending, the sizes in turn, a warm-up of "
+            f"{p['large_warmup']} s and a window of at least {p['large_duration']} s that ends with a whole turn "
+            "of sizes. The server's CPU for each message is read from its process CPU clock "
+            "(`clock_getcpuclockid`, to the nanosecond) before the message's first byte is sent and after its "
+            "answer, once none of the server's threads is running (`/proc/PID/task/*/stat`): a server still "
+            "freeing a message after it has answered it is charged for it, not for the next one. The "
             f"{LARGE_CHUNK}-byte writes wait for the server's read by asking the kernel (sock_diag, what `ss` "
             "shows as Recv-Q) how much of its socket's data the server has not read yet; the load "
             "generator also reads from it how many data segments the server's socket received.",
