@@ -10,7 +10,8 @@
 // It is also the Beast side of scripts/autobahn.sh --compare: the echo keeps
 // a message's type (text or binary), messages of up to 16 MiB pass (Beast's
 // default read_message_max), and the Autobahn|Testsuite payloads never begin
-// with the broadcast prefix below, so there it is a plain Beast echo.
+// with the broadcast or the size prefix below, so there it is a plain Beast
+// echo.
 //
 // broadcast: a frame that begins with {"path":"broadcast" goes, unchanged, to
 // every connection, in the chat-multi design of beast_server.hpp. Checking a
