@@ -53,13 +53,14 @@ enum class Phase : unsigned char {
 // Debug builds assert the rule at every touch of `inFlight_`.
 class Outbox {
 public:
-    // What became of a frame a sender offered.
-    struct Offer {
-        bool accepted = false;  // sent, or queued
-        bool startLoop = false;  // the sender claimed the write loop for the strand: post it
-        bool overflowed = false;  // the queue overflowed: the connection is closing (closeConnection)
-        bool firstDrops = false;  // dropOldest began a burst of drops: report it
-    };
+    // What became of a frame a sender offered: a set of these bits, one byte,
+    // so that the common outcome (`accepted` alone: sent, or queued for a
+    // write loop that runs) costs the sender a single comparison.
+    using Offer = unsigned char;
+    static constexpr Offer accepted = 1;  // sent, or queued
+    static constexpr Offer startLoop = 2;  // the sender claimed the write loop for the strand: post it
+    static constexpr Offer overflow = 4;  // the queue overflowed: the connection is closing (closeConnection)
+    static constexpr Offer firstDrops = 8;  // dropOldest began a burst of drops: report it
 
     // Whether a close was started, and whether its caller must post the write loop.
     struct CloseStart {
@@ -113,32 +114,30 @@ public:
     template <class Transport>
     Offer offer(Transport& transport, const OutFrame& frame, std::size_t maxQueuedBytes, OverflowPolicy policy)
     {
-        Offer result;
         std::lock_guard lock(mutex_);
         LockOwner owner(*this);
         if (phase_ != Phase::open)
-            return result;
-        result.accepted = true;
+            return 0;
         const bool idle = !writing_ && !corked_;
         if (idle && queue_.empty()) {
             writing_ = true;
             if constexpr (Transport::sendsBesideReceive) {
                 if (sendNow(transport, frame)) {
                     writing_ = false;
-                    return result;
+                    return accepted;
                 }
             } else {
                 queue_.push(frame);
             }
-            result.startLoop = true;
-            return result;
+            return accepted | startLoop;
         }
+        Offer result = accepted;
         if (makeRoomFor(frame.size(), maxQueuedBytes, policy, result))
             return result;
         queue_.push(frame);
         if (idle) {
             writing_ = true;
-            result.startLoop = true;
+            result |= startLoop;
         }
         return result;
     }
@@ -422,14 +421,13 @@ private:
             phase_ = Phase::closing;
             closeFrame_ = controlFrame(Opcode::close, closePayload(closeCode::policyViolation, "outgoing queue full"));
             queue_.clear();
-            result.accepted = false;
-            result.overflowed = true;
-            result.startLoop = claimIfIdle();
+            result = static_cast<Offer>(overflow | (claimIfIdle() ? startLoop : 0));
             return true;
         }
         const std::size_t dropped = queue_.dropOldest(incoming + inFlightBytes_, maxQueuedBytes);
         // Reported in batches: one report per burst, not per message.
-        result.firstDrops = droppedUnreported_ == 0 && dropped > 0;
+        if (droppedUnreported_ == 0 && dropped > 0)
+            result |= firstDrops;
         droppedUnreported_ += dropped;
         return false;
     }
@@ -473,9 +471,15 @@ private:
 #ifndef NDEBUG
     std::thread::id lockedBy_;
 #endif
-    // Guarded by mutex_; writing_ is atomic only so that the claim's holder
-    // may assert it without the lock.
+    // Guarded by mutex_. In debug builds atomic, so that the claim's holder
+    // may assert it without the lock; a plain bool otherwise, since every
+    // write is under the lock and an atomic store would cost a fence per
+    // message (a locked instruction on x86).
+#ifndef NDEBUG
     std::atomic<bool> writing_{false};
+#else
+    bool writing_ = false;
+#endif
     Phase phase_ = Phase::upgrading;
     bool corked_ = false;
     bool closeSent_ = false;  // the close frame has left the queue

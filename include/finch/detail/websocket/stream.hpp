@@ -81,20 +81,11 @@ public:
     {
         const Options& options = session().streamOptions();
         const Outbox::Offer offer = outbox_.offer(transport_, frame, options.maxQueuedBytes, options.overflowPolicy);
-        if (offer.overflowed) {
-            post([startLoop = offer.startLoop](WebSocketStream& self) {
-                self.session().onStreamError(Error{error::queue_overflow, "outgoing queue full; closing with 1008"});
-                self.armCloseDeadline();
-                if (startLoop)
-                    self.flush();
-            });
-            return false;
-        }
-        if (offer.firstDrops)
-            post([](WebSocketStream& self) { self.reportDrops(); });
-        if (offer.startLoop)
-            post([](WebSocketStream& self) { self.flush(); });
-        return offer.accepted;
+        // Sent, or queued for a write loop that runs: the common case, on
+        // every receiver of a broadcast.
+        if (offer == Outbox::accepted)
+            return true;
+        return afterOffer(offer);
     }
 
     // Any thread: starts the closing handshake with `code` and `reason`
@@ -160,6 +151,26 @@ private:
     using ReceiveBlock = std::array<char, 4096>;
 
     Session& session() noexcept { return static_cast<Session&>(*this); }
+
+    // What send() does when the frame was refused, or something must happen
+    // on the strand: the write loop, a report.
+    bool afterOffer(Outbox::Offer offer)
+    {
+        if (offer & Outbox::overflow) {
+            post([startLoop = (offer & Outbox::startLoop) != 0](WebSocketStream& self) {
+                self.session().onStreamError(Error{error::queue_overflow, "outgoing queue full; closing with 1008"});
+                self.armCloseDeadline();
+                if (startLoop)
+                    self.flush();
+            });
+            return false;
+        }
+        if (offer & Outbox::firstDrops)
+            post([](WebSocketStream& self) { self.reportDrops(); });
+        if (offer & Outbox::startLoop)
+            post([](WebSocketStream& self) { self.flush(); });
+        return (offer & Outbox::accepted) != 0;
+    }
 
     // Runs `call(*this)` on the strand, keeping the connection alive until then.
     template <class Call>
