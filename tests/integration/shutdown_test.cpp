@@ -8,12 +8,14 @@
 #include "support/test_server.hpp"
 
 #include <algorithm>
+#include <future>
 #include <string>
+#include <thread>
 #include <vector>
 
 // Graceful shutdown: stop() and close() with their completion handlers, a
-// client that never answers the closing handshake, and the promise that no
-// callback runs after the handler.
+// client that never answers the closing handshake, the promise that no
+// callback runs after the handler, and stop() being final.
 
 using namespace finch::test;
 
@@ -112,4 +114,53 @@ TEST_CASE("close(onClosed): runs after every connection open at the call has end
 
     TestClient later(server.port());
     expectEcho(later, "admitted after close()");
+}
+
+TEST_CASE("listen() after stop() opens nothing and fails with managerStopped", "[shutdown]")
+{
+    TestServer server;
+    finch::SocketManager& manager = server.start();
+    const unsigned short port = server.port();
+    manager.stop();
+
+    boost::system::error_code ec;
+    manager.listen(loopback(), "/ws", ec);
+    CHECK(ec == finch::error::managerStopped);
+    try {
+        manager.listen(loopback());
+        FAIL_CHECK("listen() after stop() did not throw");
+    } catch (const boost::system::system_error& e) {
+        CHECK(e.code() == finch::error::managerStopped);
+    }
+    CHECK(manager.port() == port);
+    // Nothing is left listening: the io_context runs out of work by itself.
+    REQUIRE(server.threads.drainFor());
+}
+
+TEST_CASE("a listen() racing with stop() on another thread is either stopped by it or fails", "[shutdown]")
+{
+    for (int round = 0; round < 20; ++round) {
+        TestServer server;
+        finch::SocketManager& manager = server.create();
+        std::promise<void> start;
+        const std::shared_future<void> started = start.get_future().share();
+        boost::system::error_code ec;
+        std::thread listening([&] {
+            started.wait();
+            manager.listen(loopback(), "/ws", ec);
+        });
+        std::thread stopping([&] {
+            started.wait();
+            manager.stop();
+        });
+        start.set_value();
+        listening.join();
+        stopping.join();
+
+        INFO("round " << round << ": listen said \"" << ec.message() << "\"");
+        CHECK((!ec || ec == finch::error::managerStopped));
+        REQUIRE(server.threads.drainFor());
+        if (!ec)
+            CHECK_THROWS(TestClient(manager.port()));
+    }
 }

@@ -116,14 +116,19 @@ template <class Transport, class UserData>
 void BasicSocketManager<Transport, UserData>::listen(
     const boost::asio::ip::tcp::endpoint& endpoint, std::string target, boost::system::error_code& ec)
 {
+    // The whole of it under the lock that stop() takes to stop the listeners:
+    // a listen() on another thread either comes first, and its listener is
+    // stopped with the others, or comes after stop() and opens nothing.
+    std::lock_guard lock(listenersMutex_);
+    if (stopped_) {
+        ec = error::managerStopped;
+        return;
+    }
     auto listener = std::make_shared<detail::Listener<Transport, UserData>>(state_, std::move(target));
     ec = listener->open(endpoint);
     if (ec)
         return;
-    {
-        std::lock_guard lock(listenersMutex_);
-        listeners_.push_back(listener);
-    }
+    listeners_.push_back(listener);
     listener->run();
 }
 
@@ -314,6 +319,7 @@ void BasicSocketManager<Transport, UserData>::stop(std::function<void()> onStopp
     const auto guard = detail::CompletionGuard::make(state_->executor, std::move(onStopped));
     {
         std::lock_guard lock(listenersMutex_);
+        stopped_ = true;
         for (const auto& listener : listeners_)
             listener->stop();
     }
