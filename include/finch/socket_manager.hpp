@@ -253,9 +253,11 @@ public:
     ///
     /// Each connection has `Options::closeTimeout` to flush its queue and
     /// complete the closing handshake; then its TCP connection is dropped.
-    /// @param onClosed runs on the manager's executor once every connection
-    /// that was open has ended and its `onDisconnect` has returned; no
-    /// callback of those connections runs after it.
+    /// @param onClosed runs once, on the manager's executor, once every
+    /// connection that was open has ended and its `onDisconnect` has
+    /// returned; no callback of those connections runs after it. If the
+    /// io_context is destroyed before they have all ended, it never runs: it
+    /// is destroyed with the io_context's other handlers.
     void close(std::function<void()> onClosed = {});
 
     /// Graceful shutdown: stops accepting (closes every listening port),
@@ -264,10 +266,12 @@ public:
     /// most `Options::closeTimeout` for each. Each `onDisconnect` runs exactly
     /// once. Final: a stopped manager admits no connection again, and
     /// `listen()` fails with `finch::error::managerStopped`.
-    /// @param onStopped runs on the manager's executor once every connection
-    /// has ended, every `onDisconnect` has returned and no `HttpHandler` is
-    /// running; nothing of this manager calls user code after it. An
-    /// io_context that runs until it is out of work also returns then.
+    /// @param onStopped runs once, on the manager's executor, once every
+    /// connection has ended, every `onDisconnect` has returned and no
+    /// `HttpHandler` is running; nothing of this manager calls user code after
+    /// it. An io_context that runs until it is out of work also returns then.
+    /// If the io_context is destroyed before that, it never runs: it is
+    /// destroyed with the io_context's other handlers.
     void stop(std::function<void()> onStopped = {});
 
 private:

@@ -44,6 +44,17 @@ Socket onOwnStrand(boost::asio::ip::tcp::socket socket, const boost::asio::any_i
     return moved;
 }
 
+// Makes `connection`, met in the registry (so it has not ended yet), hold
+// `guard` until it has ended, if there is a guard.
+template <class Connection>
+void holdUntilEnded(Connection& connection, const std::shared_ptr<CompletionGuard>& guard)
+{
+    if (!guard)
+        return;
+    guard->hold();
+    connection.holdUntilEnded(guard);
+}
+
 }  // namespace detail
 
 template <class Transport, class UserData>
@@ -305,12 +316,15 @@ std::vector<std::string> BasicSocketManager<Transport, UserData>::rooms() const
 template <class Transport, class UserData>
 void BasicSocketManager<Transport, UserData>::close(std::function<void()> onClosed)
 {
-    // Every connection holds the guard until it has ended; then it posts onClosed.
+    // Every connection holds the guard until it has ended; the last one to
+    // let go lets onClosed run.
     const auto guard = detail::CompletionGuard::make(state_->executor, std::move(onClosed));
     state_->registry.forEach([&](detail::Session<Transport, UserData>& connection) {
         connection.close(detail::closeCode::goingAway, {});
-        connection.holdUntilEnded(guard);
+        detail::holdUntilEnded(connection, guard);
     });
+    if (guard)
+        guard->release();  // make()'s hold: every connection has its own now
 }
 
 template <class Transport, class UserData>
@@ -327,8 +341,10 @@ void BasicSocketManager<Transport, UserData>::stop(std::function<void()> onStopp
     state_->sessions.closeAll([](detail::HttpSession<Transport, UserData>& session) { session.cancel(); }, guard);
     state_->registry.sealAndVisit([&](detail::Session<Transport, UserData>& connection) {
         connection.close(detail::closeCode::goingAway, {});
-        connection.holdUntilEnded(guard);
+        detail::holdUntilEnded(connection, guard);
     });
+    if (guard)
+        guard->release();  // make()'s hold: everyone waited for has one of their own now
 }
 
 }  // namespace finch
