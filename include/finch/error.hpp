@@ -18,8 +18,9 @@ namespace finch {
 /// - A client that breaks the WebSocket protocol (RFC 6455) is closed with
 ///   the close code that `closeCodeOf()` gives; `onError` reports the reason,
 ///   then `onDisconnect` runs.
-/// - The outgoing-queue errors are reported to `onError` only, and the
-///   request errors reach the callback of `Socket::request` only.
+/// - The outgoing-queue errors are reported to `onError` only, the request
+///   errors reach the callback of `Socket::request` only, and
+///   `managerStopped` is returned by `listen()` only.
 ///
 /// The first twelve names predate finch's naming rule (camelCase); new
 /// values follow it.
@@ -100,6 +101,11 @@ enum class error {
     /// `Options::maxIncomingBytes` already; this connection's next one would
     /// pass it. Close code 1013 (Try Again Later).
     incomingMemoryFull,
+
+    /// `listen()` was called once `stop()` had begun: a stopped manager admits
+    /// no connection again, so it opened nothing. Returned by `listen()` only;
+    /// `statusOf` gives 503.
+    managerStopped,
 };
 
 namespace detail {
@@ -165,6 +171,8 @@ public:
             return "close reason is not UTF-8";
         case error::incomingMemoryFull:
             return "incoming messages hold maxIncomingBytes across connections";
+        case error::managerStopped:
+            return "the manager has been stopped";
         }
         return "unknown finch error";
     }
@@ -212,6 +220,7 @@ constexpr int statusOf(error value) noexcept
     case error::messageTooBig:
         return 413;
     case error::incomingMemoryFull:
+    case error::managerStopped:
         return 503;
     case error::reservedBits:
     case error::unmaskedFrame:

@@ -164,8 +164,20 @@ public:
     /// any Asio completion token: `boost::asio::use_future`,
     /// `boost::asio::deferred`, `boost::asio::use_awaitable`. A handler runs on
     /// its associated executor, by default the connection's strand, where
-    /// `data()` may be touched; an exception from it is reported to the root's
-    /// `onError`.
+    /// `data()` may be touched.
+    ///
+    /// An exception from a handler is caught and reported to the root's
+    /// `onError` as `finch::error::handler_exception`, with the exception's
+    /// `what()`, on the connection's strand, like one from any callback of the
+    /// connection. That holds too for a handler bound to an executor of its
+    /// own (`boost::asio::bind_executor`), the manager's io_context included:
+    /// the exception never leaves that executor's `run()`. A handler that
+    /// runs later, on another io_context say, has its exception reported
+    /// later, from the strand, or dropped if the connection has ended by
+    /// then. With `use_future` and
+    /// `use_awaitable` a failure is thrown as `boost::system::system_error`
+    /// into the future or the coroutine, never to `onError`, and so is what
+    /// the function given to `use_future(function)` throws.
     template <class CompletionToken>
     auto request(std::string_view path, const nlohmann::json& data, std::chrono::milliseconds timeout,
         CompletionToken&& token) const;

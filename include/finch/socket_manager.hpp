@@ -152,10 +152,18 @@ public:
     ///
     /// The target `"*"` upgrades WebSocket requests whatever their target;
     /// other requests go to the `HttpHandler`, or get 426 without one.
-    /// @throws boost::system::system_error when the endpoint cannot be opened.
+    ///
+    /// Once `stop()` has begun, opens nothing and fails with
+    /// `finch::error::managerStopped`: a stopped manager stays stopped. A
+    /// `listen()` concurrent with `stop()` on another thread either fails so,
+    /// or opens its endpoint and has it closed by that `stop()`.
+    /// @throws boost::system::system_error when the endpoint cannot be opened
+    /// (the system's error), or with `finch::error::managerStopped`.
     void listen(const boost::asio::ip::tcp::endpoint& endpoint, std::string target = "/ws");
 
-    /// As above, reporting failure in `ec` instead of throwing.
+    /// As above, reporting failure in `ec` instead of throwing: the system's
+    /// error when the endpoint cannot be opened, `finch::error::managerStopped`
+    /// once `stop()` has begun; cleared on success.
     void listen(const boost::asio::ip::tcp::endpoint& endpoint, std::string target, boost::system::error_code& ec);
 
     /// The port of the first successful `listen()`, useful after listening on
@@ -245,20 +253,25 @@ public:
     ///
     /// Each connection has `Options::closeTimeout` to flush its queue and
     /// complete the closing handshake; then its TCP connection is dropped.
-    /// @param onClosed runs on the manager's executor once every connection
-    /// that was open has ended and its `onDisconnect` has returned; no
-    /// callback of those connections runs after it.
+    /// @param onClosed runs once, on the manager's executor, once every
+    /// connection that was open has ended and its `onDisconnect` has
+    /// returned; no callback of those connections runs after it. If the
+    /// io_context is destroyed before they have all ended, it never runs: it
+    /// is destroyed with the io_context's other handlers.
     void close(std::function<void()> onClosed = {});
 
     /// Graceful shutdown: stops accepting (closes every listening port),
     /// ends the HTTP requests still being read, and closes every open
     /// connection with 1001 Going Away after its queued messages, waiting at
     /// most `Options::closeTimeout` for each. Each `onDisconnect` runs exactly
-    /// once. Final: a stopped manager admits no connection again.
-    /// @param onStopped runs on the manager's executor once every connection
-    /// has ended, every `onDisconnect` has returned and no `HttpHandler` is
-    /// running; nothing of this manager calls user code after it. An
-    /// io_context that runs until it is out of work also returns then.
+    /// once. Final: a stopped manager admits no connection again, and
+    /// `listen()` fails with `finch::error::managerStopped`.
+    /// @param onStopped runs once, on the manager's executor, once every
+    /// connection has ended, every `onDisconnect` has returned and no
+    /// `HttpHandler` is running; nothing of this manager calls user code after
+    /// it. An io_context that runs until it is out of work also returns then.
+    /// If the io_context is destroyed before that, it never runs: it is
+    /// destroyed with the io_context's other handlers.
     void stop(std::function<void()> onStopped = {});
 
 private:
@@ -267,6 +280,7 @@ private:
 
     std::shared_ptr<detail::ManagerState<Transport, UserData>> state_;
     std::vector<std::shared_ptr<detail::Listener<Transport, UserData>>> listeners_;
+    bool stopped_ = false;  // stop() has begun; guarded by listenersMutex_
     mutable std::mutex listenersMutex_;
 };
 

@@ -6,6 +6,7 @@
 
 #include "support/test_server.hpp"
 
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/use_future.hpp>
 #if defined(BOOST_ASIO_HAS_CO_AWAIT)
@@ -20,6 +21,7 @@
 #include <iterator>
 #include <optional>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -321,6 +323,75 @@ TEST_CASE("request: a callback that throws is reported to onError", "[acks][requ
     expectEcho(client, "still fine");
 }
 
+TEST_CASE("request: a callback bound to another executor that throws is reported to onError, not thrown out of that "
+          "executor's run()",
+    "[acks][request]")
+{
+    TestServer server;
+    server.start({}, {{"echo", echoEvent()}});
+    TestClient client(server.port());
+    const finch::Socket socket = server.waitConnection(0);
+    net::io_context other;  // the application's own, run below by this thread
+
+    socket.request("question", nullptr, 60s, net::bind_executor(other, [](boost::system::error_code, const json&) {
+        throw std::runtime_error("bound callback boom");
+    }));
+    answer(client, expectRequest(client, "question"), 1);
+    // The request counts as work of `other` until its callback has run, so
+    // this returns once it has.
+    REQUIRE_NOTHROW(other.run_for(waitLimit));
+    CHECK(other.stopped());
+
+    REQUIRE(server.errors.waitForCount(1));
+    const ErrorEvent reported = server.errors.snapshot()[0];
+    CHECK(reported.id == socket.id());
+    CHECK(reported.error.code == finch::error::handler_exception);
+    CHECK(reported.error.message == "bound callback boom");
+    expectEcho(client, "still fine");
+}
+
+TEST_CASE("request: a callback bound to the server's own io_context that throws is reported to onError, not thrown "
+          "out of the server's run()",
+    "[acks][request]")
+{
+    TestServer server;
+    server.start({}, {{"echo", echoEvent()}});
+    TestClient client(server.port());
+    const finch::Socket socket = server.waitConnection(0);
+
+    // Dispatched from the strand, inside the server's run(): the io_context's
+    // executor runs it inline, and would keep its exception for run() to throw.
+    socket.request("question", nullptr, 60s,
+        net::bind_executor(server.threads.context, [](boost::system::error_code, const json&) {
+            throw std::runtime_error("callback boom on the server's context");
+        }));
+    answer(client, expectRequest(client, "question"), 1);
+    REQUIRE(server.errors.waitForCount(1));
+    const ErrorEvent reported = server.errors.snapshot()[0];
+    CHECK(reported.id == socket.id());
+    CHECK(reported.error.code == finch::error::handler_exception);
+    CHECK(reported.error.message == "callback boom on the server's context");
+    expectEcho(client, "still serving");
+}
+
+TEST_CASE(
+    "request with use_future(function): what the function throws reaches the future, not onError", "[acks][request]")
+{
+    TestServer server;
+    server.start({}, {{"echo", echoEvent()}});
+    TestClient client(server.port());
+    const finch::Socket socket = server.waitConnection(0);
+
+    auto future = socket.request("question", nullptr, 60s,
+        boost::asio::use_future(
+            [](boost::system::error_code, const json&) -> int { throw std::runtime_error("packaged boom"); }));
+    answer(client, expectRequest(client, "question"), 1);
+    REQUIRE(future.wait_for(waitLimit) == std::future_status::ready);
+    CHECK_THROWS_WITH(future.get(), "packaged boom");
+    expectEcho(client, "barrier");
+    CHECK(server.errors.size() == 0);
+}
+
 TEST_CASE("request with completion tokens: use_future and deferred", "[acks][request]")
 {
     TestServer server;
@@ -381,5 +452,35 @@ TEST_CASE("request in a coroutine: co_await with use_awaitable", "[acks][request
     answer(client, expectRequest(client, "question"), "from a coroutine");
     REQUIRE(answers.waitForCount(1));
     CHECK(answers.snapshot()[0]["data"] == "from a coroutine");
+}
+
+TEST_CASE("request in a coroutine on another io_context: a timeout is thrown inside the coroutine, not reported to "
+          "onError",
+    "[acks][request]")
+{
+    EventLog<std::string> outcomes;
+    TestServer server;
+    server.start({}, {{"echo", echoEvent()}});
+    TestClient client(server.port());
+    const finch::Socket socket = server.waitConnection(0);
+    net::io_context other;
+
+    boost::asio::co_spawn(
+        other,
+        [socket, &outcomes]() -> boost::asio::awaitable<void> {
+            try {
+                co_await socket.request("question", 1, 20ms, boost::asio::use_awaitable);
+                outcomes.push("answered");
+            } catch (const boost::system::system_error& e) {
+                outcomes.push(e.code() == finch::error::reply_timeout ? "timeout" : e.what());
+            }
+        },
+        boost::asio::detached);
+    other.poll();  // runs the coroutine up to its co_await: the request leaves
+    expectRequest(client, "question");
+    REQUIRE_NOTHROW(other.run_for(waitLimit));
+    CHECK(outcomes.snapshot() == std::vector<std::string>{"timeout"});
+    expectEcho(client, "barrier");
+    CHECK(server.errors.size() == 0);
 }
 #endif

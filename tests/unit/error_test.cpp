@@ -26,6 +26,7 @@ TEST_CASE("every finch error has a message and a status")
         {finch::error::forbidden, 403},
         {finch::error::reply_timeout, 504},
         {finch::error::connection_closed, 503},
+        {finch::error::managerStopped, 503},
     };
     for (const auto& [value, status] : expected) {
         const boost::system::error_code code = value;
@@ -35,4 +36,11 @@ TEST_CASE("every finch error has a message and a status")
         CHECK(code.message() != "unknown finch error");
     }
     CHECK(boost::system::error_code(99, finch::errorCategory()).message() == "unknown finch error");
+}
+
+TEST_CASE("managerStopped says that the manager has been stopped")
+{
+    const boost::system::error_code code = finch::error::managerStopped;
+    CHECK(code.message() == "the manager has been stopped");
+    CHECK(finch::statusOf(finch::error::managerStopped) == 503);
 }

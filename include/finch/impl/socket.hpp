@@ -9,6 +9,8 @@
 
 #include <cstdint>
 
+#include <exception>
+#include <memory>
 #include <utility>
 
 namespace finch {
@@ -124,7 +126,20 @@ auto BasicSocket<Transport, UserData>::request(
     return boost::asio::async_initiate<CompletionToken, request_signature>(
         [](auto handler, const std::shared_ptr<detail::Session<Transport, UserData>>& connection,
             const std::string& path, const nlohmann::json& data, std::chrono::milliseconds timeout) {
-            auto callback = detail::makeReplyCallback(std::move(handler), connection->executor());
+            // A handler that threw later, on an executor of its own, is
+            // reported as a function given to post() would be: on the strand,
+            // to the root's onError, and not at all once the connection has
+            // ended. Weak: the callback is kept by the connection.
+            auto onThrow = [weak = std::weak_ptr<detail::Session<Transport, UserData>>(connection)](
+                               std::exception_ptr thrown) noexcept {
+                try {
+                    if (const auto alive = weak.lock())
+                        alive->runOnStrand([thrown](auto&) { std::rethrow_exception(thrown); });
+                } catch (...) {
+                    // Not even the report could be queued: nowhere is left to tell.
+                }
+            };
+            auto callback = detail::makeReplyCallback(std::move(handler), connection->executor(), std::move(onThrow));
             connection->request(path, data, timeout, std::move(callback));
         },
         token, connection_, std::string(path), data, timeout);

@@ -44,6 +44,17 @@ Socket onOwnStrand(boost::asio::ip::tcp::socket socket, const boost::asio::any_i
     return moved;
 }
 
+// Makes `connection`, met in the registry (so it has not ended yet), hold
+// `guard` until it has ended, if there is a guard.
+template <class Connection>
+void holdUntilEnded(Connection& connection, const std::shared_ptr<CompletionGuard>& guard)
+{
+    if (!guard)
+        return;
+    guard->hold();
+    connection.holdUntilEnded(guard);
+}
+
 }  // namespace detail
 
 template <class Transport, class UserData>
@@ -116,14 +127,19 @@ template <class Transport, class UserData>
 void BasicSocketManager<Transport, UserData>::listen(
     const boost::asio::ip::tcp::endpoint& endpoint, std::string target, boost::system::error_code& ec)
 {
+    // The whole of it under the lock that stop() takes to stop the listeners:
+    // a listen() on another thread either comes first, and its listener is
+    // stopped with the others, or comes after stop() and opens nothing.
+    std::lock_guard lock(listenersMutex_);
+    if (stopped_) {
+        ec = error::managerStopped;
+        return;
+    }
     auto listener = std::make_shared<detail::Listener<Transport, UserData>>(state_, std::move(target));
     ec = listener->open(endpoint);
     if (ec)
         return;
-    {
-        std::lock_guard lock(listenersMutex_);
-        listeners_.push_back(listener);
-    }
+    listeners_.push_back(listener);
     listener->run();
 }
 
@@ -300,12 +316,15 @@ std::vector<std::string> BasicSocketManager<Transport, UserData>::rooms() const
 template <class Transport, class UserData>
 void BasicSocketManager<Transport, UserData>::close(std::function<void()> onClosed)
 {
-    // Every connection holds the guard until it has ended; then it posts onClosed.
+    // Every connection holds the guard until it has ended; the last one to
+    // let go lets onClosed run.
     const auto guard = detail::CompletionGuard::make(state_->executor, std::move(onClosed));
     state_->registry.forEach([&](detail::Session<Transport, UserData>& connection) {
         connection.close(detail::closeCode::goingAway, {});
-        connection.holdUntilEnded(guard);
+        detail::holdUntilEnded(connection, guard);
     });
+    if (guard)
+        guard->release();  // make()'s hold: every connection has its own now
 }
 
 template <class Transport, class UserData>
@@ -314,6 +333,7 @@ void BasicSocketManager<Transport, UserData>::stop(std::function<void()> onStopp
     const auto guard = detail::CompletionGuard::make(state_->executor, std::move(onStopped));
     {
         std::lock_guard lock(listenersMutex_);
+        stopped_ = true;
         for (const auto& listener : listeners_)
             listener->stop();
     }
@@ -321,8 +341,10 @@ void BasicSocketManager<Transport, UserData>::stop(std::function<void()> onStopp
     state_->sessions.closeAll([](detail::HttpSession<Transport, UserData>& session) { session.cancel(); }, guard);
     state_->registry.sealAndVisit([&](detail::Session<Transport, UserData>& connection) {
         connection.close(detail::closeCode::goingAway, {});
-        connection.holdUntilEnded(guard);
+        detail::holdUntilEnded(connection, guard);
     });
+    if (guard)
+        guard->release();  // make()'s hold: everyone waited for has one of their own now
 }
 
 }  // namespace finch

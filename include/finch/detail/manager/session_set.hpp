@@ -1,6 +1,8 @@
 #ifndef FINCH_DETAIL_MANAGER_SESSION_SET_HPP
 #define FINCH_DETAIL_MANAGER_SESSION_SET_HPP
 
+#include <finch/detail/manager/completion_guard.hpp>
+
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -24,29 +26,37 @@ public:
         return true;
     }
 
-    void remove(const Session* session)
+    // Called by a session's destructor; gives back the holds of closeAll()
+    // once the last session is gone. CompletionGuard::release() submits no
+    // work, so this is safe from a destructor, even while the io_context is
+    // being destroyed.
+    void remove(const Session* session) noexcept
     {
-        std::vector<std::shared_ptr<void>> released;
+        std::vector<std::shared_ptr<CompletionGuard>> released;
         {
             std::lock_guard lock(mutex_);
             live_.erase(session);
             if (live_.empty())
-                released.swap(keptUntilEmpty_);
+                released.swap(heldUntilEmpty_);
         }
+        for (const auto& guard : released)
+            guard->release();
     }
 
     // Closes the set and calls `end` on every session still alive, outside the
-    // lock. `keepUntilEmpty` is held until the last of them is gone (see
-    // CompletionGuard).
+    // lock. If any is, takes a hold on `guard` and gives it back once the last
+    // of them is gone.
     template <class End>
-    void closeAll(End&& end, std::shared_ptr<void> keepUntilEmpty = nullptr)
+    void closeAll(End&& end, const std::shared_ptr<CompletionGuard>& guard = nullptr)
     {
         std::vector<std::shared_ptr<Session>> alive;
         {
             std::lock_guard lock(mutex_);
             closed_ = true;
-            if (!live_.empty() && keepUntilEmpty)
-                keptUntilEmpty_.push_back(std::move(keepUntilEmpty));
+            if (!live_.empty() && guard) {
+                heldUntilEmpty_.push_back(guard);
+                guard->hold();
+            }
             for (const auto& entry : live_)
                 if (auto session = entry.second.lock())
                     alive.push_back(std::move(session));
@@ -59,7 +69,7 @@ private:
     std::mutex mutex_;
     bool closed_ = false;
     std::unordered_map<const Session*, std::weak_ptr<Session>> live_;
-    std::vector<std::shared_ptr<void>> keptUntilEmpty_;
+    std::vector<std::shared_ptr<CompletionGuard>> heldUntilEmpty_;
 };
 
 }  // namespace finch::detail

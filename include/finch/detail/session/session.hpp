@@ -1,6 +1,7 @@
 #ifndef FINCH_DETAIL_SESSION_SESSION_HPP
 #define FINCH_DETAIL_SESSION_SESSION_HPP
 
+#include <finch/detail/manager/completion_guard.hpp>
 #include <finch/detail/manager/connection_slots.hpp>
 #include <finch/detail/manager/manager_state.hpp>
 #include <finch/detail/session/dispatch.hpp>
@@ -243,10 +244,12 @@ public:
         return Stream::send(frame);
     }
 
-    // Holds `watcher` until this connection has ended and its onDisconnect has
-    // run (see CompletionGuard). Call only while the connection is in the
+    // Keeps a hold the caller took on `watcher` and gives it back with
+    // release() at the end of onStreamEnd(), after onDisconnect (see
+    // CompletionGuard); never from the destructor: a connection that never
+    // ended never completes it. Call only while the connection is in the
     // registry, which guarantees it has not ended yet.
-    void holdUntilEnded(std::shared_ptr<void> watcher)
+    void holdUntilEnded(std::shared_ptr<CompletionGuard> watcher)
     {
         if (!watcher)
             return;
@@ -321,11 +324,13 @@ private:
         // Only now: countClients() still counts this socket inside onDisconnect.
         state_->registry.remove(*this);
         registered_ = false;
-        std::vector<std::shared_ptr<void>> watchers;
+        std::vector<std::shared_ptr<CompletionGuard>> watchers;
         {
             std::lock_guard lock(watchersMutex());
             watchers.swap(endWatchers_);
         }
+        for (const auto& watcher : watchers)
+            watcher->release();
     }
 
     void handleText(std::string_view text)
@@ -476,7 +481,7 @@ private:
     UserData data_;  // strand only: see Socket::data()
     RoomMembership membership_;
     PendingRequests<ReplyCallback, Timer> requests_;
-    std::vector<std::shared_ptr<void>> endWatchers_;  // see holdUntilEnded(); under watchersMutex()
+    std::vector<std::shared_ptr<CompletionGuard>> endWatchers_;  // see holdUntilEnded(); under watchersMutex()
     ConnectionSlots::Lease slot_;  // given back when the connection ends
     bool registered_ = false;  // strand only
 };
