@@ -245,24 +245,36 @@ private:
         return consume(data, size, intoRoom);
     }
 
-    // Waits for the peer's next bytes, in one of two ways.
+    // Waits for the peer's next bytes, in one of three ways.
     //
     // A connection that is exchanging messages receives into a block of its
-    // own: Asio's reactor reads as soon as epoll reports the bytes, and a
-    // receive that cannot complete yet costs no system call, where waiting
-    // for readiness costs an epoll_ctl per wait (a third of the system calls
-    // of an echoed message).
+    // own: Asio's reactor tries the read at once and otherwise completes it
+    // straight from epoll's report, where waiting for readiness costs an
+    // epoll_ctl per wait (a third of the system calls of an echoed message).
     //
     // An idle connection has no block, so it costs no read memory: the block
     // is taken when messages arrive and given back at the first keepalive
     // tick that finds no message since the previous one (onKeepalive).
     // Without keepalive (pingInterval 0) there is no tick, so no block either.
-    // A large message being received reads straight into its own room
-    // instead, after a wait for readiness.
+    //
+    // A large message being received is received straight into its own room
+    // (FrameParser::room()), the same way, without a wait for readiness per
+    // piece. The room stays where it is until the receive completes: only
+    // the strand changes it, and the end of the connection closes the
+    // transport, which ends the receive, before it gives the room back.
     void awaitBytes()
     {
-        if (draining_ || parser_.room().data)
+        if (draining_)
             return waitReadable();
+        if (const FrameParser::Room room = parser_.room(); room.data) {
+            onTransport([&] {
+                transport_.asyncReceive(boost::asio::buffer(room.data, room.size),
+                    [self = session().shared_from_this(), room](boost::system::error_code ec, std::size_t size) {
+                        static_cast<WebSocketStream&>(*self).onReceived(ec, size, room);
+                    });
+            });
+            return;
+        }
         if (!receiveBlock_) {
             if (!messageSinceTick_ || !keepaliveTimer_)
                 return waitReadable();
@@ -271,33 +283,36 @@ private:
         onTransport([&] {
             transport_.asyncReceive(boost::asio::buffer(*receiveBlock_),
                 [self = session().shared_from_this()](boost::system::error_code ec, std::size_t size) {
-                    static_cast<WebSocketStream&>(*self).onReceived(ec, size);
+                    static_cast<WebSocketStream&>(*self).onReceived(ec, size, FrameParser::Room{});
                 });
         });
     }
 
-    void onReceived(boost::system::error_code ec, std::size_t size)
+    // A receive into the block, or into `room` when it has one.
+    void onReceived(boost::system::error_code ec, std::size_t size, FrameParser::Room room)
     {
         if (ended())
             return;
         if (ec == boost::asio::error::operation_aborted && releasingBlock_) {
             releasingBlock_ = false;
             receiveBlock_.reset();
-            return waitReadable();
+            return awaitBytes();
         }
         releasingBlock_ = false;
         if (ec)
             return finish(ec);
-        if (!took(receiveBlock_->data(), size, false))
+        char* const data = room.data ? room.data : receiveBlock_->data();
+        const std::size_t capacity = room.data ? room.size : receiveBlock_->size();
+        if (!took(data, size, room.data != nullptr))
             return;
-        if (size == receiveBlock_->size())
+        if (size == capacity)
             return read();  // there may be more
         awaitBytes();
     }
 
     // An idle connection's read block goes back to the allocator. The pending
-    // receive ends with operation_aborted and the connection waits for
-    // readiness instead. Not while a write waits for room, nor while draining
+    // receive ends with operation_aborted and the connection waits again,
+    // for readiness. Not while a write waits for room, nor while draining
     // (the read waits for readiness then): cancelling would end those too.
     void releaseReceiveBlock()
     {
