@@ -222,6 +222,7 @@ constexpr int statusOf(error value) noexcept
     case error::incomingMemoryFull:
     case error::managerStopped:
         return 503;
+    // Listed, not a default: a new error without a status is a warning.
     case error::reservedBits:
     case error::unmaskedFrame:
     case error::unknownOpcode:

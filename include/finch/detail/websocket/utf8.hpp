@@ -45,14 +45,8 @@ public:
         const auto* p = reinterpret_cast<const unsigned char*>(piece.data());
         const auto* const end = p + piece.size();
         // The rest of a sequence cut by the previous piece.
-        while (needed_ > 0 && p < end) {
-            if (*p < low_ || *p > high_)
-                return false;
-            low_ = 0x80;
-            high_ = 0xBF;
-            --needed_;
-            ++p;
-        }
+        if (!continueSequence(p, end))
+            return false;
         while (p < end) {
             if (end - p >= 8) {
                 std::uint64_t chunk;
@@ -84,14 +78,8 @@ public:
             low_ = sequence.low;
             high_ = sequence.high;
             ++p;
-            while (needed_ > 0 && p < end) {
-                if (*p < low_ || *p > high_)
-                    return false;
-                low_ = 0x80;
-                high_ = 0xBF;
-                --needed_;
-                ++p;
-            }
+            if (!continueSequence(p, end))
+                return false;
         }
         return true;
     }
@@ -108,6 +96,19 @@ public:
     }
 
 private:
+    // Checks the continuation bytes a sequence still needs, as far as the
+    // piece goes; false at the first one out of range.
+    bool continueSequence(const unsigned char*& p, const unsigned char* end) noexcept
+    {
+        for (; needed_ > 0 && p < end; --needed_, ++p) {
+            if (*p < low_ || *p > high_)
+                return false;
+            low_ = 0x80;
+            high_ = 0xBF;
+        }
+        return true;
+    }
+
     unsigned char needed_ = 0;  // continuation bytes still to come
     unsigned char low_ = 0x80;  // the range the next one must lie in
     unsigned char high_ = 0xBF;
