@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing, then builds and runs every test, one build per suite:
 #   cxx17  GCC, C++17, warnings as errors: unit and integration tests, the
-#          examples, the end-to-end tests of the examples, the Autobahn|Testsuite
+#          examples, the end-to-end tests of the examples, the JavaScript
+#          client's tests, the example pages in headless Chromium and the
+#          protocol's JSON Schema (tests/js, Node), the Autobahn|Testsuite
 #          conformance run against finch_echo (scripts/autobahn.sh; skipped
 #          without the suite, required when CI=true), the README check, the
 #          packaging tests and a build of every header on its own;

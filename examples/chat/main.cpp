@@ -1,6 +1,7 @@
 // chat: rooms, nicknames and acknowledgements on finch.
 //
-// Serves a browser page at "/" and WebSockets at "/ws?nick=<nickname>".
+// Serves a browser page at "/", finch's JavaScript client at "/finch.js" and
+// WebSockets at "/ws?nick=<nickname>".
 //
 //   chat [--port N] [--threads N] [--address A]
 //
@@ -24,6 +25,7 @@
 
 #include "page.hpp"
 
+#include "../common/client_script.hpp"
 #include "../common/server_main.hpp"
 
 #include <finch/finch.hpp>
@@ -299,6 +301,8 @@ finch::HttpHandler httpHandler(const Nicknames& nicknames)
             const auto status = nickStatus(nicknames, queryValue(target, "nick"));
             return textResponse(request, status, status == http::status::ok ? "ok\n" : nickProblem(status));
         }
+        if (auto script = examples::serveClientScript(request))
+            return std::move(*script);
         return textResponse(request, http::status::not_found, "Not Found\n");
     };
 }

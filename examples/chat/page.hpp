@@ -1,17 +1,19 @@
 #ifndef FINCH_CHAT_PAGE_HPP
 #define FINCH_CHAT_PAGE_HPP
 
-// The browser page of the chat example: one self-contained HTML document (no
-// external scripts, styles or fonts). It asks for a nickname, checks it with
-// GET /check (a browser cannot read the status of a refused WebSocket
-// upgrade), connects to ws://<host>/ws?nick=<nickname>, joins "lobby", and
-// then lets its user join and leave rooms and talk in them.
+// The browser page of the chat example: one HTML document with no external
+// styles or fonts, whose only script besides its own is finch's JavaScript
+// client, which the same server serves at /finch.js. It asks for a nickname,
+// checks it with GET /check (a browser cannot read the status of a refused
+// WebSocket upgrade), connects to ws://<host>/ws?nick=<nickname>, joins
+// "lobby", and then lets its user join and leave rooms and talk in them.
 //
-// Every request carries an id; the page keeps a promise per id and settles it
-// when the answer (with "replyTo") arrives, which is how a message shows
-// "delivered to N". The server's "ping" requests are answered with
-// {"replyTo": id}. Everything other people wrote is shown with textContent,
-// never innerHTML.
+// The client reconnects by itself; the server forgets a connection's rooms,
+// so on every reconnection the page joins again the rooms its user had
+// joined. Requests go through client.request(), whose promise settles with
+// the answer (that is how a message shows "delivered to N"); the server's
+// "ping" requests are answered by client.onRequest. Everything other people
+// wrote is shown with textContent, never innerHTML.
 
 inline constexpr const char* chatPage = R"page(<!DOCTYPE html>
 <html lang="en">
@@ -35,6 +37,8 @@ inline constexpr const char* chatPage = R"page(<!DOCTYPE html>
   .state::before { content: ""; width: 8px; height: 8px; border-radius: 50%; background: var(--muted); }
   .state.open { background: #e7f6ec; color: var(--ok); }
   .state.open::before { background: var(--ok); }
+  .state.connecting, .state.reconnecting { background: #fdf3e1; color: var(--warn); }
+  .state.connecting::before, .state.reconnecting::before { background: var(--warn); }
   .state.closed { background: #fbe9e9; color: var(--bad); }
   .state.closed::before { background: var(--bad); }
   #who { margin-left: auto; color: var(--muted); font-size: 14px; }
@@ -103,7 +107,7 @@ inline constexpr const char* chatPage = R"page(<!DOCTYPE html>
       <h2>Join a room</h2>
       <form id="join-form">
         <input id="room-name" maxlength="30" placeholder="room name" autocomplete="off">
-        <button class="secondary">Join</button>
+        <button id="join" class="secondary">Join</button>
       </form>
       <p id="join-problem" class="problem"></p>
     </div>
@@ -128,29 +132,47 @@ inline constexpr const char* chatPage = R"page(<!DOCTYPE html>
   </main>
 </div>
 
-<script>
-"use strict";
+<script type="module">
+// finch's JavaScript client, served by this example at /finch.js. It
+// reconnects by itself (with backoff), matches answers to requests, answers
+// the server's requests registered with onRequest, and calls the handlers
+// registered with on(path) for everything else the server sends.
+import { connect } from "/finch.js";
+
 const $ = (id) => document.getElementById(id);
-let ws = null;
+let client = null;
 let myNick = "";
-let nextId = 1;
-const pending = new Map();   // request id -> {resolve, reject}
-const rooms = new Map();     // name -> {messages: [elements], count, unread}
+let attempt = 0;        // the reconnection attempt under way, 0 once open
+let opened = false;     // whether this client has been open before
+let connection = 0;     // counts the openings, to tell a stale rejoin from the current one
+let ready = false;      // open, and back in its rooms
+const rooms = new Map(); // name -> {messages: [elements], count, unread}
 let current = null;
 
-function setState(text, kind) {
-  $("state").textContent = text;
-  $("state").className = "state " + (kind || "");
+function wsUrl() {
+  const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+  return scheme + location.host + "/ws?nick=" + encodeURIComponent(myNick);
 }
 
-// Sends a request and resolves with the answer's data; rejects with the
-// server's message when the answer's status is 400 or more.
-function request(path, data) {
-  const id = nextId++;
-  return new Promise((resolve, reject) => {
-    pending.set(id, {resolve, reject});
-    ws.send(JSON.stringify({path, id, data}));
-  });
+// The badge: connecting, open, reconnecting (attempt n) or closed.
+function showState() {
+  let name = client ? client.state : "";
+  let text = client ? name : "not connected";
+  if ((name === "reconnecting" || name === "connecting") && attempt > 0) {
+    name = "reconnecting";
+    text = "reconnecting (attempt " + attempt + ")";
+  }
+  $("state").textContent = text;
+  $("state").className = "state " + name;
+  updateControls();
+}
+
+// What needs the server is disabled until the page is back in its rooms.
+function updateControls() {
+  const online = ready && client !== null && client.state === "open";
+  $("text").disabled = current === null;
+  $("send").disabled = $("leave").disabled = !online || current === null;
+  $("join").disabled = $("list-rooms").disabled = $("latency").disabled = !online;
 }
 
 function element(tag, className, text) {
@@ -194,6 +216,7 @@ function drawRooms() {
   list.replaceChildren();
   for (const [name, entry] of rooms) {
     const li = element("li", name === current ? "current" : "");
+    li.dataset.room = name;
     const label = element("span", "", "#" + name);
     if (entry.unread > 0) label.appendChild(element("span", "unread", String(entry.unread)));
     li.appendChild(label);
@@ -210,7 +233,7 @@ function show(name) {
   $("room-title").textContent = name === null ? "no room" : "#" + name;
   $("messages").replaceChildren(...(entry ? entry.messages : []));
   if (entry) entry.unread = 0;
-  $("leave").disabled = $("send").disabled = $("text").disabled = name === null;
+  updateControls();
   drawRooms();
   if (name !== null) {
     $("messages").lastElementChild?.scrollIntoView({block: "end"});
@@ -218,85 +241,120 @@ function show(name) {
   }
 }
 
-async function join(name) {
-  const answer = await request("join", name);
+// Joins a room, or joins it again after a reconnection (the server forgets
+// its rooms when it restarts, and a new connection is in none anyway).
+async function join(name, again = false) {
+  const answer = await client.request("join", name);
   roomEntry(answer.room).count = answer.members.length;
-  show(answer.room);
-  systemLine(answer.room, "you joined #" + answer.room + ": " + answer.members.join(", "));
+  if (!again || current === null) show(answer.room);
+  systemLine(answer.room, (again ? "you rejoined #" : "you joined #") + answer.room + ": " + answer.members.join(", "));
 }
 
-function connect(nick) {
-  setState("connecting");
-  const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-  ws = new WebSocket(scheme + location.host + "/ws?nick=" + encodeURIComponent(nick));
-  ws.onopen = () => {
-    setState("online", "open");
+// Back to the nickname form, explaining why.
+function showLogin(problem) {
+  $("chat").classList.remove("shown");
+  $("login").style.display = "";
+  $("who").textContent = "";
+  $("login-problem").textContent = problem;
+  $("enter").disabled = false;
+}
+
+// Asks the server whether `nick` may connect: "" if so, else why not.
+async function nickProblem(nick) {
+  try {
+    const answer = await fetch("/check?nick=" + encodeURIComponent(nick));
+    return answer.ok ? "" : (await answer.text()).trim();
+  } catch (error) {
+    return "the server cannot be reached";
+  }
+}
+
+function start(nick) {
+  myNick = nick;
+  attempt = 0;
+  opened = false;
+  ready = false;
+  rooms.clear();
+  show(null);
+  // The URL is a function: the client calls it before every attempt.
+  // 4009 is the chat's "nickname taken": coming back would not help.
+  const self = connect(wsUrl, {terminalCloseCodes: [1008, 4009]});
+  client = self;
+  self.addEventListener("statechange", () => {
+    if (client === self) showState();
+  });
+  self.addEventListener("open", () => {
+    attempt = 0;
+    const first = !opened;
+    opened = true;
+    const generation = ++connection;
     $("login").style.display = "none";
     $("chat").classList.add("shown");
-    $("who").textContent = "you are " + nick;
-    join("lobby").catch((error) => { $("join-problem").textContent = error.message; });
-  };
-  ws.onclose = (event) => {
-    setState("disconnected" + (event.reason ? ": " + event.reason : ""), "closed");
-    for (const waiting of pending.values()) waiting.reject(new Error("disconnected"));
-    pending.clear();
-    $("send").disabled = $("leave").disabled = true;
-  };
-  ws.onmessage = (event) => {
-    const message = JSON.parse(event.data);
-    if ("replyTo" in message) {
-      const waiting = pending.get(message.replyTo);
-      if (!waiting) return;
-      pending.delete(message.replyTo);
-      if (message.status >= 400) waiting.reject(new Error(message.data && message.data.message || "error " + message.status));
-      else waiting.resolve(message.data);
-      return;
+    $("who").textContent = "you are " + myNick;
+    // The first time into the lobby; after a reconnection back into every
+    // room the user had joined.
+    const names = first ? ["lobby"] : [...rooms.keys()];
+    Promise.allSettled(names.map((name) => join(name, !first).catch((error) => {
+      if (generation === connection) $("join-problem").textContent = "#" + name + ": " + error.message;
+    }))).then(() => {
+      if (generation !== connection || self.state !== "open") return;
+      ready = true;
+      updateControls();
+    });
+    showState();
+  });
+  self.addEventListener("close", (event) => {
+    if (client !== self) return;
+    ready = false;
+    const why = "disconnected (code " + event.code + (event.reason ? ", " + event.reason : "") + ")";
+    if (current !== null) systemLine(current, why + (event.willReconnect ? ", reconnecting…" : ""));
+    updateControls();
+    // A close the client does not retry (say "nickname taken"): start over.
+    if (!event.willReconnect) showLogin(why);
+  });
+  self.addEventListener("reconnecting", async (event) => {
+    attempt = event.attempt;
+    showState();
+    if (opened) return;
+    // Never in yet: a browser hides why an upgrade was refused, so ask.
+    const problem = await nickProblem(nick);
+    if (problem && client === self && self.state !== "open") {
+      client = null;
+      self.close();
+      showState();
+      showLogin(problem);
     }
-    if ("id" in message) {   // a request of the server: answer it at once
-      ws.send(JSON.stringify({replyTo: message.id, data: null}));
-      return;
-    }
-    const data = message.data;
-    switch (message.path) {
-    case "welcome":
-      myNick = data.nick;
-      break;
-    case "message":
-      messageLine(data.room, data.from, data.text, false);
-      break;
-    case "joined":
+  });
+  self.on("welcome", (data) => { myNick = data.nick; });
+  self.on("message", (data) => { messageLine(data.room, data.from, data.text, false); });
+  self.on("joined", (data) => {
+    roomEntry(data.room).count = data.count;
+    systemLine(data.room, data.nick + " joined");
+  });
+  self.on("left", (data) => {
+    if (rooms.has(data.room)) {
       roomEntry(data.room).count = data.count;
-      systemLine(data.room, data.nick + " joined");
-      break;
-    case "left":
-      if (rooms.has(data.room)) {
-        roomEntry(data.room).count = data.count;
-        systemLine(data.room, data.nick + " left");
-      }
-      break;
-    case "error":
-      $("tool-note").textContent = data && data.message || "error";
-      break;
+      systemLine(data.room, data.nick + " left");
     }
-  };
+  });
+  self.on("error", (data) => { $("tool-note").textContent = data && data.message || "error"; });
+  // The server's latency route asks us "ping": answering is all it takes.
+  self.onRequest("ping", () => null);
+  showState();
 }
 
 $("login-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const nick = $("nick").value.trim();
   $("login-problem").textContent = "";
-  try {
-    const answer = await fetch("/check?nick=" + encodeURIComponent(nick));
-    if (!answer.ok) {
-      $("login-problem").textContent = (await answer.text()).trim();
-      return;
-    }
-  } catch (error) {
-    $("login-problem").textContent = "the server cannot be reached";
+  $("enter").disabled = true;
+  const problem = await nickProblem(nick);
+  if (problem) {
+    $("login-problem").textContent = problem;
+    $("enter").disabled = false;
     return;
   }
-  myNick = nick;
-  connect(nick);
+  start(nick);
 });
 
 $("join-form").addEventListener("submit", (event) => {
@@ -309,7 +367,7 @@ $("join-form").addEventListener("submit", (event) => {
 
 $("leave").addEventListener("click", () => {
   const name = current;
-  request("leave", name).then(() => {
+  client.request("leave", name).then(() => {
     rooms.delete(name);
     show(rooms.size ? rooms.keys().next().value : null);
   }).catch((error) => { $("tool-note").textContent = error.message; });
@@ -318,12 +376,12 @@ $("leave").addEventListener("click", () => {
 $("say-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const text = $("text").value;
-  if (!text || current === null) return;
+  if (!text || current === null || $("send").disabled) return;
   $("text").value = "";
   const li = messageLine(current, myNick, text, true);
   const ack = element("span", "ack", "sending…");
   li.appendChild(ack);
-  request("say", {room: current, text}).then((answer) => {
+  client.request("say", {room: current, text}).then((answer) => {
     ack.textContent = "✓ delivered to " + answer.delivered;
   }).catch((error) => {
     ack.textContent = "✗ " + error.message;
@@ -332,20 +390,24 @@ $("say-form").addEventListener("submit", (event) => {
 });
 
 $("list-rooms").addEventListener("click", () => {
-  request("rooms", null).then((list) => {
+  client.request("rooms", null).then((list) => {
     $("tool-note").textContent = list.length
       ? list.map((room) => "#" + room.name + " (" + room.count + ")").join(", ")
       : "no rooms";
-  });
+  }).catch((error) => { $("tool-note").textContent = error.message; });
 });
 
 $("latency").addEventListener("click", () => {
-  request("latency", null).then((answer) => {
+  client.request("latency", null).then((answer) => {
     $("tool-note").textContent = "round trip: " + answer.ms.toFixed(2) + " ms";
   }).catch((error) => { $("tool-note").textContent = error.message; });
 });
 
+// A nickname in the page's address (/?nick=ada) fills in the form.
+const suggested = new URLSearchParams(location.search).get("nick");
+if (suggested) $("nick").value = suggested;
 show(null);
+showState();
 </script>
 </body>
 </html>

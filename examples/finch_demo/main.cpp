@@ -1,7 +1,8 @@
 // finch_demo: the example of Finch's guide, on finch.
 //
-// Serves a browser page at "/" and WebSockets at "/ws". The page has a button
-// per route and shows every envelope the server sends back.
+// Serves a browser page at "/", finch's JavaScript client at "/finch.js" and
+// WebSockets at "/ws". The page has a button per route and shows every
+// envelope the server sends back.
 //
 //   finch_demo [--port N] [--threads N] [--address A]
 //
@@ -15,6 +16,7 @@
 
 #include "page.hpp"
 
+#include "../common/client_script.hpp"
 #include "../common/server_main.hpp"
 
 #include <finch/finch.hpp>
@@ -135,6 +137,8 @@ finch::Response serveHttp(const finch::Request& request)
         response.body() = demoPage;
         return response;
     }
+    if (auto script = examples::serveClientScript(request))
+        return std::move(*script);
     finch::Response response{http::status::not_found, request.version()};
     response.set(http::field::content_type, "text/plain; charset=utf-8");
     response.body() = "Not Found\n";

@@ -1,10 +1,12 @@
 #ifndef FINCH_DEMO_PAGE_HPP
 #define FINCH_DEMO_PAGE_HPP
 
-// The browser page of finch_demo: one self-contained HTML document (no
-// external scripts, styles or fonts, so it works offline and behind any
-// firewall). It connects to ws://<host>/ws, sends {"path": ...} on each
-// button, and logs every envelope it sends and receives.
+// The browser page of finch_demo: one HTML document with no external styles
+// or fonts, whose only script besides its own is finch's JavaScript client,
+// which the same server serves at /finch.js (so it works offline and behind
+// any firewall). The client connects to ws://<host>/ws and reconnects by
+// itself; the page sends {"path": ...} on each button, and logs every
+// envelope it sends and receives, and the connection's changes of state.
 //
 // Everything the server sends is shown with textContent, never innerHTML:
 // another client chooses what "toclient" delivers here.
@@ -32,6 +34,8 @@ inline constexpr const char* demoPage = R"page(<!DOCTYPE html>
   .state.open::before { background: var(--ok); }
   .state.connecting { background: #fdf3e1; color: var(--warn); }
   .state.connecting::before { background: var(--warn); }
+  .state.reconnecting { background: #fdf3e1; color: var(--warn); }
+  .state.reconnecting::before { background: var(--warn); }
   .state.closed { background: #fbe9e9; color: var(--bad); }
   .state.closed::before { background: var(--bad); }
   .me { color: var(--muted); font-size: 13px; font-family: ui-monospace, monospace; }
@@ -84,11 +88,11 @@ inline constexpr const char* demoPage = R"page(<!DOCTYPE html>
   <section>
     <h2>Routes</h2>
     <div class="buttons">
-      <button data-path="test" title="Replies the headers of this page's WebSocket upgrade request">test</button>
-      <button data-path="time" title="Replies the server's current time (UTC)">time</button>
-      <button data-path="clients" title="Replies the ids of every connected client">clients</button>
-      <button data-path="close" class="danger" title="Asks the server to close this connection">close</button>
-      <button data-path="nowhere" class="secondary wide" title="A path with no route: finch answers with an error envelope">send unknown path</button>
+      <button id="route-test" data-path="test" title="Replies the headers of this page's WebSocket upgrade request">test</button>
+      <button id="route-time" data-path="time" title="Replies the server's current time (UTC)">time</button>
+      <button id="route-clients" data-path="clients" title="Replies the ids of every connected client">clients</button>
+      <button id="route-close" data-path="close" class="danger" title="Asks the server to close this connection">close</button>
+      <button id="route-nowhere" data-path="nowhere" class="secondary wide" title="A path with no route: finch answers with an error envelope">send unknown path</button>
     </div>
     <h2>To client</h2>
     <form id="to-form">
@@ -96,7 +100,7 @@ inline constexpr const char* demoPage = R"page(<!DOCTYPE html>
       <input id="to-id" autocomplete="off" spellcheck="false" placeholder="click an id in a clients reply">
       <label for="to-message">message</label>
       <input id="to-message" autocomplete="off" value="Hello!">
-      <button type="submit">send to client</button>
+      <button id="to-send" type="submit">send to client</button>
     </form>
     <p class="hint">Open this page in a second tab to have someone to talk to.</p>
   </section>
@@ -108,25 +112,39 @@ inline constexpr const char* demoPage = R"page(<!DOCTYPE html>
     <ul id="log"><li class="empty">Nothing yet.</li></ul>
   </section>
 </main>
-<script>
-"use strict";
-const log = document.getElementById("log");
-const stateBadge = document.getElementById("state");
-const meLabel = document.getElementById("me");
-const reconnectButton = document.getElementById("reconnect");
-const routeButtons = document.querySelectorAll("button[data-path]");
-const form = document.getElementById("to-form");
-const toId = document.getElementById("to-id");
-const toMessage = document.getElementById("to-message");
-let socket = null;
-let myId = "";
+<script type="module">
+// finch's JavaScript client, served by this example at /finch.js. It
+// reconnects by itself (with backoff), answers the heartbeat, and calls the
+// handler registered with on(path) for each envelope the server sends.
+import { connect } from "/finch.js";
 
-function setState(name) {
+const $ = (id) => document.getElementById(id);
+const log = $("log");
+const stateBadge = $("state");
+const meLabel = $("me");
+const reconnectButton = $("reconnect");
+const routeButtons = document.querySelectorAll("button[data-path]");
+const form = $("to-form");
+const toId = $("to-id");
+const toMessage = $("to-message");
+const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws";
+let client = null;
+let myId = "";
+let attempt = 0;   // the reconnection attempt under way, 0 once open
+
+// The badge: connecting, open, reconnecting (attempt n) or closed.
+function showState() {
+  let name = client ? client.state : "closed";
+  let text = name;
+  if ((name === "reconnecting" || name === "connecting") && attempt > 0) {
+    name = "reconnecting";
+    text = "reconnecting (attempt " + attempt + ")";
+  }
   stateBadge.className = "state " + name;
-  stateBadge.textContent = name;
+  stateBadge.textContent = text;
   const open = name === "open";
   routeButtons.forEach(b => { b.disabled = !open; });
-  form.querySelector("button").disabled = !open;
+  $("to-send").disabled = !open;
   reconnectButton.hidden = name !== "closed";
 }
 
@@ -136,6 +154,8 @@ function addEntry(kind, path, status, data) {
   if (empty) empty.remove();
   const item = document.createElement("li");
   item.className = kind;
+  if (path !== undefined) item.dataset.path = path;
+  if (status !== undefined) item.dataset.status = status;
   const meta = document.createElement("div");
   meta.className = "meta";
   const dir = document.createElement("span");
@@ -190,59 +210,66 @@ function addIdButtons(item, ids) {
   item.append(row);
 }
 
-function send(message) {
-  if (!socket || socket.readyState !== WebSocket.OPEN) return;
-  socket.send(JSON.stringify(message));
-  addEntry("out", message.path, undefined, message.data);
+function logEnvelope(data, envelope) {
+  return addEntry("in", envelope.path, envelope.status, envelope.data);
 }
 
-function connect() {
-  const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-  const url = scheme + location.host + "/ws";
-  setState("connecting");
-  socket = new WebSocket(url);
-  socket.addEventListener("open", () => {
-    setState("open");
+function send(path, data) {
+  if (client && client.send(path, data)) addEntry("out", path, undefined, data);
+}
+
+function start() {
+  attempt = 0;
+  client = connect(url);
+  client.addEventListener("statechange", showState);
+  client.addEventListener("open", () => {
+    attempt = 0;
+    showState();
     addEntry("note", undefined, undefined, "connected to " + url);
   });
-  socket.addEventListener("message", event => {
-    let envelope;
-    try {
-      envelope = JSON.parse(event.data);
-    } catch (e) {
-      addEntry("in", "?", undefined, event.data);
-      return;
-    }
-    if (envelope.path === "connected" && envelope.data && envelope.data.id) {
-      myId = envelope.data.id;
-      meLabel.textContent = "you are " + myId;
-    }
-    const item = addEntry("in", envelope.path, envelope.status, envelope.data);
-    if (envelope.path === "clients" && Array.isArray(envelope.data)) addIdButtons(item, envelope.data);
-  });
-  socket.addEventListener("close", event => {
-    setState("closed");
+  client.addEventListener("close", (event) => {
     meLabel.textContent = "";
     myId = "";
     addEntry("note", undefined, undefined,
-             "connection closed (code " + event.code + (event.reason ? ", " + event.reason : "") + ")");
+             "connection closed (code " + event.code + (event.reason ? ", " + event.reason : "") + ")" +
+             (event.willReconnect ? ", reconnecting" : ""));
   });
+  client.addEventListener("reconnecting", (event) => {
+    attempt = event.attempt;
+    showState();
+    addEntry("note", undefined, undefined,
+             "reconnecting in " + Math.round(event.delay) + " ms (attempt " + event.attempt + ")");
+  });
+  // Every path the demo's server sends on (see its routes).
+  client.on("connected", (data, envelope) => {
+    if (data && data.id) {
+      myId = data.id;
+      meLabel.textContent = "you are " + myId;
+    }
+    logEnvelope(data, envelope);
+  });
+  client.on("clients", (data, envelope) => {
+    const item = logEnvelope(data, envelope);
+    if (Array.isArray(data)) addIdButtons(item, data);
+  });
+  client.on("output", logEnvelope).on("test", logEnvelope).on("error", logEnvelope);
+  showState();
 }
 
-routeButtons.forEach(b => b.addEventListener("click", () => send({ path: b.dataset.path })));
+routeButtons.forEach(b => b.addEventListener("click", () => send(b.dataset.path)));
 form.addEventListener("submit", event => {
   event.preventDefault();
-  send({ path: "toclient", data: { id: toId.value.trim(), message: toMessage.value } });
+  send("toclient", { id: toId.value.trim(), message: toMessage.value });
 });
-reconnectButton.addEventListener("click", connect);
-document.getElementById("clear").addEventListener("click", () => {
+reconnectButton.addEventListener("click", start);
+$("clear").addEventListener("click", () => {
   log.replaceChildren();
   const empty = document.createElement("li");
   empty.className = "empty";
   empty.textContent = "Nothing yet.";
   log.append(empty);
 });
-connect();
+start();
 </script>
 </body>
 </html>

@@ -38,7 +38,7 @@ enum class error {
     /// A user's handler threw an exception. Status 500.
     handler_exception,
     /// The connection's outgoing queue passed `Options::maxQueuedBytes` under
-    /// `OverflowPolicy::closeConnection`: it is being closed with 1008. Not
+    /// `OverflowPolicy::closeConnection`: it is being closed with 1013. Not
     /// sent to the client (it is not reading); `statusOf` gives 503.
     queue_overflow,
     /// The connection's outgoing queue passed `Options::maxQueuedBytes` under
@@ -244,9 +244,8 @@ constexpr int statusOf(error value) noexcept
 /// The WebSocket close code a connection is failed with for `value`, for the
 /// errors that end a connection: 1002 (Protocol Error) for a broken frame,
 /// 1007 (Invalid Frame Payload Data) for text that is not UTF-8, 1009
-/// (Message Too Big), 1013 (Try Again Later) for `incomingMemoryFull`, 1008
-/// (Policy Violation) for `queue_overflow`; 0 for the errors that do not
-/// close the connection.
+/// (Message Too Big), 1013 (Try Again Later) for `incomingMemoryFull` and
+/// `queue_overflow`; 0 for the errors that do not close the connection.
 constexpr unsigned short closeCodeOf(error value) noexcept
 {
     switch (value) {
@@ -268,9 +267,8 @@ constexpr unsigned short closeCodeOf(error value) noexcept
     case error::messageTooBig:
         return 1009;
     case error::incomingMemoryFull:
-        return 1013;
     case error::queue_overflow:
-        return 1008;
+        return 1013;
     default:
         return 0;
     }

@@ -6,6 +6,7 @@
 
 #include "support/test_server.hpp"
 
+#include <atomic>
 #include <set>
 #include <string>
 #include <vector>
@@ -131,6 +132,59 @@ TEST_CASE("a message reaches its route's onMessage with the whole envelope", "[d
         CHECK(reply["path"] == "root");
         CHECK(reply["data"] == unrouted);
     }
+}
+
+TEST_CASE("finch answers the heartbeat itself, before any route, guard or onMessage", "[dispatch][heartbeat]")
+{
+    TestServer server;
+    std::atomic<int> handled{0};
+    finch::SocketEvent root;
+    root.onMessage = [&](finch::Socket& socket, const json& message) {
+        ++handled;
+        socket.send(message, "root");
+    };
+    finch::SocketEvent shadow;  // a route on the reserved path: the heartbeat goes first
+    shadow.guard = [&](finch::Socket&, const json&) { ++handled; return false; };
+    shadow.onMessage = [&](finch::Socket&, const json&) { ++handled; };
+    server.start(root, {{"$ping", shadow}});
+    TestClient client(server.port());
+
+    client.send({{"path", "$ping"}, {"id", 7}});
+    json reply = client.receive();
+    INFO(reply.dump());
+    CHECK(keysOf(reply) == std::set<std::string>{"path", "status", "timestamp", "id", "replyTo", "data"});
+    CHECK(reply["path"] == "$ping");
+    CHECK(reply["status"] == 200);
+    CHECK(reply["id"] == 7);
+    CHECK(reply["replyTo"] == 7);
+    CHECK(reply["data"].is_null());
+
+    SECTION("without an id, the answer is a plain envelope")
+    {
+        client.send({{"path", "$ping"}, {"data", "anything"}});
+        reply = client.receive();
+        CHECK(keysOf(reply) == std::set<std::string>{"path", "status", "timestamp", "data"});
+        CHECK(reply["path"] == "$ping");
+        CHECK(reply["data"].is_null());
+    }
+    // What follows is still routed, and nothing of the application saw the heartbeats.
+    client.send({{"path", "other"}, {"data", 1}});
+    CHECK(client.receive()["path"] == "root");
+    CHECK(handled == 1);
+    CHECK(server.errors.size() == 0);
+}
+
+TEST_CASE("with an empty heartbeatPath, \"$ping\" is a path like any other", "[dispatch][heartbeat]")
+{
+    TestServer server;
+    finch::Options options;
+    options.heartbeatPath.clear();
+    server.start({}, {{"echo", echoEvent()}}, options);
+    TestClient client(server.port());
+
+    client.send({{"path", "$ping"}, {"id", 1}});
+    const json data = expectErrorEnvelope(client, 404);
+    CHECK(data["path"] == "$ping");
 }
 
 TEST_CASE("without a root onMessage, an unrouted path is answered 404", "[dispatch][errors]")

@@ -224,7 +224,7 @@ TEST_CASE("Stream: invalid UTF-8 fails the connection with 1007 before the frame
     CHECK(frames[0].closeCode() == 1007);
 }
 
-TEST_CASE("Stream: closeConnection: past maxQueuedBytes, the queue goes and 1008 follows", "[unit][stream]")
+TEST_CASE("Stream: closeConnection: past maxQueuedBytes, the queue goes and 1013 follows", "[unit][stream]")
 {
     Options options;
     options.maxQueuedBytes = 1000;
@@ -240,7 +240,7 @@ TEST_CASE("Stream: closeConnection: past maxQueuedBytes, the queue goes and 1008
     harness.pipe->setCapacity(std::numeric_limits<std::size_t>::max());
     const auto frames = describe(harness.receive());
     REQUIRE(frames.size() == 1);
-    CHECK(frames[0] == "close:1008:outgoing queue full");
+    CHECK(frames[0] == "close:1013:outgoing queue full");
     // The stuck peer never answers: the close deadline ends it, with nothing more to report.
     harness.advance(std::chrono::duration_cast<std::chrono::milliseconds>(options.closeTimeout));
     CHECK(harness.session->ends == 1);

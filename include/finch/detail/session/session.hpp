@@ -339,6 +339,8 @@ private:
         if (target.decoded.replyTo)
             return answerRequest(*target.decoded.replyTo, std::move(target.decoded.message));
         const nlohmann::json& id = target.decoded.id;
+        if (isHeartbeat(target.decoded))
+            return void(sendOwnEnvelope(target.path(), 200, nullptr, replyMembers(id)));
         if (!target.handler)
             return reject(target.failure, target.detail, target.path(), id);
         socket_type socket(this->shared_from_this());
@@ -351,6 +353,14 @@ private:
                     target.path(), id);
         }
         guarded(target.handler, target.path(), &id, [&] { target.handler->onMessage(socket, target.decoded.message); });
+    }
+
+    // The application-level heartbeat (Options::heartbeatPath), answered
+    // here so that no user code can keep it from proving the connection alive.
+    bool isHeartbeat(const DecodedMessage& decoded) const noexcept
+    {
+        const std::string& path = state_->options.heartbeatPath;
+        return !decoded.error && !path.empty() && decoded.route == path;
     }
 
     // The error envelope that answers a message of this client.

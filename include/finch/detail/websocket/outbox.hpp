@@ -419,7 +419,7 @@ private:
             // in time, so the close frame goes next.
             overflowed_ = true;
             phase_ = Phase::closing;
-            closeFrame_ = controlFrame(Opcode::close, closePayload(closeCode::policyViolation, "outgoing queue full"));
+            closeFrame_ = controlFrame(Opcode::close, closePayload(closeCode::tryAgainLater, "outgoing queue full"));
             queue_.clear();
             result = static_cast<Offer>(overflow | (claimIfIdle() ? startLoop : 0));
             return true;

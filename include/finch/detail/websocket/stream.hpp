@@ -158,7 +158,7 @@ private:
     {
         if (offer & Outbox::overflow) {
             post([startLoop = (offer & Outbox::startLoop) != 0](WebSocketStream& self) {
-                self.session().onStreamError(Error{error::queue_overflow, "outgoing queue full; closing with 1008"});
+                self.session().onStreamError(Error{error::queue_overflow, "outgoing queue full; closing with 1013"});
                 self.armCloseDeadline();
                 if (startLoop)
                     self.flush();

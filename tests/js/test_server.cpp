@@ -1,0 +1,134 @@
+// finch_js_test_server: the server the JavaScript client's tests
+// (tests/js/client) and the protocol's schema test (tests/js/protocol) talk to.
+//
+//   finch_js_test_server [--port N] [--threads N] [--address A]
+//
+// WebSockets at "/ws". Routes (a client sends {"path": "<route>", "data": ...}):
+//   echo    replies the message's data (with its id, when it has one)
+//   fail    replies status 422 with data {"message": "refused"}
+//   push    data {"path", "data"}: sends that data on that path
+//   ask     asks the client "question" with the message's data (2 s), and
+//           sends its whole answer object, or {"error": <message>}, on "answered"
+//   note    records the data (no answer)
+//   notes   replies the list of recorded notes, in arrival order
+//   kick    closes the connection with 1008 (policy violation), reason "kicked"
+//   bye     closes the connection normally (1000)
+//   silent  does nothing, so a request on it times out
+//   guarded its guard refuses every message (403)
+//   throw   its handler throws (500)
+// Any other path gets finch's error envelope (path "error", status 404).
+
+#include "../../examples/common/server_main.hpp"
+
+#include <finch/finch.hpp>
+
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <exception>
+#include <iostream>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+
+namespace {
+
+// The notes of every connection: the offline buffer's tests send them while
+// disconnected and read them back, in order, after reconnecting.
+std::mutex notesMutex;
+nlohmann::json notes = nlohmann::json::array();
+
+finch::SocketManager::Routes routes()
+{
+    finch::SocketManager::Routes routes;
+
+    routes["echo"].onMessage = [](finch::Socket& socket, const nlohmann::json& message) {
+        socket.reply(message, message.value("data", nlohmann::json()));
+    };
+
+    routes["fail"].onMessage = [](finch::Socket& socket, const nlohmann::json& message) {
+        socket.reply(message, {{"message", "refused"}}, 422);
+    };
+
+    routes["push"].onMessage = [](finch::Socket& socket, const nlohmann::json& message) {
+        const auto data = message.value("data", nlohmann::json::object());
+        if (!data.is_object() || !data.contains("path") || !data["path"].is_string()) {
+            socket.reply(message, {{"message", R"(expected data {"path": "...", "data": ...})"}}, 400);
+            return;
+        }
+        socket.send(data.value("data", nlohmann::json()), data["path"].get<std::string>());
+    };
+
+    routes["ask"].onMessage = [](finch::Socket& socket, const nlohmann::json& message) {
+        socket.request("question", message.value("data", nlohmann::json()), std::chrono::seconds(2),
+            [socket](boost::system::error_code ec, const nlohmann::json& answer) {
+                if (ec)
+                    socket.send({{"error", ec.message()}}, "answered");
+                else
+                    socket.send(answer, "answered");
+            });
+    };
+
+    routes["note"].onMessage = [](finch::Socket&, const nlohmann::json& message) {
+        const std::lock_guard<std::mutex> lock(notesMutex);
+        notes.push_back(message.value("data", nlohmann::json()));
+    };
+
+    routes["notes"].onMessage = [](finch::Socket& socket, const nlohmann::json& message) {
+        nlohmann::json copy;
+        {
+            const std::lock_guard<std::mutex> lock(notesMutex);
+            copy = notes;
+        }
+        socket.reply(message, copy);
+    };
+
+    routes["kick"].onMessage = [](finch::Socket& socket, const nlohmann::json&) {
+        socket.close(finch::Socket::close_code::policy_error, "kicked");
+    };
+
+    routes["bye"].onMessage = [](finch::Socket& socket, const nlohmann::json&) { socket.close(); };
+
+    // Registered so that it is not a 404: the request simply never gets an answer.
+    routes["silent"].onMessage = [](finch::Socket&, const nlohmann::json&) {};
+
+    routes["guarded"].guard = [](finch::Socket&, const nlohmann::json&) { return false; };
+    routes["guarded"].onMessage = [](finch::Socket&, const nlohmann::json&) {};
+
+    routes["throw"].onMessage = [](finch::Socket&, const nlohmann::json&) {
+        throw std::runtime_error("thrown on purpose");
+    };
+
+    return routes;
+}
+
+int run(const examples::ServerSettings& settings)
+{
+    boost::asio::io_context context(static_cast<int>(settings.threads));
+    // Declared after the context, so destroyed before it.
+    finch::SocketManager manager(context, {}, routes());
+    const auto host = examples::listen(manager, settings, "/ws");
+    if (!host)
+        return 1;
+    // Flushed: tests/js/support/server.mjs reads this line to learn the port.
+    std::cout << "finch_js_test_server listening on http://" << *host << "/" << std::endl;
+    examples::runUntilStopped(context, manager, settings);
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    examples::ServerSettings settings;
+    settings.program = "finch_js_test_server";
+    settings.address = "127.0.0.1";
+    if (const auto exitCode = examples::parseServerArguments(argc, argv, settings))
+        return *exitCode;
+    try {
+        return run(settings);
+    } catch (const std::exception& e) {
+        std::cerr << "finch_js_test_server: " << e.what() << '\n';
+        return 1;
+    }
+}
