@@ -6,7 +6,7 @@
 // ends it); nothing sleeps.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../support/browser.mjs';
 import { FinchServer, binaryFrom } from '../support/server.mjs';
 
 const TIMEOUT = 30_000;
@@ -18,10 +18,7 @@ const pageErrors = [];
 
 before(async () => {
   await server.start();
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
 }, { timeout: TIMEOUT });
 
 after(async () => {

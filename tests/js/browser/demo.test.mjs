@@ -4,7 +4,7 @@
 // poll until it shows, or the test's timeout ends it); nothing sleeps.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../support/browser.mjs';
 import { FinchServer, binaryFrom } from '../support/server.mjs';
 
 const TIMEOUT = 30_000;
@@ -15,10 +15,7 @@ const pageErrors = [];
 
 before(async () => {
   await server.start();
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
   page = await browser.newPage();
   page.on('pageerror', (error) => pageErrors.push(error));
 }, { timeout: TIMEOUT });
