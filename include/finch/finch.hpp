@@ -12,6 +12,7 @@
 #include <finch/socket.hpp>
 #include <finch/socket_event.hpp>
 #include <finch/socket_manager.hpp>
+#include <finch/subprotocol.hpp>
 #include <finch/upgrade.hpp>
 #include <finch/user_data.hpp>
 #include <finch/version.hpp>

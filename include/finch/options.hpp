@@ -24,6 +24,21 @@ enum class OverflowPolicy {
     dropOldest,
 };
 
+/// What a manager that speaks subprotocols (`Options::subprotocols`) does
+/// with a client that offers subprotocols, none of which it speaks.
+enum class SubprotocolMismatch {
+    /// Answer 400 Bad Request, with a text body that names what the client
+    /// offered and what the server speaks. A client that asked for a
+    /// subprotocol expects to speak one, and a clear refusal beats messages
+    /// it cannot read.
+    refuse,
+    /// Accept without a subprotocol (the 101 carries no
+    /// `Sec-WebSocket-Protocol`), for clients that fall back to a default.
+    /// RFC 6455 allows it and browsers open (their `protocol` is then
+    /// empty), but some clients fail such a handshake (Node's `ws`).
+    acceptWithout,
+};
+
 /// Settings of one `SocketManager`, fixed when it is constructed.
 ///
 /// Every member has a default that suits a server on the open internet; each
@@ -104,6 +119,23 @@ struct Options {
     /// it, so its absence means a non-browser client, which no cross-site
     /// page can drive.
     std::vector<std::string> allowedOrigins;
+
+    /// The subprotocols this manager speaks (RFC 6455 1.9), such as
+    /// `"chat.v2"`. When the client offers some, the connection gets the
+    /// first in the client's order that this list holds: the 101 answer
+    /// carries it in `Sec-WebSocket-Protocol`, and `Socket::subprotocol()`
+    /// returns it. The upgrade handler may choose instead
+    /// (`BasicUpgradeDecision::withSubprotocol`). A client that offers none
+    /// is accepted without one. Empty by default: finch then neither picks
+    /// nor refuses for a subprotocol (only the upgrade handler may pick).
+    /// Names compare case-sensitively.
+    std::vector<std::string> subprotocols;
+
+    /// What happens to a client that offers subprotocols of which this
+    /// manager speaks none, when `subprotocols` is not empty and the upgrade
+    /// handler did not choose. `refuse` (400) by default: a client that asks
+    /// for a protocol and gets none would misread every message.
+    SubprotocolMismatch subprotocolMismatch = SubprotocolMismatch::refuse;
 
     /// Time a closing connection has to flush its queue and complete the
     /// closing handshake, counted from the moment the close was asked for

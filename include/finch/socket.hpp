@@ -66,6 +66,16 @@ public:
     /// `requestHandle()`.
     const std::string& userId() const noexcept;
 
+    /// The subprotocol of this connection (RFC 6455 1.9), as the 101 answer
+    /// named it in `Sec-WebSocket-Protocol`: the upgrade handler's choice
+    /// (`BasicUpgradeDecision::withSubprotocol`), else the manager's
+    /// (`Options::subprotocols`); empty when the connection has none.
+    ///
+    /// @par Thread Safety
+    /// Safe from any thread, from `onConnect` on: it is fixed before the
+    /// upgrade and never changes.
+    const std::string& subprotocol() const noexcept;
+
     /// The application's data of this connection: what the upgrade handler's
     /// decision (or `requestHandle()`) gave it, else `UserData{}`. It lives
     /// inside the connection's object, as long as any handle to it.

@@ -134,6 +134,12 @@ public:
     /// exception answers 500. Requests given to `requestHandle()` do not go
     /// through it: the application has decided on those already.
     ///
+    /// An accepting decision may choose the connection's subprotocol
+    /// (`BasicUpgradeDecision::withSubprotocol`), which overrides
+    /// `Options::subprotocols` and `Options::subprotocolMismatch`; one the
+    /// client did not offer answers 500. Without a choice, the manager's
+    /// `Options` settle it after the handler has accepted.
+    ///
     /// The handler runs on an io_context thread; it must not block. Replaces
     /// the previous handler; an empty one removes it.
     void setUpgradeHandler(upgrade_handler_type handler);
@@ -183,7 +189,11 @@ public:
     /// @param data the connection's initial `Socket::data()`.
     ///
     /// The upgrade handler (`setUpgradeHandler`) is not asked: the
-    /// application that read the request has authenticated it already.
+    /// application that read the request has authenticated it already. The
+    /// subprotocol follows `Options::subprotocols` and
+    /// `Options::subprotocolMismatch`, as for `listen()`: the first offered
+    /// one the manager speaks, or 400 when the client offered only others
+    /// and the manager refuses them.
     template <class Body, class Fields>
     void requestHandle(boost::asio::ip::tcp::socket socket, const boost::beast::http::request<Body, Fields>& request,
         std::string userId = {}, UserData data = {});

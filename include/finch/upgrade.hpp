@@ -2,6 +2,7 @@
 #define FINCH_UPGRADE_HPP
 
 #include <finch/http.hpp>
+#include <finch/subprotocol.hpp>
 #include <finch/user_data.hpp>
 
 #include <boost/beast/http/status.hpp>
@@ -9,6 +10,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,6 +29,21 @@ namespace finch {
 ///     return finch::UpgradeDecision::accept(userOf(token->value()));
 /// });
 /// @endcode
+///
+/// A decision may also choose the connection's subprotocol
+/// (`withSubprotocol`), among those the client offers (`offeredSubprotocols`):
+///
+/// @code
+/// manager.setUpgradeHandler([](const finch::Request& request) {
+///     const auto offered = finch::offeredSubprotocols(request);
+///     const bool v2 = std::find(offered.begin(), offered.end(), "chat.v2") != offered.end();
+///     return finch::UpgradeDecision::accept().withSubprotocol(v2 ? "chat.v2" : "");
+/// });
+/// @endcode
+///
+/// @par Thread Safety
+/// A plain value: distinct objects may be used from different threads; one
+/// object is not synchronized.
 ///
 /// @tparam UserData the manager's per-connection data type (see `Socket::data()`).
 template <class UserData = NoUserData>
@@ -47,6 +64,29 @@ public:
     /// manager hears of it. Use a 4xx or 5xx status: anything else would
     /// confuse the client's handshake.
     static BasicUpgradeDecision refuse(boost::beast::http::status status, std::string body = {}, Headers headers = {});
+
+    /// Chooses the connection's subprotocol (RFC 6455 1.9): the 101 answer
+    /// carries `Sec-WebSocket-Protocol: <name>` and `Socket::subprotocol()`
+    /// returns `name`. This overrides the manager's own choice from
+    /// `Options::subprotocols`, and `Options::subprotocolMismatch` does not
+    /// apply. An empty `name` accepts without a subprotocol, whatever the
+    /// client offered and the manager speaks.
+    ///
+    /// @pre `name` is empty or one of the client's `offeredSubprotocols()`:
+    /// a client fails a handshake whose answer names a subprotocol it did
+    /// not offer (RFC 6455 4.1), so finch answers such a decision with 500
+    /// and a body that names the subprotocol, instead of a 101 the client
+    /// would drop. A programming error of the upgrade handler.
+    /// @return this decision. Has no effect on a refusal.
+    BasicUpgradeDecision& withSubprotocol(std::string name) &;
+
+    /// @copydoc withSubprotocol
+    BasicUpgradeDecision withSubprotocol(std::string name) &&;
+
+    /// The subprotocol chosen with `withSubprotocol`; nothing when the
+    /// decision leaves the choice to the manager (`Options::subprotocols`),
+    /// and always nothing for a refusal.
+    const std::optional<std::string>& subprotocol() const noexcept { return subprotocol_; }
 
     /// Whether this is an `accept`.
     bool accepted() const noexcept { return accepted_; }
@@ -76,6 +116,7 @@ private:
     boost::beast::http::status status_ = boost::beast::http::status::switching_protocols;
     std::string body_;
     Headers headers_;
+    std::optional<std::string> subprotocol_;
 };
 
 /// The callable that an asynchronous upgrade handler calls, once, with its

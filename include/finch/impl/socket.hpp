@@ -34,6 +34,12 @@ const std::string& BasicSocket<Transport, UserData>::userId() const noexcept
 }
 
 template <class Transport, class UserData>
+const std::string& BasicSocket<Transport, UserData>::subprotocol() const noexcept
+{
+    return connection_->subprotocol();
+}
+
+template <class Transport, class UserData>
 UserData& BasicSocket<Transport, UserData>::data() const noexcept
 {
     return connection_->data();

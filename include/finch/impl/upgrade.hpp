@@ -32,6 +32,22 @@ BasicUpgradeDecision<UserData> BasicUpgradeDecision<UserData>::refuse(
     return {false, {}, UserData{}, status, std::move(body), std::move(headers)};
 }
 
+template <class UserData>
+BasicUpgradeDecision<UserData>& BasicUpgradeDecision<UserData>::withSubprotocol(std::string name) &
+{
+    if (accepted_)
+        subprotocol_ = std::move(name);
+    return *this;
+}
+
+template <class UserData>
+BasicUpgradeDecision<UserData> BasicUpgradeDecision<UserData>::withSubprotocol(std::string name) &&
+{
+    if (accepted_)
+        subprotocol_ = std::move(name);
+    return std::move(*this);
+}
+
 }  // namespace finch
 
 #endif

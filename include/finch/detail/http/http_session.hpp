@@ -7,6 +7,8 @@
 #include <finch/detail/session/session.hpp>
 #include <finch/detail/websocket/handshake.hpp>
 #include <finch/http.hpp>
+#include <finch/options.hpp>
+#include <finch/subprotocol.hpp>
 #include <finch/upgrade.hpp>
 
 #include <boost/asio/buffer.hpp>
@@ -30,6 +32,8 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace finch::detail {
 
@@ -93,7 +97,7 @@ public:
                 self->armDeadline();
                 if (!boost::beast::websocket::is_upgrade(request))
                     return self->respond(upgradeRequired(request));
-                self->upgrade(std::move(request), std::move(userId), std::move(data), false);
+                self->upgrade(std::move(request), std::move(userId), std::move(data), false, std::nullopt);
             });
     }
 
@@ -204,7 +208,7 @@ private:
         const bool isUpgrade = boost::beast::websocket::is_upgrade(request);
         if (everyTarget ? isUpgrade : targetMatches(request.target(), *target_)) {
             if (isUpgrade)
-                return upgrade(std::move(request), std::string(), UserData{}, true);
+                return upgrade(std::move(request), std::string(), UserData{}, true, std::nullopt);
             return respond(upgradeRequired(request));
         }
         if (const auto handler = state_->httpHandler())
@@ -224,9 +228,11 @@ private:
 
     // Applies the manager's admission rules, and lets the application's
     // upgrade handler (if any, and if `consultApplication`) decide after the
-    // Origin check; on success the transport now belongs to a Session that
-    // holds this connection's slot.
-    void upgrade(Request request, std::string userId, UserData&& data, bool consultApplication)
+    // Origin check; then settles the subprotocol (`pick`: the handler's
+    // choice, if it made one). On success the transport now belongs to a
+    // Session that holds this connection's slot.
+    void upgrade(
+        Request request, std::string userId, UserData&& data, bool consultApplication, std::optional<std::string> pick)
     {
         namespace http = boost::beast::http;
         if (const auto refusal = upgradeRefusal(request)) {
@@ -248,12 +254,17 @@ private:
         if (consultApplication)
             if (const auto handler = state_->upgradeHandler())
                 return consult(*handler, std::move(request));
+        // After the handler, which may choose a subprotocol the manager does
+        // not list.
+        std::string subprotocol;
+        if (auto refusal = chooseSubprotocol(request, std::move(pick), subprotocol))
+            return respond(std::move(*refusal));
         // A client may send its first frames right behind the request.
         std::string received = boost::beast::buffers_to_string(buffer_.data());
         std::shared_ptr<Session<Transport, UserData>> session;
         try {
             session = std::make_shared<Session<Transport, UserData>>(state_, std::move(transport_), std::move(request),
-                std::move(userId), std::move(data), std::move(slot_));
+                std::move(userId), std::move(data), std::move(subprotocol), std::move(slot_));
         } catch (...) {
             // No memory, or the application's data would not move: the
             // connection cannot be made. Whatever was moved into the half-built
@@ -296,7 +307,36 @@ private:
         abandoned_ = true;  // one decision only
         if (!decision.accepted())
             return respond(refusal(*waiting_, decision));
-        upgrade(std::move(*waiting_), decision.userId(), std::move(decision.data()), false);
+        upgrade(std::move(*waiting_), decision.userId(), std::move(decision.data()), false, decision.subprotocol());
+    }
+
+    // Sets `chosen` to the connection's subprotocol (empty for none): the
+    // upgrade handler's `pick` if it made one, else the first the client
+    // offers of Options::subprotocols. A refusal instead when the pick was
+    // not offered (500: the client would fail the handshake, RFC 6455 4.1),
+    // or when nothing spoken was offered and Options say refuse (400).
+    std::optional<Response> chooseSubprotocol(
+        const Request& request, std::optional<std::string> pick, std::string& chosen) const
+    {
+        namespace http = boost::beast::http;
+        const auto& spoken = state_->options.subprotocols;
+        if (!pick && spoken.empty())
+            return std::nullopt;  // nothing to negotiate: spare the parsing
+        const std::vector<std::string> offered = offeredSubprotocols(request);
+        if (pick) {
+            if (!pick->empty() && std::find(offered.begin(), offered.end(), *pick) == offered.end())
+                return plainResponse(request, http::status::internal_server_error,
+                    "Internal Server Error: the upgrade handler chose the subprotocol \"" + *pick +
+                        "\", which the client did not offer (it offered: " + subprotocolList(offered) + ").\n");
+            chosen = std::move(*pick);
+            return std::nullopt;
+        }
+        chosen = firstSpoken(offered, spoken);
+        if (chosen.empty() && !offered.empty() && state_->options.subprotocolMismatch == SubprotocolMismatch::refuse)
+            return plainResponse(request, http::status::bad_request,
+                "Unsupported subprotocol: the client offered " + subprotocolList(offered) + "; this server speaks " +
+                    subprotocolList(spoken) + ".\n");
+        return std::nullopt;
     }
 
     static Response refusal(const Request& request, const decision_type& decision)

@@ -67,15 +67,16 @@ public:
     using event_type = BasicSocketEvent<socket_type>;
     using Timer = typename Transport::timer_type;
 
-    // `received` holds bytes the HTTP parser read past the upgrade request.
+    // `subprotocol`: the one chosen for the 101 answer, or empty.
     Session(std::shared_ptr<State> state, Transport&& transport, Request&& request, std::string&& userId,
-        UserData&& data, ConnectionSlots::Lease slot)
+        UserData&& data, std::string&& subprotocol, ConnectionSlots::Lease slot)
         : Stream(std::move(transport), state->options.maxMessageSize, &state->incomingBudget)
         , state_(std::move(state))
         , request_(std::move(request))
         , id_(newSocketId())
         , userId_(std::move(userId))
         , data_(std::move(data))
+        , subprotocol_(std::move(subprotocol))
         , slot_(std::move(slot))
     {
     }
@@ -122,6 +123,7 @@ public:
     const Request& request() const noexcept { return request_; }
     const std::string& userId() const noexcept { return userId_; }
     UserData& data() noexcept { return data_; }
+    const std::string& subprotocol() const noexcept { return subprotocol_; }
 
     bool send(const nlohmann::json& data, std::string_view path, int status)
     {
@@ -260,7 +262,7 @@ public:
 private:
     void start(std::string received)
     {
-        this->openStream(switchingProtocolsResponse(request_));
+        this->openStream(switchingProtocolsResponse(request_, subprotocol_));
         // Open before it is registered: from then on close() (stop(),
         // manager.close()) and broadcasts may reach it from other threads,
         // and an upgrading connection would ignore them.
@@ -489,6 +491,7 @@ private:
     const std::string id_;
     const std::string userId_;
     UserData data_;  // strand only: see Socket::data()
+    const std::string subprotocol_;  // fixed before the 101, so readable from any thread
     RoomMembership membership_;
     PendingRequests<ReplyCallback, Timer> requests_;
     std::vector<std::shared_ptr<CompletionGuard>> endWatchers_;  // see holdUntilEnded(); under watchersMutex()

@@ -77,8 +77,10 @@ inline std::optional<boost::beast::http::status> upgradeRefusal(const Request& r
     return std::nullopt;
 }
 
-// The 101 answer to an acceptable upgrade request, as bytes.
-inline std::string switchingProtocolsResponse(const Request& request)
+// The 101 answer to an acceptable upgrade request, as bytes; with the
+// chosen subprotocol, when there is one (it comes from the client's own
+// header, so it holds no line break).
+inline std::string switchingProtocolsResponse(const Request& request, std::string_view subprotocol = {})
 {
     std::string out = "HTTP/1.1 101 Switching Protocols\r\n"
                       "Upgrade: websocket\r\n"
@@ -86,6 +88,10 @@ inline std::string switchingProtocolsResponse(const Request& request)
                       "Server: finch\r\n"
                       "Sec-WebSocket-Accept: ";
     out += secWebSocketAccept(request[boost::beast::http::field::sec_websocket_key]);
+    if (!subprotocol.empty()) {
+        out += "\r\nSec-WebSocket-Protocol: ";
+        out += subprotocol;
+    }
     out += "\r\n\r\n";
     return out;
 }
