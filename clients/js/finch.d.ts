@@ -77,6 +77,8 @@ export interface WebSocketConstructor {
 /** What the client uses of a WebSocket. */
 export interface WebSocketLike {
   readonly readyState: number;
+  /** The subprotocol the server chose; `''` for none. */
+  readonly protocol?: string;
   binaryType: string;
   onopen: ((event: any) => void) | null;
   onmessage: ((event: any) => void) | null;
@@ -184,6 +186,13 @@ export class FinchClient extends EventTarget {
 
   /** `'connecting'` (first attempt), `'open'`, `'reconnecting'` (waiting or retrying), `'closed'` (for good). */
   readonly state: ClientState;
+
+  /**
+   * The subprotocol the server chose for the open connection (the
+   * WebSocket's `protocol`, one of the `protocols` option's); `''` when it
+   * chose none, or while the client is not open.
+   */
+  readonly protocol: string;
 
   /**
    * Calls `handler` for every server envelope on `path` that answers no

@@ -118,6 +118,14 @@ export class FinchClient extends EventTarget {
     return this.#state;
   }
 
+  /**
+   * The subprotocol the server chose for the open connection (the
+   * WebSocket's `protocol`); '' when it chose none, or while not open.
+   */
+  get protocol() {
+    return this.#state === 'open' ? this.#socket?.protocol ?? '' : '';
+  }
+
   on(path, handler) {
     if (typeof handler !== 'function') throw new TypeError('finch: on() needs a handler function');
     let handlers = this.#handlers.get(path);

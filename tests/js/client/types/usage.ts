@@ -34,6 +34,8 @@ void ask();
 void sent;
 const state: 'connecting' | 'open' | 'reconnecting' | 'closed' = client.state;
 void state;
+const protocol: string = client.protocol;
+void protocol;
 // @ts-expect-error: the buffer policy is 'dropOldest' or 'reject'
 connect('ws://x', { bufferPolicy: 'dropNewest' });
 // @ts-expect-error: send takes a path first
