@@ -1,9 +1,12 @@
 // finch_js_test_server: the server the JavaScript client's tests
 // (tests/js/client) and the protocol's schema test (tests/js/protocol) talk to.
 //
-//   finch_js_test_server [--port N] [--threads N] [--address A]
+//   finch_js_test_server [--port N] [--threads N] [--address A] [--subprotocols a,b]
 //
-// WebSockets at "/ws". Routes (a client sends {"path": "<route>", "data": ...}):
+// WebSockets at "/ws". With --subprotocols, the manager speaks those
+// subprotocols (Options::subprotocols, refusing clients that offer only
+// others with 400), and the "subprotocol" route replies the connection's. Routes (a client sends {"path": "<route>",
+// "data": ...}):
 //   echo    replies the message's data (with its id, when it has one)
 //   fail    replies status 422 with data {"message": "refused"}
 //   push    data {"path", "data"}: sends that data on that path
@@ -16,6 +19,7 @@
 //   silent  does nothing, so a request on it times out
 //   guarded its guard refuses every message (403)
 //   throw   its handler throws (500)
+//   subprotocol replies Socket::subprotocol() ("" for none)
 // Any other path gets finch's error envelope (path "error", status 404).
 
 #include "../../examples/common/server_main.hpp"
@@ -30,6 +34,8 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace {
 
@@ -99,14 +105,34 @@ finch::SocketManager::Routes routes()
         throw std::runtime_error("thrown on purpose");
     };
 
+    routes["subprotocol"].onMessage = [](finch::Socket& socket, const nlohmann::json& message) {
+        socket.reply(message, socket.subprotocol());
+    };
+
     return routes;
 }
 
-int run(const examples::ServerSettings& settings)
+// "a,b" -> {"a", "b"}; empty names are dropped.
+std::vector<std::string> splitNames(std::string_view list)
+{
+    std::vector<std::string> names;
+    while (!list.empty()) {
+        const auto comma = list.find(',');
+        const auto name = list.substr(0, comma);
+        if (!name.empty())
+            names.emplace_back(name);
+        if (comma == std::string_view::npos)
+            break;
+        list.remove_prefix(comma + 1);
+    }
+    return names;
+}
+
+int run(const examples::ServerSettings& settings, const finch::Options& options)
 {
     boost::asio::io_context context(static_cast<int>(settings.threads));
     // Declared after the context, so destroyed before it.
-    finch::SocketManager manager(context, {}, routes());
+    finch::SocketManager manager(context, {}, routes(), options);
     const auto host = examples::listen(manager, settings, "/ws");
     if (!host)
         return 1;
@@ -123,10 +149,24 @@ int main(int argc, char** argv)
     examples::ServerSettings settings;
     settings.program = "finch_js_test_server";
     settings.address = "127.0.0.1";
-    if (const auto exitCode = examples::parseServerArguments(argc, argv, settings))
+    // --subprotocols is this server's own; the shared parser reads the rest.
+    finch::Options options;
+    std::vector<char*> shared{argv[0]};
+    for (int i = 1; i < argc; ++i) {
+        if (std::string_view(argv[i]) == "--subprotocols") {
+            if (i + 1 == argc) {
+                std::cerr << "finch_js_test_server: --subprotocols needs a value\n";
+                return 2;
+            }
+            options.subprotocols = splitNames(argv[++i]);
+        } else {
+            shared.push_back(argv[i]);
+        }
+    }
+    if (const auto exitCode = examples::parseServerArguments(static_cast<int>(shared.size()), shared.data(), settings))
         return *exitCode;
     try {
-        return run(settings);
+        return run(settings, options);
     } catch (const std::exception& e) {
         std::cerr << "finch_js_test_server: " << e.what() << '\n';
         return 1;

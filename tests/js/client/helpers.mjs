@@ -10,9 +10,10 @@ import { connect } from '../../../clients/js/finch.js';
 import { FinchServer, binaryFrom } from '../support/server.mjs';
 
 // A started test server, stopped (thawed first, if a test froze it) after
-// the test `t`, or without `t` after the whole file.
-export async function startServer(t) {
-  const server = new FinchServer(binaryFrom('FINCH_JS_TEST_SERVER'));
+// the test `t`, or without `t` after the whole file. `args` are more command
+// line arguments (`['--subprotocols', 'a,b']`).
+export async function startServer(t, args = []) {
+  const server = new FinchServer(binaryFrom('FINCH_JS_TEST_SERVER'), args);
   const stop = async () => {
     if (server.child) server.resume();
     await server.stop();
