@@ -29,9 +29,9 @@ class Session;
 ///
 /// Small and copyable (one shared pointer). A copy may be kept after the
 /// callback that received it returns and used from any thread; it keeps the
-/// connection's identity (`id()`, `request()`, `userId()`) readable after the
-/// connection has ended, while `send()` and `close()` turn into no-ops that
-/// return false.
+/// connection's identity (`id()`, `request()`, `userId()`, `subprotocol()`)
+/// readable after the connection has ended, while `send()` and `close()`
+/// turn into no-ops that return false.
 ///
 /// @par Thread Safety
 /// Every member is safe to call from any thread, concurrently, except that the
