@@ -1,6 +1,7 @@
 #ifndef FINCH_ENVELOPE_HPP
 #define FINCH_ENVELOPE_HPP
 
+#include <finch/encoding.hpp>
 #include <finch/envelope_format.hpp>
 #include <finch/error.hpp>
 
@@ -70,8 +71,8 @@ std::string encodeEnvelope(const EnvelopeFormat& format, std::string_view path, 
     const nlohmann::json& data, const nlohmann::json& id = nullptr);
 
 /// `encodeReplyEnvelope` in another format.
-std::string encodeReplyEnvelope(const EnvelopeFormat& format, std::string_view path, int status,
-    std::int64_t timestamp, const nlohmann::json& data, const nlohmann::json& requestId);
+std::string encodeReplyEnvelope(const EnvelopeFormat& format, std::string_view path, int status, std::int64_t timestamp,
+    const nlohmann::json& data, const nlohmann::json& requestId);
 
 /// `encodeErrorEnvelope` in another format: the route `"error"`, and the
 /// request's path inside the data under the format's route member.
@@ -120,6 +121,19 @@ DecodedMessage decodeEnvelope(std::string_view text);
 /// `decodeEnvelope` for another format: the route is read from the format's
 /// route member instead of `"path"`.
 DecodedMessage decodeEnvelope(const EnvelopeFormat& format, std::string_view text);
+
+/// `decodeEnvelope` for a message in `encoding`: MessagePack or CBOR bytes
+/// holding the same object a JSON message holds (`Encoding::json` reads
+/// `bytes` as JSON text). The same rules apply after decoding, and the same
+/// errors: bytes that are not one complete value of the encoding (invalid,
+/// truncated, trailing bytes, a CBOR tag) or nest deeper than
+/// `maxMessageDepth` give `error::invalid_json`, found before the value is
+/// built past the limit. MessagePack bin and ext and CBOR byte strings become
+/// `nlohmann::json::binary_t`. Map keys must be strings.
+///
+/// @par Thread Safety
+/// Safe from any thread. Never throws for bad input.
+DecodedMessage decodeEnvelope(const EnvelopeFormat& format, Encoding encoding, std::string_view bytes);
 
 }  // namespace finch
 

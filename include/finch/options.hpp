@@ -1,6 +1,7 @@
 #ifndef FINCH_OPTIONS_HPP
 #define FINCH_OPTIONS_HPP
 
+#include <finch/encoding.hpp>
 #include <finch/envelope_format.hpp>
 
 #include <chrono>
@@ -55,6 +56,24 @@ struct Options {
     /// `{"path", "status", "timestamp", "data"}` by default, or another
     /// route member and data member (`EnvelopeFormat::typeAndPayload()`).
     EnvelopeFormat envelope;
+
+    /// The envelope encodings this manager speaks. A client picks one by
+    /// offering its subprotocol (`finch.json`, `finch.msgpack`,
+    /// `finch.cbor`): when this lists more than JSON, those names of the
+    /// listed encodings join `subprotocols` in the negotiation (the first the
+    /// client offers wins, as there), and the connection then sends its
+    /// envelopes, error envelopes and broadcasts included, in that encoding
+    /// (`Socket::encoding()`). A client that offers none of them gets JSON,
+    /// whatever this lists. A MessagePack or CBOR connection sends binary
+    /// frames, reads binary frames in its encoding and still reads text
+    /// frames as JSON; a JSON connection refuses binary frames (415).
+    /// Just JSON by default: binary envelopes are off, and no `finch.*`
+    /// subprotocol is negotiated. The encoding names alone never make the
+    /// manager refuse an upgrade: `subprotocolMismatch` applies only when
+    /// `subprotocols` is not empty. A connection has one subprotocol, so a
+    /// client that needs one of `subprotocols` and a binary encoding cannot
+    /// have both (its first choice wins).
+    std::vector<Encoding> encodings{Encoding::json};
 
     /// Skip the JSON envelope: every text and binary message reaches the
     /// root's `onRawMessage` as its bytes, nothing is decoded or routed, and

@@ -1,6 +1,7 @@
 #ifndef FINCH_SOCKET_HPP
 #define FINCH_SOCKET_HPP
 
+#include <finch/encoding.hpp>
 #include <finch/http.hpp>
 #include <finch/message_kind.hpp>
 #include <finch/tcp_transport.hpp>
@@ -29,9 +30,9 @@ class Session;
 ///
 /// Small and copyable (one shared pointer). A copy may be kept after the
 /// callback that received it returns and used from any thread; it keeps the
-/// connection's identity (`id()`, `request()`, `userId()`, `subprotocol()`)
-/// readable after the connection has ended, while `send()` and `close()`
-/// turn into no-ops that return false.
+/// connection's identity (`id()`, `request()`, `userId()`, `subprotocol()`,
+/// `encoding()`) readable after the connection has ended, while `send()` and
+/// `close()` turn into no-ops that return false.
 ///
 /// @par Thread Safety
 /// Every member is safe to call from any thread, concurrently, except that the
@@ -75,6 +76,16 @@ public:
     /// Safe from any thread, from `onConnect` on: it is fixed before the
     /// upgrade and never changes.
     const std::string& subprotocol() const noexcept;
+
+    /// The encoding of this connection's envelopes, in both directions:
+    /// `Encoding::msgpack` or `Encoding::cbor` when the connection's
+    /// subprotocol is `finch.msgpack` or `finch.cbor` and `Options::encodings`
+    /// lists it, else `Encoding::json`. Every send, reply, request, error
+    /// envelope and broadcast reaching this connection is written in it.
+    ///
+    /// @par Thread Safety
+    /// Safe from any thread: it is fixed before the upgrade and never changes.
+    Encoding encoding() const noexcept;
 
     /// The application's data of this connection: what the upgrade handler's
     /// decision (or `requestHandle()`) gave it, else `UserData{}`. It lives

@@ -3,6 +3,8 @@
 
 #include <finch/envelope.hpp>
 
+#include <finch/detail/json/binary_reader.hpp>
+#include <finch/detail/json/binary_writer.hpp>
 #include <finch/detail/json/json_reader.hpp>
 
 #include <charconv>
@@ -159,8 +161,8 @@ inline std::string replyMembers(const nlohmann::json& id)
     return R"("id":)" + text + R"(,"replyTo":)" + text;
 }
 
-inline std::string encodeWith(const EnvelopeFormat& format, std::string_view path, int status,
-    std::int64_t timestamp, const nlohmann::json& data, std::string_view members)
+inline std::string encodeWith(const EnvelopeFormat& format, std::string_view path, int status, std::int64_t timestamp,
+    const nlohmann::json& data, std::string_view members)
 {
     std::string out;
     appendEnvelope(out, format, path, status, timestamp, data, members);
@@ -173,6 +175,53 @@ inline nlohmann::json errorData(const EnvelopeFormat& format, std::string_view m
     if (!requestPath.empty())
         data[format.pathMember()] = std::string(requestPath);
     return data;
+}
+
+// Which of the members that pair requests and answers an envelope carries:
+// none, `"id"` (a request of the server), or `"id"` and `"replyTo"` (an
+// answer to a client's request). None when the id is null.
+enum class IdMembers { none, request, reply };
+
+// The envelope of appendEnvelope in MessagePack or CBOR: a map with the same
+// members in the same order (`"client"` first when `clientId` is not empty),
+// so that a client decodes the same object whatever the encoding.
+inline void appendBinaryEnvelope(std::string& out, Encoding encoding, const EnvelopeFormat& format,
+    std::string_view path, int status, std::int64_t timestamp, const nlohmann::json& data,
+    const nlohmann::json& id = nullptr, IdMembers members = IdMembers::none, std::string_view clientId = {})
+{
+    if (id.is_null())
+        members = IdMembers::none;
+    const std::size_t count = 2 + !format.statusMember().empty() + !format.timestampMember().empty() +
+        (members == IdMembers::none             ? 0
+                : members == IdMembers::request ? 1
+                                                : 2) +
+        !clientId.empty();
+    BinaryWriter writer(out, encoding);
+    writer.mapHeader(count);
+    if (!clientId.empty()) {
+        writer.string("client");
+        writer.string(clientId);
+    }
+    writer.string(format.pathMember());
+    writer.string(path);
+    if (!format.statusMember().empty()) {
+        writer.string(format.statusMember());
+        writer.integer(status);
+    }
+    if (!format.timestampMember().empty()) {
+        writer.string(format.timestampMember());
+        writer.integer(timestamp);
+    }
+    if (members != IdMembers::none) {
+        writer.string("id");
+        writer.value(id);
+    }
+    if (members == IdMembers::reply) {
+        writer.string("replyTo");
+        writer.value(id);
+    }
+    writer.string(format.dataMember());
+    writer.value(data);
 }
 
 }  // namespace detail
@@ -268,6 +317,45 @@ inline DecodedMessage decodeEnvelope(std::string_view text)
     return decodeEnvelope(detail::finchFormat(), text);
 }
 
+namespace detail {
+
+// The rules every decoded message must follow, whatever its encoding: an
+// object; `"id"` and `"replyTo"` as readMessageIds wants them; and unless it
+// is an answer, a string route. On failure the error is set and the message
+// dropped.
+inline void checkEnvelope(const EnvelopeFormat& format, DecodedMessage& result)
+{
+    if (!result.message.is_object()) {
+        result.error = error::not_an_object;
+        result.detail = "expected an object, got ";
+        result.detail += result.message.type_name();
+        result.message = nullptr;
+        return;
+    }
+    if (!readMessageIds(result)) {
+        result.message = nullptr;
+        return;
+    }
+    if (result.replyTo)
+        return;
+    const auto path = result.message.find(format.pathMember());
+    if (path == result.message.end() || !path->is_string()) {
+        result.error = error::invalid_path;
+        result.detail = path == result.message.end() ? "the object has no \"" + format.pathMember() + "\" member"
+                                                     : "\"" + format.pathMember() + "\" must be a string";
+        result.message = nullptr;
+        return;
+    }
+    result.route = path->get_ref<const std::string&>();
+}
+
+inline std::string tooDeepDetail()
+{
+    return "the message nests deeper than " + std::to_string(maxMessageDepth) + " levels";
+}
+
+}  // namespace detail
+
 inline DecodedMessage decodeEnvelope(const EnvelopeFormat& format, std::string_view text)
 {
     DecodedMessage result;
@@ -279,34 +367,33 @@ inline DecodedMessage decodeEnvelope(const EnvelopeFormat& format, std::string_v
         result.message = nullptr;
         result.error = error::invalid_json;
         if (failure.tooDeep)
-            result.detail = "the message nests deeper than " + std::to_string(maxMessageDepth) + " levels";
+            result.detail = detail::tooDeepDetail();
         else
-            result.detail = "invalid JSON at byte " + std::to_string(failure.offset) + ": " + std::string(failure.reason);
+            result.detail =
+                "invalid JSON at byte " + std::to_string(failure.offset) + ": " + std::string(failure.reason);
         return result;
     }
-    if (!result.message.is_object()) {
-        result.error = error::not_an_object;
-        result.detail = "expected a JSON object, got ";
-        result.detail += result.message.type_name();
+    detail::checkEnvelope(format, result);
+    return result;
+}
+
+inline DecodedMessage decodeEnvelope(const EnvelopeFormat& format, Encoding encoding, std::string_view bytes)
+{
+    if (encoding == Encoding::json)
+        return decodeEnvelope(format, bytes);
+    DecodedMessage result;
+    detail::BinaryReadFailure failure;
+    if (!detail::readBinary(bytes, encoding, result.message, maxMessageDepth, failure)) {
         result.message = nullptr;
+        result.error = error::invalid_json;
+        if (failure.tooDeep)
+            result.detail = detail::tooDeepDetail();
+        else
+            result.detail = std::string(encoding == Encoding::cbor ? "invalid CBOR" : "invalid MessagePack") +
+                " at byte " + std::to_string(failure.offset) + ": " + failure.reason;
         return result;
     }
-    if (!detail::readMessageIds(result)) {
-        result.message = nullptr;
-        return result;
-    }
-    if (result.replyTo)
-        return result;
-    const auto path = result.message.find(format.pathMember());
-    if (path == result.message.end() || !path->is_string()) {
-        result.error = error::invalid_path;
-        result.detail = path == result.message.end()
-            ? "the object has no \"" + format.pathMember() + "\" member"
-            : "\"" + format.pathMember() + "\" must be a string";
-        result.message = nullptr;
-        return result;
-    }
-    result.route = path->get_ref<const std::string&>();
+    detail::checkEnvelope(format, result);
     return result;
 }
 

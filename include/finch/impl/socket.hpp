@@ -40,6 +40,12 @@ const std::string& BasicSocket<Transport, UserData>::subprotocol() const noexcep
 }
 
 template <class Transport, class UserData>
+Encoding BasicSocket<Transport, UserData>::encoding() const noexcept
+{
+    return connection_->encoding();
+}
+
+template <class Transport, class UserData>
 UserData& BasicSocket<Transport, UserData>::data() const noexcept
 {
     return connection_->data();

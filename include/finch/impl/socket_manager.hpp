@@ -14,7 +14,9 @@
 
 #include <unistd.h>
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace finch {
@@ -213,11 +215,6 @@ template <class Visit>
 std::size_t BasicSocketManager<Transport, UserData>::broadcast(
     Visit&& visit, const nlohmann::json& data, std::string_view path, int status)
 {
-    // Serialized and framed once, outside any lock; every receiver's queue
-    // shares the frame.
-    std::string text = detail::frameBuffer();
-    detail::appendEnvelope(text, state_->options.envelope, path, status, nowMilliseconds(), data);
-    const detail::OutFrame frame = detail::finishFrame(std::move(text));
     // The receivers are gathered under the registry's (or room's) lock and
     // written to after it is released: an idle receiver's frame is sent on
     // this thread (Outbox::offer), which must not hold up the
@@ -227,10 +224,37 @@ std::size_t BasicSocketManager<Transport, UserData>::broadcast(
         if (auto alive = connection.share())
             receivers.push_back(std::move(alive));
     });
+    // Serialized and framed once per encoding in use among the receivers,
+    // outside any lock, when the first receiver of that encoding comes;
+    // every receiver's queue shares the frame of its encoding. A manager of
+    // JSON connections only builds the JSON frame, as before.
+    const std::int64_t timestamp = nowMilliseconds();
+    const EnvelopeFormat& format = state_->options.envelope;
+    std::optional<detail::OutFrame> frames[3];
+    const auto frameFor = [&](Encoding encoding) -> const detail::OutFrame& {
+        auto& frame = frames[static_cast<std::size_t>(encoding)];
+        if (!frame) {
+            std::string bytes = detail::frameBuffer();
+            if (encoding == Encoding::json) {
+                detail::appendEnvelope(bytes, format, path, status, timestamp, data);
+                frame = detail::finishFrame(std::move(bytes));
+            } else {
+                detail::appendBinaryEnvelope(bytes, encoding, format, path, status, timestamp, data);
+                frame = detail::finishFrame(std::move(bytes), detail::Opcode::binary);
+            }
+        }
+        return *frame;
+    };
     std::size_t queued = 0;
-    for (const auto& receiver : receivers)
-        if (receiver->sendEnvelope(frame))
+    for (const auto& receiver : receivers) {
+        const Encoding encoding = receiver->encoding();
+        // The client id makes each binary envelope different: written whole per receiver.
+        const bool sent = encoding != Encoding::json && state_->options.includeClientId
+            ? receiver->sendBinaryEnvelope(path, status, timestamp, data)
+            : receiver->sendEnvelope(frameFor(encoding));
+        if (sent)
             ++queued;
+    }
     return queued;
 }
 

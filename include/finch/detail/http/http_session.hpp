@@ -320,7 +320,10 @@ private:
     {
         namespace http = boost::beast::http;
         const auto& spoken = state_->options.subprotocols;
-        if (!pick && spoken.empty())
+        const auto& encodings = state_->options.encodings;
+        const bool binaryEncodings =
+            std::any_of(encodings.begin(), encodings.end(), [](Encoding e) { return e != Encoding::json; });
+        if (!pick && spoken.empty() && !binaryEncodings)
             return std::nullopt;  // nothing to negotiate: spare the parsing
         const std::vector<std::string> offered = offeredSubprotocols(request);
         if (pick) {
@@ -331,8 +334,20 @@ private:
             chosen = std::move(*pick);
             return std::nullopt;
         }
-        chosen = firstSpoken(offered, spoken);
-        if (chosen.empty() && !offered.empty() && state_->options.subprotocolMismatch == SubprotocolMismatch::refuse)
+        if (binaryEncodings) {
+            // finch.json, finch.msgpack, finch.cbor of the listed encodings
+            // join the application's subprotocols; the client's order decides.
+            std::vector<std::string> negotiable = spoken;
+            for (const Encoding encoding : encodings)
+                negotiable.emplace_back(subprotocolOf(encoding));
+            chosen = firstSpoken(offered, negotiable);
+        } else {
+            chosen = firstSpoken(offered, spoken);
+        }
+        // The encodings alone never refuse: a client that offers none of
+        // them gets JSON.
+        if (chosen.empty() && !offered.empty() && !spoken.empty() &&
+            state_->options.subprotocolMismatch == SubprotocolMismatch::refuse)
             return plainResponse(request, http::status::bad_request,
                 "Unsupported subprotocol: the client offered " + subprotocolList(offered) + "; this server speaks " +
                     subprotocolList(spoken) + ".\n");

@@ -11,7 +11,7 @@
 
 namespace finch::detail {
 
-// Where one incoming text frame goes: the event whose onMessage runs, or why
+// Where one incoming message goes: the event whose onMessage runs, or why
 // none does, or (decoded.replyTo set) the server's pending request it answers.
 // Kept apart from the connection so that the whole path from bytes to handler
 // can be fuzzed without a socket.
@@ -34,15 +34,15 @@ struct Dispatch {
     std::string_view path() const noexcept { return decoded.route; }
 };
 
-// Decodes `text` and picks its handler: the route for its path when that route
-// has an onMessage, else the root's onMessage, else none (unknown path). A
-// reply to the server is never routed.
+// Decodes `payload`, a message in `encoding`, and picks its handler: the
+// route for its path when that route has an onMessage, else the root's
+// onMessage, else none (unknown path). A reply to the server is never routed.
 template <class Event>
-Dispatch<Event> dispatchText(
-    const EnvelopeFormat& format, std::string_view text, const RouteTable<Event>& routes, const Event& root)
+Dispatch<Event> dispatchMessage(const EnvelopeFormat& format, Encoding encoding, std::string_view payload,
+    const RouteTable<Event>& routes, const Event& root)
 {
     Dispatch<Event> result;
-    result.decoded = decodeEnvelope(format, text);
+    result.decoded = decodeEnvelope(format, encoding, payload);
     if (result.decoded.error) {
         result.failure = static_cast<error>(result.decoded.error.value());
         result.detail = std::move(result.decoded.detail);
@@ -60,6 +60,14 @@ Dispatch<Event> dispatchText(
         result.detail = "no route for path \"" + result.decoded.route + "\"";
     }
     return result;
+}
+
+// dispatchMessage for a JSON text frame.
+template <class Event>
+Dispatch<Event> dispatchText(
+    const EnvelopeFormat& format, std::string_view text, const RouteTable<Event>& routes, const Event& root)
+{
+    return dispatchMessage(format, Encoding::json, text, routes, root);
 }
 
 }  // namespace finch::detail

@@ -20,6 +20,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -55,6 +56,18 @@ struct ManagerState;
 //
 // A session holds one of the manager's connection slots (from the TCP
 // accept, through the HTTP request) and gives it back as soon as it has ended.
+// The encoding a connection with `subprotocol` speaks: the one that
+// subprotocol names, if the manager lists it (the upgrade handler may have
+// picked the name itself), else JSON.
+inline Encoding negotiatedEncoding(const Options& options, std::string_view subprotocol)
+{
+    const auto named = encodingOf(subprotocol);
+    if (!named)
+        return Encoding::json;
+    const auto& listed = options.encodings;
+    return std::find(listed.begin(), listed.end(), *named) != listed.end() ? *named : Encoding::json;
+}
+
 template <class Transport, class UserData>
 class Session : public std::enable_shared_from_this<Session<Transport, UserData>>,
                 public WebSocketStream<Transport, Session<Transport, UserData>> {
@@ -77,6 +90,7 @@ public:
         , userId_(std::move(userId))
         , data_(std::move(data))
         , subprotocol_(std::move(subprotocol))
+        , encoding_(negotiatedEncoding(state_->options, subprotocol_))
         , slot_(std::move(slot))
     {
     }
@@ -124,6 +138,7 @@ public:
     const std::string& userId() const noexcept { return userId_; }
     UserData& data() noexcept { return data_; }
     const std::string& subprotocol() const noexcept { return subprotocol_; }
+    Encoding encoding() const noexcept { return encoding_; }
 
     bool send(const nlohmann::json& data, std::string_view path, int status)
     {
@@ -180,7 +195,7 @@ public:
             if (foundId != message.end() && (foundId->is_string() || foundId->is_number()))
                 id = &*foundId;
         }
-        return sendOwnEnvelope(path, status, data, replyMembers(*id));
+        return sendOwnEnvelope(path, status, data, *id, IdMembers::reply);
     }
 
     // Sends a request to the client; `callback` runs exactly once (see
@@ -191,7 +206,7 @@ public:
         const std::uint64_t id = this->isOpen() ? requests_.add(callback) : 0;
         if (id == 0)
             return completeLater(std::move(callback), error::connection_closed);
-        if (!sendOwnEnvelope(path, 200, data, requestMembers(id))) {
+        if (!sendOwnEnvelope(path, 200, data, nlohmann::json(id), IdMembers::request)) {
             // Closing, or its queue overflowed just now: no answer can come.
             if (auto entry = requests_.take(id))
                 completeLater(std::move(entry->callback), error::connection_closed);
@@ -217,10 +232,34 @@ public:
         return true;
     }
 
-    // Sends an envelope meant for this connection alone, encoded straight
-    // behind the room for its frame header (the client id, when asked for,
-    // goes in front of it). `members` as in appendEnvelope.
-    bool sendOwnEnvelope(std::string_view path, int status, const nlohmann::json& data, std::string_view members = {})
+    // Sends an envelope meant for this connection alone, in its encoding,
+    // encoded straight behind the room for its frame header (the client id,
+    // when asked for, goes in front of it). `id` and `members` as in
+    // appendBinaryEnvelope.
+    bool sendOwnEnvelope(std::string_view path, int status, const nlohmann::json& data,
+        const nlohmann::json& id = nullptr, IdMembers members = IdMembers::none)
+    {
+        if (encoding_ != Encoding::json)
+            return sendBinaryEnvelope(path, status, nowMilliseconds(), data, id, members);
+        const std::string idText = members == IdMembers::reply ? replyMembers(id)
+            : members == IdMembers::request                    ? requestMembers(id)
+                                                               : std::string();
+        return sendJsonEnvelope(path, status, data, idText);
+    }
+
+    // sendOwnEnvelope for a MessagePack or CBOR connection; also each
+    // receiver's own copy of a broadcast when the client id is included.
+    bool sendBinaryEnvelope(std::string_view path, int status, std::int64_t timestamp, const nlohmann::json& data,
+        const nlohmann::json& id = nullptr, IdMembers members = IdMembers::none)
+    {
+        std::string bytes = frameBuffer();
+        appendBinaryEnvelope(bytes, encoding_, state_->options.envelope, path, status, timestamp, data, id, members,
+            state_->options.includeClientId ? std::string_view(id_) : std::string_view());
+        return Stream::send(finishFrame(std::move(bytes), Opcode::binary));
+    }
+
+    // sendOwnEnvelope for a JSON connection. `members` as in appendEnvelope.
+    bool sendJsonEnvelope(std::string_view path, int status, const nlohmann::json& data, std::string_view members)
     {
         const EnvelopeFormat& format = state_->options.envelope;
         std::string text = frameBuffer();
@@ -234,10 +273,11 @@ public:
         return Stream::send(finishFrame(std::move(text)));
     }
 
-    // Sends a frame that may be shared with other receivers.
+    // Sends a frame that may be shared with other receivers, in this
+    // connection's encoding.
     bool sendEnvelope(const OutFrame& frame)
     {
-        if (state_->options.includeClientId) {
+        if (state_->options.includeClientId && encoding_ == Encoding::json) {
             const std::string_view envelope = frame.bytes().substr(frame.headerSize());
             std::string text = frameBuffer();
             appendWithClientId(text, envelope, id_);
@@ -292,8 +332,12 @@ private:
             }
             return;
         }
+        // Text frames are JSON on every connection (be liberal in what is
+        // accepted); binary frames only where a binary encoding was chosen.
         if (kind == MessageKind::text)
-            handleText(payload);
+            handleMessage(Encoding::json, payload);
+        else if (encoding_ != Encoding::json)
+            handleMessage(encoding_, payload);
         else
             reject(error::binary_frame, "finch messages are JSON text frames", {});
     }
@@ -335,14 +379,15 @@ private:
             watcher->release();
     }
 
-    void handleText(std::string_view text)
+    void handleMessage(Encoding encoding, std::string_view payload)
     {
-        auto target = dispatchText<event_type>(state_->options.envelope, text, state_->routes, state_->root);
+        auto target =
+            dispatchMessage<event_type>(state_->options.envelope, encoding, payload, state_->routes, state_->root);
         if (target.decoded.replyTo)
             return answerRequest(*target.decoded.replyTo, std::move(target.decoded.message));
         const nlohmann::json& id = target.decoded.id;
         if (isHeartbeat(target.decoded))
-            return void(sendOwnEnvelope(target.path(), 200, nullptr, replyMembers(id)));
+            return void(sendOwnEnvelope(target.path(), 200, nullptr, id, IdMembers::reply));
         if (!target.handler)
             return reject(target.failure, target.detail, target.path(), id);
         socket_type socket(this->shared_from_this());
@@ -369,7 +414,7 @@ private:
     void sendErrorEnvelope(error code, std::string_view detail, std::string_view path, const nlohmann::json& requestId)
     {
         sendOwnEnvelope(
-            "error", statusOf(code), errorData(state_->options.envelope, detail, path), replyMembers(requestId));
+            "error", statusOf(code), errorData(state_->options.envelope, detail, path), requestId, IdMembers::reply);
     }
 
     // A message the client got wrong: answer with an error envelope, report it
@@ -492,6 +537,7 @@ private:
     const std::string userId_;
     UserData data_;  // strand only: see Socket::data()
     const std::string subprotocol_;  // fixed before the 101, so readable from any thread
+    const Encoding encoding_;  // follows from the subprotocol: as fixed
     RoomMembership membership_;
     PendingRequests<ReplyCallback, Timer> requests_;
     std::vector<std::shared_ptr<CompletionGuard>> endWatchers_;  // see holdUntilEnded(); under watchersMutex()
