@@ -2,10 +2,13 @@
 // (tests/js/client) and the protocol's schema test (tests/js/protocol) talk to.
 //
 //   finch_js_test_server [--port N] [--threads N] [--address A] [--subprotocols a,b]
+//                        [--encodings json,msgpack,cbor]
 //
 // WebSockets at "/ws". With --subprotocols, the manager speaks those
 // subprotocols (Options::subprotocols, refusing clients that offer only
-// others with 400), and the "subprotocol" route replies the connection's. Routes (a client sends {"path": "<route>",
+// others with 400), and the "subprotocol" route replies the connection's.
+// With --encodings, the manager speaks those envelope encodings
+// (Options::encodings: finch.json, finch.msgpack, finch.cbor). Routes (a client sends {"path": "<route>",
 // "data": ...}):
 //   echo    replies the message's data (with its id, when it has one)
 //   fail    replies status 422 with data {"message": "refused"}
@@ -20,6 +23,9 @@
 //   guarded its guard refuses every message (403)
 //   throw   its handler throws (500)
 //   subprotocol replies Socket::subprotocol() ("" for none)
+//   encoding replies the subprotocol name of Socket::encoding() ("finch.json" ...)
+//   broadcast data {"path", "data"}: sends that data on that path to every
+//           connection (sendToAll), then replies how many it reached
 // Any other path gets finch's error envelope (path "error", status 404).
 
 #include "../../examples/common/server_main.hpp"
@@ -43,6 +49,9 @@ namespace {
 // disconnected and read them back, in order, after reconnecting.
 std::mutex notesMutex;
 nlohmann::json notes = nlohmann::json::array();
+
+// The manager, for the "broadcast" route; set before it listens.
+finch::SocketManager* theManager = nullptr;
 
 finch::SocketManager::Routes routes()
 {
@@ -109,6 +118,21 @@ finch::SocketManager::Routes routes()
         socket.reply(message, socket.subprotocol());
     };
 
+    routes["encoding"].onMessage = [](finch::Socket& socket, const nlohmann::json& message) {
+        socket.reply(message, std::string(finch::subprotocolOf(socket.encoding())));
+    };
+
+    routes["broadcast"].onMessage = [](finch::Socket& socket, const nlohmann::json& message) {
+        const auto data = message.value("data", nlohmann::json::object());
+        if (!data.is_object() || !data.contains("path") || !data["path"].is_string()) {
+            socket.reply(message, {{"message", R"(expected data {"path": "...", "data": ...})"}}, 400);
+            return;
+        }
+        const auto reached =
+            theManager->sendToAll(data.value("data", nlohmann::json()), data["path"].get<std::string>());
+        socket.reply(message, reached);
+    };
+
     return routes;
 }
 
@@ -133,6 +157,7 @@ int run(const examples::ServerSettings& settings, const finch::Options& options)
     boost::asio::io_context context(static_cast<int>(settings.threads));
     // Declared after the context, so destroyed before it.
     finch::SocketManager manager(context, {}, routes(), options);
+    theManager = &manager;
     const auto host = examples::listen(manager, settings, "/ws");
     if (!host)
         return 1;
@@ -149,7 +174,7 @@ int main(int argc, char** argv)
     examples::ServerSettings settings;
     settings.program = "finch_js_test_server";
     settings.address = "127.0.0.1";
-    // --subprotocols is this server's own; the shared parser reads the rest.
+    // --subprotocols and --encodings are this server's own; the shared parser reads the rest.
     finch::Options options;
     std::vector<char*> shared{argv[0]};
     for (int i = 1; i < argc; ++i) {
@@ -159,6 +184,20 @@ int main(int argc, char** argv)
                 return 2;
             }
             options.subprotocols = splitNames(argv[++i]);
+        } else if (std::string_view(argv[i]) == "--encodings") {
+            if (i + 1 == argc) {
+                std::cerr << "finch_js_test_server: --encodings needs a value\n";
+                return 2;
+            }
+            options.encodings.clear();
+            for (const auto& name : splitNames(argv[++i])) {
+                const auto encoding = finch::encodingOf("finch." + name);
+                if (!encoding) {
+                    std::cerr << "finch_js_test_server: unknown encoding \"" << name << "\" (json, msgpack, cbor)\n";
+                    return 2;
+                }
+                options.encodings.push_back(*encoding);
+            }
         } else {
             shared.push_back(argv[i]);
         }
