@@ -126,10 +126,11 @@ DecodedMessage decodeEnvelope(const EnvelopeFormat& format, std::string_view tex
 /// holding the same object a JSON message holds (`Encoding::json` reads
 /// `bytes` as JSON text). The same rules apply after decoding, and the same
 /// errors: bytes that are not one complete value of the encoding (invalid,
-/// truncated, trailing bytes, a CBOR tag) or nest deeper than
+/// truncated, trailing bytes) or nest deeper than
 /// `maxMessageDepth` give `error::invalid_json`, found before the value is
 /// built past the limit. MessagePack bin and ext and CBOR byte strings become
-/// `nlohmann::json::binary_t`. Map keys must be strings.
+/// `nlohmann::json::binary_t`. CBOR tags are skipped (the tagged value is
+/// read as if untagged). Map keys must be strings.
 ///
 /// @par Thread Safety
 /// Safe from any thread. Never throws for bad input.

@@ -55,7 +55,7 @@ const finch::detail::RouteTable<BinaryFuzzEvent>& noRoutes()
 json readWithNlohmann(Encoding encoding, std::string_view bytes)
 {
     try {
-        return encoding == Encoding::cbor ? json::from_cbor(bytes, true, false)
+        return encoding == Encoding::cbor ? json::from_cbor(bytes, true, false, json::cbor_tag_handler_t::ignore)
                                           : json::from_msgpack(bytes, true, false);
     } catch (const json::out_of_range&) {
         return json(json::value_t::discarded);

@@ -79,6 +79,20 @@ TEST_CASE("binary data passes through MessagePack and CBOR as bytes", "[encoding
     }
 }
 
+TEST_CASE("CBOR tags are skipped: a tagged byte string is bytes", "[encoding]")
+{
+    // {"path": "t", "data": 64([1, 2])}: cbor-x tags a Uint8Array with 64.
+    const std::string bytes("\xA2\x64"
+                            "path\x61"
+                            "t\x64"
+                            "data\xD8\x40\x42\x01\x02",
+        18);
+    const auto decoded = decodedAs(Encoding::cbor, bytes);
+    REQUIRE_FALSE(decoded.error);
+    REQUIRE(decoded.message["data"].is_binary());
+    CHECK(decoded.message["data"].get_binary() == json::binary_t(std::vector<std::uint8_t>{1, 2}));
+}
+
 TEST_CASE("the envelope rules apply to binary messages", "[encoding]")
 {
     for (const Encoding encoding : {Encoding::msgpack, Encoding::cbor}) {

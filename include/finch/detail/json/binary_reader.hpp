@@ -92,7 +92,13 @@ inline bool readBinary(
     try {
         BoundedDomBuilder builder(result, maxDepth, failure);
         const auto* first = reinterpret_cast<const unsigned char*>(bytes.data());
-        if (json::sax_parse(first, first + bytes.size(), &builder, format, true))
+        auto input = nlohmann::detail::input_adapter(first, first + bytes.size());
+        // CBOR tags are skipped, the tagged value read as it is: common
+        // encoders tag what JSON has no type for (cbor-x writes a Uint8Array
+        // as tag 64 around a byte string), and refusing them would refuse
+        // those clients' every binary value.
+        nlohmann::detail::binary_reader<json, decltype(input), BoundedDomBuilder> reader(std::move(input), format);
+        if (reader.sax_parse(format, &builder, true, nlohmann::detail::cbor_tag_handler_t::ignore))
             return true;
         if (failure.reason.empty() && !failure.tooDeep)
             failure.reason = "invalid input";
