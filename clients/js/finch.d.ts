@@ -90,6 +90,16 @@ export interface WebSocketLike {
   terminate?(): void;
 }
 
+/** A binary envelope encoding for the `encoding` option. */
+export interface FinchCodec {
+  /** Which one: the client offers the subprotocol `finch.<name>`. */
+  name: 'msgpack' | 'cbor';
+  /** An envelope (a plain object) to the bytes of one binary frame. */
+  encode(value: unknown): Uint8Array;
+  /** The bytes of one binary frame to the envelope they hold. */
+  decode(bytes: Uint8Array): any;
+}
+
 export interface ConnectOptions {
   /** Default `globalThis.WebSocket`; in Node 18 and 20 pass `ws`'s `WebSocket`. */
   WebSocket?: WebSocketConstructor;
@@ -119,8 +129,17 @@ export interface ConnectOptions {
   connectTimeout?: number;
   /** Default `{ interval: 25000, timeout: 10000, path: '$ping' }` (`true`: the defaults); `false`: no heartbeat. */
   heartbeat?: HeartbeatOptions | boolean;
-  /** The only encoding today; the option exists so that others can come. */
-  encoding?: 'json';
+  /**
+   * How envelopes are written: 'json' (text frames, the default), or a
+   * binary codec that the page brings, such as @msgpack/msgpack's
+   * `{ name: 'msgpack', encode, decode }` or cbor-x's
+   * `{ name: 'cbor', encode, decode }`. With a codec the client offers the
+   * subprotocol `finch.<name>` (before `protocols`), sends binary frames,
+   * and decodes binary frames with it; text frames are still read as JSON.
+   * The server must list that encoding (`Options::encodings`); one that does
+   * not answers in JSON, which the client still reads.
+   */
+  encoding?: 'json' | FinchCodec;
 }
 
 export type ClientState = 'connecting' | 'open' | 'reconnecting' | 'closed';

@@ -1,7 +1,8 @@
 // finch's JavaScript client: routing, requests in both directions, an offline
 // buffer, reconnection with backoff and a heartbeat, over one WebSocket that
-// speaks finch's JSON envelopes. No dependencies: browsers use their own
-// WebSocket, Node passes the `ws` package's in the `WebSocket` option.
+// speaks finch's envelopes in JSON, or in MessagePack or CBOR with a codec the
+// caller passes (the `encoding` option). No dependencies: browsers use their
+// own WebSocket, Node passes the `ws` package's in the `WebSocket` option.
 //
 //   import { connect } from './finch.js';
 //   const client = connect('ws://127.0.0.1:8080/ws');
@@ -41,6 +42,17 @@ function settingsOf(value, defaults) {
   return { ...defaults, ...value };
 }
 
+// The encoding option: 'json' (null), or a binary codec that the page
+// brings ({name: 'msgpack' | 'cbor', encode, decode}), so that the client
+// itself stays free of dependencies.
+function codecOf(encoding) {
+  if (encoding === 'json') return null;
+  if (encoding !== null && typeof encoding === 'object' && (encoding.name === 'msgpack' || encoding.name === 'cbor') &&
+      typeof encoding.encode === 'function' && typeof encoding.decode === 'function')
+    return { name: encoding.name, encode: encoding.encode, decode: encoding.decode };
+  throw new RangeError("finch: encoding is 'json' or {name: 'msgpack' | 'cbor', encode(value), decode(bytes)}");
+}
+
 /** Opens a client; the first attempt starts at once. */
 export function connect(url, options = {}) {
   return new FinchClient(url, options);
@@ -55,6 +67,7 @@ export class FinchClient extends EventTarget {
   #url;
   #WebSocket;
   #protocols;
+  #codec;                   // null for JSON, else the encoding option's {name, encode, decode}
   #reconnect;
   #heartbeat;
   #random;
@@ -88,16 +101,18 @@ export class FinchClient extends EventTarget {
     const WebSocketClass = options.WebSocket ?? globalThis.WebSocket;
     if (typeof WebSocketClass !== 'function')
       throw new TypeError("finch: no WebSocket: pass one as the WebSocket option (in Node: import { WebSocket } from 'ws')");
-    const encoding = options.encoding ?? 'json';
-    if (encoding !== 'json')
-      throw new RangeError(`finch: unknown encoding '${encoding}' (only 'json' exists today)`);
+    const codec = codecOf(options.encoding ?? 'json');
     const bufferPolicy = options.bufferPolicy ?? 'dropOldest';
     if (bufferPolicy !== 'dropOldest' && bufferPolicy !== 'reject')
       throw new RangeError(`finch: bufferPolicy is 'dropOldest' or 'reject', not '${bufferPolicy}'`);
 
     this.#url = url;
     this.#WebSocket = WebSocketClass;
-    this.#protocols = options.protocols;
+    this.#codec = codec;
+    // The encoding's subprotocol first: the server takes the first it speaks.
+    this.#protocols = codec === null
+      ? options.protocols
+      : [`finch.${codec.name}`, ...[options.protocols ?? []].flat()];
     this.#reconnect = settingsOf(options.reconnect, reconnectDefaults);
     this.#heartbeat = settingsOf(options.heartbeat, heartbeatDefaults);
     this.#random = options.random ?? Math.random;
@@ -156,7 +171,7 @@ export class FinchClient extends EventTarget {
     if (this.#state === 'closed') return false;
     // Serialized now, so that a message waiting in the buffer carries the
     // value it had when it was sent, and a value JSON cannot hold throws here.
-    const text = JSON.stringify({ path, data });
+    const text = this.#encode({ path, data });
     if (this.#isOpen()) {
       this.#socket.send(text);
       return true;
@@ -170,7 +185,7 @@ export class FinchClient extends EventTarget {
     const id = this.#nextId++;
     let text;
     try {
-      text = JSON.stringify({ path, data, id });
+      text = this.#encode({ path, data, id });
     } catch (error) {
       return Promise.reject(error);
     }
@@ -206,6 +221,17 @@ export class FinchClient extends EventTarget {
     // 'closed' rather than 'disconnected': the caller ended it, nothing dropped.
     this.#rejectAllClosed();
     this.#finish(code, reason);
+  }
+
+  // An envelope as the connection's encoding writes it: JSON text, or the
+  // binary codec's bytes (sent as a binary frame).
+  #encode(envelope) {
+    if (this.#codec === null) return JSON.stringify(envelope);
+    // JSON.stringify leaves out members that are undefined; binary codecs
+    // would write them (CBOR's undefined, which the server refuses).
+    const defined = {};
+    for (const [key, value] of Object.entries(envelope)) if (value !== undefined) defined[key] = value;
+    return this.#codec.encode(defined);
   }
 
   // --- connection attempts ---------------------------------------------------
@@ -390,8 +416,10 @@ export class FinchClient extends EventTarget {
   #receive(socket, raw) {
     let envelope;
     try {
-      if (typeof raw !== 'string') throw new TypeError('a binary message');
-      envelope = JSON.parse(raw);
+      // Text is JSON whatever the encoding; binary only in a binary encoding.
+      if (typeof raw === 'string') envelope = JSON.parse(raw);
+      else if (this.#codec !== null) envelope = this.#codec.decode(new Uint8Array(raw));
+      else throw new TypeError('a binary message');
       if (envelope === null || typeof envelope !== 'object' || Array.isArray(envelope))
         throw new TypeError('not a JSON object');
     } catch (error) {
@@ -452,9 +480,9 @@ export class FinchClient extends EventTarget {
       if (socket !== this.#socket || !this.#isOpen()) return;
       let text;
       try {
-        text = JSON.stringify(message);
+        text = this.#encode(message);
       } catch (error) {
-        text = JSON.stringify(failure(id, error));
+        text = this.#encode(failure(id, error));
       }
       socket.send(text);
     };
@@ -508,7 +536,7 @@ export class FinchClient extends EventTarget {
       // One ping at a time: its own deadline is what decides.
       if (this.#pingId !== null || !this.#isOpen()) return;
       this.#pingId = this.#nextId++;
-      this.#socket.send(JSON.stringify({ path, id: this.#pingId }));
+      this.#socket.send(this.#encode({ path, id: this.#pingId }));
       this.#pingTimer = setTimeout(() => {
         this.#pingTimer = null;
         // The server (or the network to it) is gone without a close frame:
