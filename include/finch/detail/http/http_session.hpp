@@ -321,8 +321,7 @@ private:
         namespace http = boost::beast::http;
         const auto& spoken = state_->options.subprotocols;
         const auto& encodings = state_->options.encodings;
-        const bool binaryEncodings =
-            std::any_of(encodings.begin(), encodings.end(), [](Encoding e) { return e != Encoding::json; });
+        const bool binaryEncodings = speaksBinaryEncoding(state_->options);
         if (!pick && spoken.empty() && !binaryEncodings)
             return std::nullopt;  // nothing to negotiate: spare the parsing
         const std::vector<std::string> offered = offeredSubprotocols(request);

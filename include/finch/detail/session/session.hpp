@@ -38,6 +38,26 @@ namespace finch::detail {
 template <class Transport, class UserData>
 struct ManagerState;
 
+// Whether Options::encodings lists MessagePack or CBOR: only then are the
+// finch.* subprotocols negotiated and a broadcast framed per encoding.
+inline bool speaksBinaryEncoding(const Options& options) noexcept
+{
+    const auto& listed = options.encodings;
+    return std::any_of(listed.begin(), listed.end(), [](Encoding e) { return e != Encoding::json; });
+}
+
+// The encoding a connection with `subprotocol` speaks: the one that
+// subprotocol names, if the manager lists it (the upgrade handler may have
+// picked the name itself), else JSON.
+inline Encoding negotiatedEncoding(const Options& options, std::string_view subprotocol)
+{
+    const auto named = encodingOf(subprotocol);
+    if (!named)
+        return Encoding::json;
+    const auto& listed = options.encodings;
+    return std::find(listed.begin(), listed.end(), *named) != listed.end() ? *named : Encoding::json;
+}
+
 // One WebSocket connection as the application sees it: the session layer,
 // above its WebSocketStream. It decodes messages and dispatches them to
 // routes, answers and asks (acknowledgements), keeps the connection's rooms,
@@ -56,18 +76,6 @@ struct ManagerState;
 //
 // A session holds one of the manager's connection slots (from the TCP
 // accept, through the HTTP request) and gives it back as soon as it has ended.
-// The encoding a connection with `subprotocol` speaks: the one that
-// subprotocol names, if the manager lists it (the upgrade handler may have
-// picked the name itself), else JSON.
-inline Encoding negotiatedEncoding(const Options& options, std::string_view subprotocol)
-{
-    const auto named = encodingOf(subprotocol);
-    if (!named)
-        return Encoding::json;
-    const auto& listed = options.encodings;
-    return std::find(listed.begin(), listed.end(), *named) != listed.end() ? *named : Encoding::json;
-}
-
 template <class Transport, class UserData>
 class Session : public std::enable_shared_from_this<Session<Transport, UserData>>,
                 public WebSocketStream<Transport, Session<Transport, UserData>> {
@@ -275,15 +283,24 @@ public:
 
     // Sends a frame that may be shared with other receivers, in this
     // connection's encoding.
+    // A binary connection's broadcast with the client id does not come here:
+    // its envelope differs per receiver (sendBinaryEnvelope).
     bool sendEnvelope(const OutFrame& frame)
     {
-        if (state_->options.includeClientId && encoding_ == Encoding::json) {
-            const std::string_view envelope = frame.bytes().substr(frame.headerSize());
-            std::string text = frameBuffer();
-            appendWithClientId(text, envelope, id_);
-            return Stream::send(finishFrame(std::move(text)));
-        }
-        return Stream::send(frame);
+        // Small, so that a broadcast's loop inlines it: the client id is the
+        // exception, out of line.
+        if (!state_->options.includeClientId)
+            return Stream::send(frame);
+        return sendWithClientId(frame);
+    }
+
+    // A shared JSON frame with this receiver's `"client"` member put in front.
+    bool sendWithClientId(const OutFrame& frame)
+    {
+        const std::string_view envelope = frame.bytes().substr(frame.headerSize());
+        std::string text = frameBuffer();
+        appendWithClientId(text, envelope, id_);
+        return Stream::send(finishFrame(std::move(text)));
     }
 
     // Keeps a hold the caller took on `watcher` and gives it back with
