@@ -16,14 +16,13 @@ MessagePack and a CBOR receiver, each decoding the same envelope. Prints
 
 import asyncio
 import json
-import re
 import signal
 
 import cbor2
 import msgpack
 import websockets
 
-from harness import begin, main, run_server, stop_with, verdict, TIMEOUT
+from harness import begin, js_test_server_url, main, run_server, stop_with, verdict, TIMEOUT
 
 CODECS = {
     "finch.msgpack": (lambda value: msgpack.packb(value, use_bin_type=True), lambda data: msgpack.unpackb(data, raw=False)),
@@ -46,11 +45,7 @@ async def receive(ws, name):
 
 
 async def scenario(proc):
-    begin("startup line")
-    line = (await asyncio.wait_for(proc.stdout.readline(), TIMEOUT)).decode().rstrip("\n")
-    match = re.fullmatch(r"finch_js_test_server listening on http://127\.0\.0\.1:(\d+)/", line)
-    verdict(match is not None and match[1] != "0", "finch_js_test_server listening on http://127.0.0.1:<port>/", line)
-    url = f"ws://127.0.0.1:{match[1]}/ws"
+    url = await js_test_server_url(proc)
 
     for name in ("finch.msgpack", "finch.cbor"):
         encode, _ = CODECS[name]

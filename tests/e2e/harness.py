@@ -7,6 +7,7 @@ Every wait has a timeout; nothing is synchronised by sleeping.
 
 import asyncio
 import json
+import re
 import sys
 import tempfile
 import time
@@ -128,6 +129,15 @@ async def http_get(port, target):
         name, _, value = line.partition(":")
         headers[name.strip().lower()] = value.strip()
     return int(lines[0].split()[1]), headers, body.decode("utf-8", "replace")
+
+
+async def js_test_server_url(proc):
+    """The WebSocket URL of a finch_js_test_server, read from its startup line."""
+    begin("startup line")
+    line = (await asyncio.wait_for(proc.stdout.readline(), TIMEOUT)).decode().rstrip("\n")
+    match = re.fullmatch(r"finch_js_test_server listening on http://127\.0\.0\.1:(\d+)/", line)
+    verdict(match is not None and match[1] != "0", "finch_js_test_server listening on http://127.0.0.1:<port>/", line)
+    return f"ws://127.0.0.1:{match[1]}/ws"
 
 
 async def stop_with(proc, sig):

@@ -14,12 +14,11 @@ failure.
 
 import asyncio
 import json
-import re
 import signal
 
 import websockets
 
-from harness import begin, main, run_server, stop_with, verdict, TIMEOUT
+from harness import begin, js_test_server_url, main, run_server, stop_with, verdict, TIMEOUT
 
 
 async def connect(url, subprotocols=None):
@@ -33,11 +32,7 @@ async def ask_subprotocol(ws):
 
 
 async def scenario(proc):
-    begin("startup line")
-    line = (await asyncio.wait_for(proc.stdout.readline(), TIMEOUT)).decode().rstrip("\n")
-    match = re.fullmatch(r"finch_js_test_server listening on http://127\.0\.0\.1:(\d+)/", line)
-    verdict(match is not None and match[1] != "0", "finch_js_test_server listening on http://127.0.0.1:<port>/", line)
-    url = f"ws://127.0.0.1:{match[1]}/ws"
+    url = await js_test_server_url(proc)
 
     begin("offering x, b, a gets b, the first the server speaks, in the client's order")
     ws = await connect(url, ["x", "b", "a"])
