@@ -136,8 +136,11 @@ export interface ConnectOptions {
    * `{ name: 'cbor', encode, decode }`. With a codec the client offers the
    * subprotocol `finch.<name>` (before `protocols`), sends binary frames,
    * and decodes binary frames with it; text frames are still read as JSON.
-   * The server must list that encoding (`Options::encodings`); one that does
-   * not answers in JSON, which the client still reads.
+   * The server must list that encoding (`Options::encodings`). When the
+   * connection opens without `finch.<name>` chosen, the client reports an
+   * `error` event and closes for good: the server would read none of its
+   * binary envelopes, and retrying would not change that. (Node's `ws` fails
+   * a handshake that names no subprotocol at all before that point.)
    */
   encoding?: 'json' | FinchCodec;
 }

@@ -302,6 +302,17 @@ export class FinchClient extends EventTarget {
 
   #opened() {
     this.#clearConnectTimer();
+    // A server that does not speak the asked binary encoding answers without
+    // its subprotocol (or with another of ours): its envelopes would be JSON
+    // and ours bytes it cannot read. Retrying would not change its mind.
+    if (this.#codec !== null && this.#socket.protocol !== `finch.${this.#codec.name}`) {
+      this.#emit('error', {
+        error: new Error(`finch: the server did not choose finch.${this.#codec.name} ` +
+          `(it answered '${this.#socket.protocol}'); enable it on the server (Options::encodings)`),
+      });
+      this.close(1000, 'encoding not negotiated');
+      return;
+    }
     this.#attempt = 0;
     this.#setState('open');
     if (this.#state !== 'open') return;  // a statechange listener closed the client

@@ -11,7 +11,7 @@ import * as msgpack from '@msgpack/msgpack';
 import * as cborx from 'cbor-x';
 
 import { connect } from '../../../clients/js/finch.js';
-import { openClient, startServer } from './helpers.mjs';
+import { nextEvent, openClient, startServer } from './helpers.mjs';
 
 const server = await startServer(undefined, ['--encodings', 'json,msgpack,cbor']);
 
@@ -92,4 +92,22 @@ for (const [name, codec] of [['msgpack', msgpack], ['cbor', cborx]]) {
 test('the encoding option refuses what is not json nor a codec', () => {
   for (const encoding of ['msgpack', { name: 'bson', encode() {}, decode() {} }, { name: 'cbor' }])
     assert.throws(() => connect(server.wsUrl, { WebSocket, encoding }), RangeError);
+});
+
+test('a server that does not choose the asked encoding: an error, and the client ends for good', { timeout: 10000 }, async (t) => {
+  // It speaks "other", not finch.msgpack; the client offers both, so the
+  // handshake succeeds (ws fails one that names no subprotocol at all).
+  const other = await startServer(t, ['--subprotocols', 'other']);
+  const client = connect(other.wsUrl, {
+    WebSocket, protocols: ['other'], encoding: { name: 'msgpack', encode: msgpack.encode, decode: msgpack.decode },
+  });
+  t.after(() => client.close());
+  const errors = [];
+  client.addEventListener('error', (event) => errors.push(event.error));
+  const closed = await nextEvent(client, 'close');
+  assert.equal(closed.willReconnect, false);
+  assert.equal(client.state, 'closed');
+  assert.equal(errors.length, 1);
+  assert.match(errors[0].message, /did not choose finch\.msgpack/);
+  assert.equal(client.send('x', 1), false);
 });
