@@ -3,7 +3,7 @@
 // application would write them with nlohmann/json. The reference for
 // finch's broadcast.
 //
-//   beast_chat_server [--port N] [--threads N]
+//   beast_chat_server [--port N] [--threads N] [--compression] [--compression-takeover]
 //
 // Every frame is parsed; {"path":"echo","data":D} is answered with
 // {"data":D,"path":"echo"} and {"path":"broadcast","data":D} sends

@@ -1,7 +1,11 @@
 // beast_raw_echo: the floor of finch's stack. Beast's WebSocket stream with
 // nothing on top: no JSON, no envelope, no routing table.
 //
-//   beast_raw_echo [--port N] [--threads N] [--address 127.0.0.1]
+//   beast_raw_echo [--port N] [--threads N] [--address 127.0.0.1] [--compression] [--compression-takeover]
+//
+// --compression: permessage-deflate as Beast does it (beast_server.hpp), for
+// the compression points of the benchmark and for cases 12 and 13 of
+// scripts/autobahn.sh --compression --compare.
 //
 // echo: the frame goes back to its sender byte for byte, straight from the
 // read buffer. Since the load generator sends {"path":"echo","data":...},

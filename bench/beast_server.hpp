@@ -14,6 +14,14 @@
 // What a frame means is up to the `Router` (see beast_raw_echo.cpp and
 // beast_chat_server.cpp): `router(session, frame)` may call
 // `session.echoFrame()`, `session.deliver(text)` or `session.hub().broadcast(text)`.
+//
+// With --compression, permessage-deflate as Beast does it: each session
+// negotiates its own, keeps its own deflater and inflater (Beast's zlib),
+// keeps its compression context between messages (Beast's default) and so
+// compresses each message once per receiver, a broadcast's too. The level,
+// memLevel, window and threshold are finch's (DeflateSettings); the client is
+// asked not to keep its context (client_no_context_takeover), as finch does,
+// unless --compression-takeover.
 
 #include "server_runner.hpp"
 
@@ -25,6 +33,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket/option.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
 #include <chrono>
@@ -95,11 +104,12 @@ class BeastSession : public std::enable_shared_from_this<BeastSession<Router>> {
 public:
     using Hub = BeastHub<Router>;
 
-    BeastSession(tcp::socket&& socket, Hub& hub, Router& router)
+    BeastSession(tcp::socket&& socket, Hub& hub, Router& router, const websocket::permessage_deflate& deflate)
         : ws_(std::move(socket))
         , hub_(hub)
         , router_(router)
     {
+        ws_.set_option(deflate);
     }
 
     ~BeastSession()
@@ -217,12 +227,14 @@ private:
 template <class Router>
 class BeastListener : public std::enable_shared_from_this<BeastListener<Router>> {
 public:
-    BeastListener(net::io_context& context, const tcp::endpoint& endpoint, BeastHub<Router>& hub, Router& router)
+    BeastListener(net::io_context& context, const tcp::endpoint& endpoint, BeastHub<Router>& hub, Router& router,
+        const websocket::permessage_deflate& deflate)
         : context_(context)
         , acceptor_(net::make_strand(context))
         , retryTimer_(acceptor_.get_executor())
         , hub_(hub)
         , router_(router)
+        , deflate_(deflate)
     {
         acceptor_.open(endpoint.protocol());
         acceptor_.set_option(net::socket_base::reuse_address(true));
@@ -244,7 +256,8 @@ public:
                     return;
                 }
                 socket.set_option(tcp::no_delay(true), ec);
-                std::make_shared<BeastSession<Router>>(std::move(socket), self->hub_, self->router_)->run();
+                std::make_shared<BeastSession<Router>>(std::move(socket), self->hub_, self->router_, self->deflate_)
+                    ->run();
                 self->accept();
             });
     }
@@ -255,21 +268,36 @@ private:
     net::steady_timer retryTimer_;
     BeastHub<Router>& hub_;
     Router& router_;
+    websocket::permessage_deflate deflate_;
 };
 
-// The whole server: `name [--port N] [--threads N] [--address 127.0.0.1]` on 127.0.0.1.
+// The permessage-deflate option of every session: off unless --compression.
+inline websocket::permessage_deflate deflateOption(const ServerSettings& settings)
+{
+    websocket::permessage_deflate deflate;
+    deflate.server_enable = settings.compression;
+    deflate.compLevel = DeflateSettings::level;
+    deflate.memLevel = DeflateSettings::memLevel;
+    deflate.server_max_window_bits = DeflateSettings::windowBits;
+    deflate.msg_size_threshold = DeflateSettings::threshold;
+    deflate.client_no_context_takeover = !settings.clientContextTakeover;
+    return deflate;
+}
+
+// The whole server: `name [--port N] [--threads N] [--address 127.0.0.1]
+// [--compression] [--compression-takeover]` on 127.0.0.1.
 template <class Router>
 int runBeastServer(int argc, char** argv, std::string_view name)
 {
-    const auto settings = parseServerArguments(argc, argv, name);
+    const auto settings = parseServerArguments(argc, argv, name, true);
     try {
         // The hub and the router are declared before the io_context, so they
         // outlive the sessions that the io_context's destructor frees.
         Router router;
         BeastHub<Router> hub;
         net::io_context context(static_cast<int>(settings.threads));
-        const auto listener = std::make_shared<BeastListener<Router>>(
-            context, tcp::endpoint(net::ip::make_address("127.0.0.1"), settings.port), hub, router);
+        const auto listener = std::make_shared<BeastListener<Router>>(context,
+            tcp::endpoint(net::ip::make_address("127.0.0.1"), settings.port), hub, router, deflateOption(settings));
         listener->accept();
         announceListening(name, listener->port());
         runUntilSignalled(context, settings.threads);

@@ -6,7 +6,12 @@
 // like the other servers, in CMake's plain Release (scripts/bench.sh).
 // docs/performance.md says what each of these choices weighs.
 //
-//   bench_server [--port N] [--threads N]
+//   bench_server [--port N] [--threads N] [--compression] [--compression-takeover]
+//
+// --compression sets Options::compression to finch::permessageDeflate() with
+// its defaults (the benchmark's compression points); --compression-takeover
+// also lets clients keep their context (PerMessageDeflate::clientContextTakeover),
+// which costs each connection the client's last window.
 //
 // bench_server_counting is the same server with a counting operator new
 // (allocation_counter.cpp): it counts the allocations and the messages its
@@ -34,6 +39,7 @@
 #endif
 
 #include <finch/finch.hpp>
+#include <finch/permessage_deflate.hpp>
 
 #include <boost/asio/ip/address.hpp>
 
@@ -137,12 +143,18 @@ finch::SocketManager::Routes routes(finch::SocketManager& manager)
 
 int main(int argc, char** argv)
 {
-    const auto settings = bench::parseServerArguments(argc, argv, "bench_server");
+    const auto settings = bench::parseServerArguments(argc, argv, "bench_server", true);
     try {
         if (const char* const work = std::getenv("FINCH_BENCH_HANDLER_US"))
             handlerRounds = calibrateRounds(std::strtoul(work, nullptr, 10));
+        finch::Options options;
+        if (settings.compression) {
+            finch::PerMessageDeflate deflate;
+            deflate.clientContextTakeover = settings.clientContextTakeover;
+            options.compression = finch::permessageDeflate(deflate);
+        }
         boost::asio::io_context io;
-        finch::SocketManager manager(io, {}, routes(manager));
+        finch::SocketManager manager(io, {}, routes(manager), options);
         manager.listen({boost::asio::ip::make_address("127.0.0.1"), settings.port}, "*");
         bench::announceListening("bench_server", manager.port());
 #ifdef FINCH_BENCH_COUNTING

@@ -4,7 +4,8 @@
 //   loadgen --port N --mode echo|broadcast|idle|connect|large [--connections N]
 //           [--duration S] [--warmup S] [--payload B] [--sizes B,B..] [--chunk B] [--sources N]
 //           [--window N] [--settle S] [--server-pid PID] [--host A] [--target T]
-//           [--handshakes N] [--messages N]
+//           [--handshakes N] [--messages N] [--content pad|json] [--deflate off|on|bare]
+//           [--idle-echoes N]
 //
 // The server must be on this machine: --host takes loopback addresses only
 // (127.0.0.0/8), since a load generator is not something to point elsewhere.
@@ -37,11 +38,31 @@
 //              kernel counts.
 //
 // Every message of the other modes carries {"seq":S,"t":T,"pad":"xx.."} as
-// its data, T being the send time, padded to --payload bytes. A reply is
-// accepted in finch's envelope or as plain {"path","data"} in any member
-// order: the generator looks for "path", then for "seq" and "t" inside
-// "data". Every reply and every delivery is checked for its sequence number
-// (large: for the length of the data it answers).
+// its data, T being the send time, padded to --payload bytes. With --content
+// json the padding is instead "items":[...], records of an application's
+// state (ids, names, statuses, numbers, tags) drawn from a fixed vocabulary,
+// about --payload bytes of repetitive JSON as a real application sends;
+// messages take turns among 64 such arrays, so that no two in a row are the
+// same. A reply is accepted in finch's envelope or as plain {"path","data"}
+// in any member order: the generator looks for "path", then for "seq" and
+// "t" inside "data". Every reply and every delivery is checked for its
+// sequence number (large: for the length of the data it answers).
+//
+// --deflate on offers permessage-deflate as Beast's client does
+// (server_max_window_bits=15; client_max_window_bits=15, which lets the
+// server choose the client's window, as browsers' offers do); --deflate bare
+// offers "permessage-deflate" with no parameter, so that a client allowed to
+// keep its context uses a window of 32 KiB. Either way every connection must
+// get permessage-deflate in the 101, or it counts as an error. The client
+// compresses messages of 1 KiB and more. In echo and broadcast modes the
+// bytes the connections sent and received over TCP in the window (the
+// kernel's tcpi_bytes_acked and tcpi_bytes_received: WebSocket frames, no
+// TCP/IP headers) are reported, the bytes on the wire.
+//
+// idle with --idle-echoes N: every connection sends N echoes (one
+// connection and one message at a time, so that their buffers are reused
+// rather than all held at once) before the memory is read, so that what a
+// connection keeps after traffic (a client's compression window) is counted.
 //
 // With --messages N the load ends after N operations (messages, broadcasts
 // or connections, the warm-up's included) have completed, or when the window
@@ -64,6 +85,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/websocket/option.hpp>
 #include <boost/beast/websocket/stream.hpp>
 #include <nlohmann/json.hpp>
 
@@ -88,6 +111,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -108,6 +132,8 @@ using tcp = net::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
 enum class Mode { echo, broadcast, idle, connect, large };
+enum class Content { pad, json };
+enum class Deflate { off, on, bare };
 
 struct Settings {
     std::string host = "127.0.0.1";
@@ -126,6 +152,9 @@ struct Settings {
     int serverPid = 0;
     unsigned handshakes = 128;  // connections being opened at once
     std::uint64_t messages = 0;  // operations in all; 0: as many as the window allows
+    Content content = Content::pad;  // what fills "data" up to --payload bytes
+    Deflate deflate = Deflate::off;  // the permessage-deflate offer
+    unsigned idleEchoes = 0;  // idle: echoes per connection before the memory reading
 };
 
 // Bounds of the command line. They keep a typo from starting a run that would
@@ -142,7 +171,7 @@ void printUsage(std::ostream& out)
     out << "usage: loadgen --port N --mode echo|broadcast|idle|connect|large [--connections N] [--duration S]\n"
            "               [--warmup S] [--payload B] [--sizes B,B..] [--chunk B] [--sources N] [--window N]\n"
            "               [--settle S] [--server-pid PID] [--host A] [--target T] [--handshakes N]\n"
-           "               [--messages N]\n";
+           "               [--messages N] [--content pad|json] [--deflate off|on|bare] [--idle-echoes N]\n";
 }
 
 std::optional<double> parseSeconds(std::string_view text)
@@ -218,8 +247,7 @@ std::optional<Settings> parseArguments(int argc, char** argv)
                     s.sizes.push_back(static_cast<unsigned>(*size));
                 rest.remove_prefix(std::min(comma + 1, rest.size()));
             }
-        }
-        else if (flag == "--sources")
+        } else if (flag == "--sources")
             count(s.sources, 1, 254);
         else if (flag == "--window")
             count(s.window, 1, 1024);
@@ -229,7 +257,15 @@ std::optional<Settings> parseArguments(int argc, char** argv)
             count(s.messages, 1, maxMessages);
         else if (flag == "--server-pid")
             count(s.serverPid, 1, 1 << 22);
-        else if (flag == "--mode") {
+        else if (flag == "--idle-echoes")
+            count(s.idleEchoes, 0, 16);
+        else if (flag == "--content") {
+            ok = value == "pad" || value == "json";
+            s.content = value == "json" ? Content::json : Content::pad;
+        } else if (flag == "--deflate") {
+            ok = value == "off" || value == "on" || value == "bare";
+            s.deflate = value == "on" ? Deflate::on : value == "bare" ? Deflate::bare : Deflate::off;
+        } else if (flag == "--mode") {
             if (value == "echo")
                 s.mode = Mode::echo;
             else if (value == "broadcast")
@@ -514,6 +550,55 @@ void writeFrame(std::string& out, std::string_view path, std::uint64_t seq, std:
     out.append(R"(,"pad":")").append(pad, 'x').append(R"("}})");
 }
 
+// --content json: arrays of records that fill "items" with about `bytes`
+// bytes, `count` of them, each different (a fixed pseudo-random sequence),
+// from the vocabulary an application's state has: the same keys in every
+// record, names, statuses and tags from short lists, numbers of any value.
+// No key is "seq" or "t", which the replies are searched for.
+std::vector<std::string> makeJsonItems(std::size_t bytes, std::size_t count)
+{
+    static constexpr std::string_view first[] = {"Ada", "Alan", "Barbara", "Dennis", "Edsger", "Frances", "Grace",
+        "Guido", "Ken", "Linus", "Margaret", "Niklaus", "Radia", "Sophie", "Tim", "Yukihiro"};
+    static constexpr std::string_view last[] = {"Lovelace", "Turing", "Liskov", "Ritchie", "Dijkstra", "Allen",
+        "Hopper", "van Rossum", "Thompson", "Torvalds", "Hamilton", "Wirth", "Perlman", "Wilson", "Berners-Lee",
+        "Matsumoto"};
+    static constexpr std::string_view statuses[] = {"online", "away", "busy", "offline"};
+    static constexpr std::string_view rooms[] = {"lobby", "general", "random", "support", "dev", "ops"};
+    static constexpr std::string_view tags[] = {"admin", "beta", "mobile", "desktop", "premium", "new", "bot", "eu"};
+    std::uint64_t state = 0x2545f4914f6cdd1dull;
+    const auto next = [&state](std::uint64_t bound) {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        return state % bound;
+    };
+    std::vector<std::string> pool(count);
+    for (std::string& items : pool) {
+        items = "[";
+        while (items.size() < bytes) {
+            if (items.size() > 1)
+                items += ',';
+            const std::uint64_t id = 100000 + next(900000);
+            items += R"({"id":)" + std::to_string(id) + R"(,"name":")" + std::string(first[next(16)]) + ' ' +
+                std::string(last[next(16)]) + R"(","status":")" + std::string(statuses[next(4)]) + R"(","room":")" +
+                std::string(rooms[next(6)]) + '-' + std::to_string(next(10)) + R"(","score":)" +
+                std::to_string(next(100000)) + R"(,"ratio":0.)" + std::to_string(100 + next(900)) + R"(,"active":)" +
+                (next(2) ? "true" : "false") + R"(,"tags":[")" + std::string(tags[next(8)]) + R"(",")" +
+                std::string(tags[next(8)]) + R"("],"updated":)" + std::to_string(1733500000 + next(100000)) + '}';
+        }
+        items += ']';
+    }
+    return pool;
+}
+
+// {"path":"<path>","data":{"seq":S,"t":T,"items":[...]}}
+void writeJsonFrame(std::string& out, std::string_view path, std::uint64_t seq, std::uint64_t t, std::string_view items)
+{
+    out.clear();
+    out.append(R"({"path":")").append(path).append(R"(","data":{"seq":)").append(std::to_string(seq));
+    out.append(R"(,"t":)").append(std::to_string(t)).append(R"(,"items":)").append(items).append("}}");
+}
+
 struct Reply {
     std::uint64_t seq = 0;
     std::uint64_t t = 0;
@@ -719,6 +804,10 @@ public:
         , watchdog_(context_)
         , epoch_(Clock::now())
     {
+        // "data" is {"seq":S,"t":T,"items":[..]}: the numbers and the names
+        // take about 45 bytes of --payload.
+        if (settings.content == Content::json)
+            jsonItems_ = makeJsonItems(settings.payload > 90 ? settings.payload - 45 : 45, 64);
     }
 
     // Runs the mode to its end and returns the report.
@@ -726,8 +815,8 @@ public:
     {
         // The longest a healthy run can take, generously: connecting at a
         // few hundred per second, then every phase, then a margin.
-        const double limit = settings_.connections / 200.0 + settings_.warmup + settings_.duration + settings_.settle +
-            drainSeconds + verifySeconds + 30;
+        const double limit = settings_.connections / 200.0 * (1 + settings_.idleEchoes) + settings_.warmup +
+            settings_.duration + settings_.settle + drainSeconds + verifySeconds + 30;
         watchdog_.expires_after(std::chrono::milliseconds(static_cast<long>(limit * 1000)));
         watchdog_.async_wait([this](beast::error_code ec) {
             if (ec)
@@ -881,16 +970,71 @@ private:
                 client.ws.secure_prng(false);
                 client.ws.auto_fragment(false);
                 client.ws.text(true);
-                client.ws.async_handshake(
-                    hostHeader_, settings_.target, [this, &client, done = std::move(done)](beast::error_code ec) {
+                offerDeflate(client);
+                // The 101 is kept until the handler has looked at its extensions.
+                auto response = std::make_unique<websocket::response_type>();
+                auto& answer = *response;
+                client.ws.async_handshake(answer, hostHeader_, settings_.target,
+                    [this, &client, response = std::move(response), done = std::move(done)](beast::error_code ec) {
                         if (ec) {
                             fail("upgrade", ec);
+                            return done(false);
+                        }
+                        if (settings_.deflate != Deflate::off &&
+                            (*response)[beast::http::field::sec_websocket_extensions].find("permessage-deflate") ==
+                                beast::string_view::npos) {
+                            ++errors_;
+                            if (firstError_.empty())
+                                firstError_ = "the server did not accept permessage-deflate";
                             return done(false);
                         }
                         client.open = true;
                         done(true);
                     });
             });
+    }
+
+    // permessage-deflate as --deflate asks: Beast's client offer, or a bare
+    // one put in place of it. Beast's client compresses with what the 101
+    // answers (a window, whether it keeps its context).
+    void offerDeflate(Client& client)
+    {
+        if (settings_.deflate == Deflate::off)
+            return;
+        websocket::permessage_deflate deflate;
+        deflate.client_enable = true;
+        deflate.compLevel = 6;
+        // Beast's default, not the servers' 8: the idle mode's 10,000 clients
+        // each keep a deflater in this process, and the client's memLevel
+        // changes nothing the server does.
+        deflate.memLevel = 4;
+        deflate.msg_size_threshold = 1024;
+        client.ws.set_option(deflate);
+        if (settings_.deflate == Deflate::bare)
+            client.ws.set_option(websocket::stream_base::decorator([](websocket::request_type& request) {
+                request.set(beast::http::field::sec_websocket_extensions, "permessage-deflate");
+            }));
+    }
+
+    // The bytes every open connection has sent (and had acknowledged) and
+    // received over TCP so far, as the kernel counts them: the frames, their
+    // headers and the control frames, without TCP/IP headers.
+    std::pair<std::uint64_t, std::uint64_t> wireBytes()
+    {
+        std::uint64_t sent = 0, received = 0;
+        for (const auto& client : clients_) {
+            if (!client || !client->open)
+                continue;
+            KernelTcpInfo info{};
+            socklen_t size = sizeof info;
+            const int fd = beast::get_lowest_layer(client->ws).socket().native_handle();
+            if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &size) != 0 ||
+                size < offsetof(KernelTcpInfo, rates) + sizeof info.rates)
+                return {0, 0};
+            sent += info.rates[2];  // tcpi_bytes_acked
+            received += info.rates[3];  // tcpi_bytes_received
+        }
+        return {sent, received};
     }
 
     // ---- reading and writing ----------------------------------------------
@@ -921,7 +1065,12 @@ private:
             client.sendWhenWritten = true;
             return;
         }
-        writeFrame(client.out, path, seq, nowNanoseconds(), settings_.payload);
+        if (settings_.content == Content::json)
+            writeJsonFrame(client.out, path, seq, nowNanoseconds(), jsonItems_[seq % jsonItems_.size()]);
+        else
+            writeFrame(client.out, path, seq, nowNanoseconds(), settings_.payload);
+        sentMessageBytes_ += client.out.size();
+        ++sentMessages_;
         client.writing = true;
         client.ws.async_write(net::buffer(client.out), [this, &client](beast::error_code ec, std::size_t) {
             client.writing = false;
@@ -1058,6 +1207,7 @@ private:
         machineStart_ = machineCpu();
         serverWaitStart_ = probe_.runQueueWaitSeconds();
         ownWaitStart_ = self_.runQueueWaitSeconds();
+        wireStart_ = wireBytes();
         measuring_ = true;
     }
 
@@ -1070,6 +1220,7 @@ private:
         machineEnd_ = machineCpu();
         serverWaitEnd_ = probe_.runQueueWaitSeconds();
         ownWaitEnd_ = self_.runQueueWaitSeconds();
+        wireEnd_ = wireBytes();
     }
 
     // Waits a bounded time for the answers still in flight, to check that
@@ -1109,12 +1260,16 @@ private:
             if (openCount_ == 0)
                 return context_.stop();
             idlePhase_ = IdlePhase::probe;
+            // What the first message costs the server (its first buffers,
+            // permessage-deflate's zlib state on its thread) is this reading
+            // against the one after it.
+            anonOpened_ = probe_.statusKiB("RssAnon");
             inFlight_ = 1;
             send(*clients_.front(), "echo", 1);
         });
     }
 
-    enum class IdlePhase { probe, verify };
+    enum class IdlePhase { probe, warm, verify };
 
     void onIdleEcho()
     {
@@ -1125,11 +1280,35 @@ private:
             anonBefore_ = probe_.statusKiB("RssAnon");
             filesBefore_ = probe_.openFiles();
             openCount_ = 0;
-            openClients(1, settings_.connections, [this] { after(settings_.settle, [this] { measureIdle(); }); });
+            openClients(1, settings_.connections, [this] {
+                if (settings_.idleEchoes == 0)
+                    return after(settings_.settle, [this] { measureIdle(); });
+                idlePhase_ = IdlePhase::warm;
+                warmClient_ = 1;
+                warmNext();
+            });
             return;
         }
+        if (idlePhase_ == IdlePhase::warm)
+            return warmNext();
         alive_ = openCount_;
         finish();
+    }
+
+    // --idle-echoes: the next echo of the connection being warmed, or of the
+    // next one; the memory reading once every connection has had its echoes.
+    void warmNext()
+    {
+        while (warmClient_ < clients_.size()) {
+            Client& client = *clients_[warmClient_];
+            // client.expected is 1 + the echoes it has had.
+            if (client.open && client.expected <= settings_.idleEchoes) {
+                ++inFlight_;
+                return send(client, "echo", client.expected);
+            }
+            ++warmClient_;
+        }
+        after(settings_.settle, [this] { measureIdle(); });
     }
 
     void measureIdle()
@@ -1349,8 +1528,7 @@ private:
     {
         LargeSize& size = large_[current_];
         const auto length = numberAfter(frame, R"("data":)");
-        if (frame.find(R"("path":"size")") == std::string_view::npos || !length ||
-            *length != size.message.dataLength)
+        if (frame.find(R"("path":"size")") == std::string_view::npos || !length || *length != size.message.dataLength)
             return badFrame("not the size of the large message", frame);
         --inFlight_;
         const auto now = Clock::now();
@@ -1397,7 +1575,12 @@ private:
             r["first_error"] = firstError_;
         r["open"] = openCount_;
         r["open_seconds"] = openSeconds_;
+        r["content"] = settings_.content == Content::json ? "json" : "pad";
+        r["deflate"] = settings_.deflate == Deflate::on ? "on" : settings_.deflate == Deflate::bare ? "bare" : "off";
+        if (sentMessages_ > 0)
+            r["message_bytes"] = static_cast<double>(sentMessageBytes_) / static_cast<double>(sentMessages_);
         if (settings_.mode == Mode::idle) {
+            r["idle_echoes"] = settings_.idleEchoes;
             r["alive"] = alive_;
             const auto put = [&](const char* name, const std::optional<long>& value) {
                 if (value)
@@ -1405,6 +1588,7 @@ private:
             };
             put("rss_before_kib", rssBefore_);
             put("rss_after_kib", rssAfter_);
+            put("anon_opened_kib", anonOpened_);
             put("anon_before_kib", anonBefore_);
             put("anon_after_kib", anonAfter_);
             put("server_files_before", filesBefore_);
@@ -1424,6 +1608,21 @@ private:
         if (settings_.mode == Mode::broadcast) {
             r["receivers"] = receivers_;
             r["broadcasts"] = broadcasts_;
+        }
+        if ((settings_.mode == Mode::echo || settings_.mode == Mode::broadcast) && wireEnd_.first >= wireStart_.first &&
+            wireEnd_.second > wireStart_.second) {
+            // To the server: the echoes, or the broadcasts (the first
+            // connection's); from it: the replies, or the deliveries.
+            const std::uint64_t toServer = wireEnd_.first - wireStart_.first;
+            const std::uint64_t fromServer = wireEnd_.second - wireStart_.second;
+            r["wire_bytes_to_server"] = toServer;
+            r["wire_bytes_from_server"] = fromServer;
+            const std::uint64_t sent = settings_.mode == Mode::broadcast ? broadcasts_ : operations_;
+            if (sent > 0)
+                r["wire_bytes_to_server_per_message"] = static_cast<double>(toServer) / static_cast<double>(sent);
+            if (operations_ > 0)
+                r["wire_bytes_from_server_per_operation"] =
+                    static_cast<double>(fromServer) / static_cast<double>(operations_);
         }
         if (windowSeconds_ <= 0)
             return r;
@@ -1545,7 +1744,13 @@ private:
     // Idle.
     IdlePhase idlePhase_ = IdlePhase::probe;
     unsigned alive_ = 0;
-    std::optional<long> rssBefore_, rssAfter_, anonBefore_, anonAfter_, filesBefore_, filesAfter_;
+    std::size_t warmClient_ = 0;  // --idle-echoes: the connection whose echoes are being sent
+    std::optional<long> rssBefore_, rssAfter_, anonOpened_, anonBefore_, anonAfter_, filesBefore_, filesAfter_;
+
+    // What is sent: --content json's arrays, and the size of every message.
+    std::vector<std::string> jsonItems_;
+    std::uint64_t sentMessageBytes_ = 0;
+    std::uint64_t sentMessages_ = 0;
 
     // Large.
     struct LargeSize {
@@ -1578,6 +1783,7 @@ private:
     CpuTime ownCpuStart_, ownCpuEnd_;
     std::optional<MachineCpu> machineStart_, machineEnd_;
     std::optional<double> serverWaitStart_, serverWaitEnd_, ownWaitStart_, ownWaitEnd_;
+    std::pair<std::uint64_t, std::uint64_t> wireStart_, wireEnd_;  // (sent, received)
 
     nlohmann::json report_ = nlohmann::json::object();
 };

@@ -14,6 +14,13 @@ against bench_server (with one and two threads) and the C++ servers named by
 --servers, no report; it fails only when a reply or a delivery is missing or
 wrong, never on timing.
 
+The compression mode measures permessage-deflate: finch and the raw Beast
+floor, with and without it, under echo and broadcast of repetitive JSON, idle
+connections with each kind of offer, and finch's zlib memory per thread
+(bench/compression_memory). `--modes compression --splice` runs it alone and
+puts its section into docs/benchmarks.md in place of the earlier one, leaving
+the sections of the last full run as they are.
+
 Method (docs/benchmarks.md says the same to its readers):
 - each server is started fresh for each point, pinned to CPU 1, and the load
   generator to CPU 0; the thread comparison runs both unpinned;
@@ -68,7 +75,7 @@ FLOOR = "beast_raw"
 CHAT = "beast_chat"
 FINCH = "finch"
 
-MODES = ["echo", "broadcast", "idle", "connect", "large"]
+MODES = ["echo", "broadcast", "idle", "connect", "large", "compression"]
 
 # The large mode: messages of these sizes (the whole envelope), sent in turn
 # in one run, once in one write and once in writes of LARGE_CHUNK bytes (a
@@ -93,6 +100,41 @@ def largeStyle(chunk):
 def sizeLabel(size):
     return f"{size // (1024 * 1024)} MiB" if size >= 1024 * 1024 else f"{size // 1024} KiB"
 
+
+# The compression mode: finch and the raw Beast floor, each with and without
+# permessage-deflate (the servers' --compression), under echo and broadcast
+# of repetitive JSON (loadgen --content json) of the profile's sizes, and
+# idle connections that have each exchanged a few such messages. Beast is the
+# reference for the usual design, a compression context per connection.
+COMPRESSION_SERVERS = {FINCH, FLOOR}
+# Idle connections each send this many echoes of this size first: 32 KiB of
+# history, which fills a client's largest window.
+COMPRESSION_IDLE_PAYLOAD = 8192
+COMPRESSION_IDLE_ECHOES = 4
+# The most an idle connection with permessage-deflate may cost beyond one
+# without for "no zlib state per connection": noise and finch's record of the
+# agreement; the smallest zlib state (an inflater) is tens of KiB.
+COMPRESSION_IDLE_TOLERANCE = 256
+# The idle points: name, server flags, the load generator's offer, which
+# servers, and what the server keeps of the client's context per connection.
+COMPRESSION_IDLE = [
+    ("plain", [], "off", {FINCH, FLOOR}, "no compression"),
+    ("deflate", ["--compression"], "on", {FINCH, FLOOR}, "none (client_no_context_takeover)"),
+    ("takeover", ["--compression-takeover"], "on", {FINCH},
+     "512 B (client_max_window_bits offered, as browsers do)"),
+    ("takeover-bare", ["--compression-takeover"], "bare", {FINCH}, "32 KiB (a bare offer)"),
+]
+
+
+def compressionPoint(mode, size, deflate):
+    return f"z-{mode}-{size}-{'deflate' if deflate else 'plain'}"
+
+
+def compressionLoad(size, offer):
+    """The load generator's arguments of a compression point; they come after
+    the mode's own, so their --payload wins."""
+    return ["--payload", str(size), "--content", "json", "--deflate", offer]
+
 # Per profile: the load of each mode. "connections" is the number of open
 # connections (echo, broadcast, idle) or of concurrent connect loops (connect).
 PROFILES = {
@@ -100,12 +142,14 @@ PROFILES = {
         "repeat": 3, "duration": 5.0, "warmup": 1.0, "settle": 1.0,
         "echo": 50, "broadcast": 1000, "idle": 10000, "connect": 16,
         "large_sizes": LARGE_SIZES, "large_duration": 3.0, "large_warmup": 0.3,
+        "compression_sizes": [2048, 8192], "compression_plain": True,
         "held": True, "threads": True, "perf": True,
     },
     "quick": {
         "repeat": 1, "duration": 1.0, "warmup": 0.3, "settle": 0.5,
         "echo": 10, "broadcast": 100, "idle": 1000, "connect": 4,
         "large_sizes": LARGE_SIZES, "large_duration": 1.0, "large_warmup": 0.2,
+        "compression_sizes": [2048, 8192], "compression_plain": True,
         "held": False, "threads": True, "perf": False,
     },
     "smoke": {
@@ -113,6 +157,8 @@ PROFILES = {
         "echo": 4, "broadcast": 20, "idle": 100, "connect": 2,
         # The smallest and the largest (finch's default message limit).
         "large_sizes": [LARGE_SIZES[0], LARGE_SIZES[-1]], "large_duration": 0.2, "large_warmup": 0.1,
+        # Compressed points only: the plain ones are the other modes' paths.
+        "compression_sizes": [2048], "compression_plain": False,
         "held": False, "threads": True, "perf": False,
     },
 }
@@ -279,7 +325,7 @@ class Runner:
             available.append({"name": name, "label": label, "note": note, "command": command, "env": env})
         return available
 
-    def runLoad(self, server, mode, connections, cpus, large=None):
+    def runLoad(self, server, mode, connections, cpus, large=None, extra=()):
         p = self.profile
         if large:
             sizes, chunk = large
@@ -289,7 +335,7 @@ class Runner:
             window = ["--duration", str(p["duration"]), "--warmup", str(p["warmup"]), "--payload", str(PAYLOAD)]
         command = ["taskset", "-c", cpus, str(self.loadgen), "--port", str(server.port), "--mode", mode,
                    "--connections", str(connections), "--settle", str(p["settle"]), "--sources", str(SOURCES),
-                   "--server-pid", str(server.pid)] + window
+                   "--server-pid", str(server.pid)] + window + list(extra)
         completed = subprocess.run(command, capture_output=True, text=True, timeout=900, preexec_fn=prepareChild)
         lines = completed.stdout.strip().splitlines()
         if not lines:
@@ -299,7 +345,7 @@ class Runner:
         return report
 
 
-    def measure(self, spec, mode, connections, threads=1, pinned=True, label=None, large=None):
+    def measure(self, spec, mode, connections, threads=1, pinned=True, label=None, large=None, extra=()):
         """One point: a fresh server and one load run; run again if other
         processes disturbed it, keeping the least disturbed attempt."""
         serverCpus, loadCpus = (SERVER_CPU, LOADGEN_CPU) if pinned else (ALL_CPUS, ALL_CPUS)
@@ -310,7 +356,7 @@ class Runner:
             # and may stay so; the retries themselves are the better chance.
             waitForQuiet(self.args.quiet_wait if attempt == 0 else min(self.args.quiet_wait, 10))
             try:
-                report = self.runPoint(spec, mode, connections, serverCpus, loadCpus, threads, large)
+                report = self.runPoint(spec, mode, connections, serverCpus, loadCpus, threads, large, extra)
             except (RuntimeError, OSError, ValueError, subprocess.SubprocessError) as e:
                 # One broken point must not cost the other measurements.
                 report = {"mode": mode, "connections": connections, "errors": 1, "lost": 0,
@@ -331,20 +377,24 @@ class Runner:
         self.printPoint(best)
         return best
 
-    def runPoint(self, spec, mode, connections, serverCpus, loadCpus, threads, large=None):
+    def runPoint(self, spec, mode, connections, serverCpus, loadCpus, threads, large=None, extra=()):
         with Server(spec["name"], spec["command"], serverCpus, threads, spec["env"]) as server:
             if mode == "held":
                 # As many connections as both processes' descriptor limits
                 # allow: the server's own descriptors (listener, epoll,
                 # standard streams ...) and a few for the load generator.
                 connections = fileLimit() - max(server.openFiles(), 16) - 8
-            return self.runLoad(server, "idle" if mode == "held" else mode, connections, loadCpus, large)
+            return self.runLoad(server, "idle" if mode == "held" else mode, connections, loadCpus, large, extra)
 
     @staticmethod
     def printPoint(r):
         bad = "" if r["errors"] == 0 and r["lost"] == 0 else \
             f"  ERRORS {r['errors']} lost {r['lost']}: {r.get('first_error', '')}"
-        if "open" not in r:  # the point did not run
+        if r["mode"] == "memory":
+            log(f"  {r['server']:12} {r['point']:10} deflater {r.get('deflater_15_bytes', 0) / 1024:.1f} KiB "
+                f"(window 512 B: {r.get('deflater_9_bytes', 0) / 1024:.1f} KiB) "
+                f"inflater {r.get('inflater_bytes', 0) / 1024:.1f} KiB per thread{bad}")
+        elif "open" not in r:  # the point did not run
             log(f"  {r['server']:12} {r['point']:10} FAILED: {r.get('first_error', '')}")
         elif r["mode"] == "idle":
             log(f"  {r['server']:12} {r['point']:10} open {r['open']}/{r['connections']} alive {r.get('alive')} "
@@ -364,7 +414,9 @@ class Runner:
                 f"cpu {r.get('server_cpu_us_per_operation', float('nan')):6.2f} us/op "
                 f"server {r.get('server_cpu_utilisation', 0):.2f} load {r.get('loadgen_cpu_utilisation', 0):.2f} "
                 f"waited: server {100 * r.get('server_run_queue_wait', 0):.0f} % "
-                f"load {100 * r.get('loadgen_run_queue_wait', 0):.0f} %{bad}")
+                f"load {100 * r.get('loadgen_run_queue_wait', 0):.0f} %"
+                + (f" wire {r['wire_bytes_from_server_per_operation']:.0f} B/op"
+                   if "wire_bytes_from_server_per_operation" in r else "") + bad)
 
     def run(self):
         p = self.profile
@@ -374,6 +426,9 @@ class Runner:
                 for spec in self.servers:
                     if mode == "large":
                         self.measureLarge(spec, repeat)
+                        continue
+                    if mode == "compression":
+                        self.measureCompression(spec, repeat)
                         continue
                     log(f"[{repeat + 1}/{p['repeat']}] {mode} {spec['name']}")
                     self.measure(spec, mode, p[mode])
@@ -410,6 +465,48 @@ class Runner:
         for chunk in (0, LARGE_CHUNK):
             log(f"[{repeat + 1}/{p['repeat']}] large {spec['name']}: in {largeStyle(chunk)}")
             self.measure(spec, "large", 1, label=largePoint(chunk), large=(p["large_sizes"], chunk))
+
+    def measureCompression(self, spec, repeat):
+        """The compression points of one server: echo and broadcast of
+        repetitive JSON with and without permessage-deflate, idle connections
+        with each offer; and once, finch's zlib memory per thread."""
+        if spec["name"] not in COMPRESSION_SERVERS:
+            return
+        p = self.profile
+        tag = f"[{repeat + 1}/{p['repeat']}] compression {spec['name']}"
+        deflates = (False, True) if p["compression_plain"] else (True,)
+        for mode in ("echo", "broadcast"):
+            for size in p["compression_sizes"]:
+                for deflate in deflates:
+                    log(f"{tag}: {mode} of {sizeLabel(size)} JSON, {'compressed' if deflate else 'plain'}")
+                    server = dict(spec, command=spec["command"] + (["--compression"] if deflate else []))
+                    self.measure(server, mode, p[mode], label=compressionPoint(mode, size, deflate),
+                                 extra=compressionLoad(size, "on" if deflate else "off"))
+        for name, flags, offer, servers, _ in COMPRESSION_IDLE:
+            if spec["name"] not in servers or (name == "plain" and not p["compression_plain"]):
+                continue
+            log(f"{tag}: idle, {name}")
+            server = dict(spec, command=spec["command"] + flags)
+            self.measure(server, "idle", p["idle"], label=f"z-idle-{name}",
+                         extra=compressionLoad(COMPRESSION_IDLE_PAYLOAD, offer) +
+                         ["--idle-echoes", str(COMPRESSION_IDLE_ECHOES)])
+        if spec["name"] == FINCH and repeat == 0:
+            self.measureZlibMemory()
+
+    def measureZlibMemory(self):
+        """bench/compression_memory: the heap bytes of finch's zlib state per
+        thread and of a kept client window, counted around the codec."""
+        report = {"server": FINCH, "point": "z-memory", "mode": "memory", "errors": 0, "lost": 0}
+        try:
+            completed = subprocess.run([str(self.binDir / "compression_memory"), "--payload",
+                                        str(COMPRESSION_IDLE_PAYLOAD)], capture_output=True, text=True, timeout=60)
+            report.update(json.loads(completed.stdout.strip().splitlines()[-1]))
+            if completed.returncode != 0 or not report.get("ok"):
+                report.update(errors=1, first_error="compression_memory: a message did not come back whole")
+        except (OSError, ValueError, IndexError, subprocess.SubprocessError) as e:
+            report.update(errors=1, first_error=f"compression_memory: {e}"[:300])
+        self.results.append(report)
+        self.printPoint(report)
 
     def perfProfile(self, spec, mode, seconds=5, top=15):
         """perf's flat profile (self time) of one server under load: the
@@ -767,6 +864,199 @@ class Report:
     def flag(self, name, point):
         return "" if self.r.clean(name, point) else " **errors: see below**"
 
+    def compressionSection(self):
+        """permessage-deflate: its memory (idle connections, zlib per
+        thread) and what compressing repetitive JSON costs and saves under
+        echo and broadcast, finch beside Beast's per-connection design."""
+        r = self.r
+        p = r.profile
+        names = [name for name in self.names if name in COMPRESSION_SERVERS]
+        sizes = sorted({int(x["point"].split("-")[2]) for x in r.results
+                        if x["point"].startswith(("z-echo-", "z-broadcast-"))})
+        memory = r.points(FINCH, "z-memory")
+        memory = memory[0] if memory and not memory[0]["errors"] else None
+        if not sizes and not memory and not any(r.points(name, "z-idle-deflate") for name in names):
+            return []
+        finchLabel = self.labels.get(FINCH, FINCH)
+        floorLabel = self.labels.get(FLOOR, FLOOR)
+        lines = ["## permessage-deflate: repetitive JSON, compressed and not", "",
+                 "finch with `--compression` (`Options::compression = finch::permessageDeflate()`, its "
+                 "defaults: zlib level 6, memLevel 8, a window of 32 KiB, messages of 1 KiB and more; the "
+                 "server never keeps its compression context, and asks the client not to keep its own), beside "
+                 "the raw Beast floor with Beast's permessage-deflate at the same level, memLevel, window and "
+                 "threshold, in Beast's design: each connection has its own deflater and inflater and keeps "
+                 "its compression context between messages, so it compresses every message once per receiver "
+                 "(it also asks the client not to keep its context). The load generator offers "
+                 "permessage-deflate as Beast's client does (with `client_max_window_bits`, as browsers do) "
+                 "and compresses what it sends at level 6. Messages carry repetitive JSON: `data` is "
+                 "`{\"seq\":S,\"t\":T,\"items\":[...]}`, records of an application's state (ids, names, "
+                 "statuses, scores, tags from short lists; the same keys in every record), about "
+                 + " and ".join(sizeLabel(size) for size in sizes) +
+                 f" in all, 64 different arrays in turn. Echo: {p['echo']} connections, one message in flight each; "
+                 f"broadcast: {p['broadcast']} receivers, one broadcast in flight; pinning, warm-up and window as "
+                 "in the other modes.", ""]
+        if sizes:
+            lines += ["Bytes on the wire are what TCP carried in the window as the kernel counts it "
+                      "(`tcpi_bytes_received` and `tcpi_bytes_acked` of every connection: frames and their "
+                      "headers, no TCP/IP headers), per reply or delivery from the server and per message to "
+                      "it. The ratio is the plain run's bytes over the compressed run's. finch's replies are "
+                      "its envelope (`path`, `status`, `timestamp`, `data`), a little longer than the raw "
+                      "echo's. The raw floor answers without parsing, where finch decodes the JSON and encodes "
+                      "its envelope, most of its plain echo's cost at these sizes: compare each server's "
+                      "compressed row with its own plain row.", "",
+                      "| mode | message | server | compressed | operations/s | server CPU per operation "
+                      "| CPU vs plain | bytes from the server per operation | ratio | bytes to the server per "
+                      "message | latency p50 | load generator CPU use |",
+                      "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            for mode, perOp in (("echo", "message"), ("broadcast", "delivery")):
+                for size in sizes:
+                    for name in names:
+                        plainPoint = compressionPoint(mode, size, False)
+                        plainCpu = r.median(name, plainPoint, "server_cpu_us_per_operation")
+                        plainWire = r.median(name, plainPoint, "wire_bytes_from_server_per_operation")
+                        for deflate in (False, True):
+                            point = compressionPoint(mode, size, deflate)
+                            rate = r.median(name, point, "operations_per_second")
+                            if rate is None:
+                                continue
+                            cpu = r.median(name, point, "server_cpu_us_per_operation")
+                            wire = r.median(name, point, "wire_bytes_from_server_per_operation")
+                            lines.append(
+                                f"| {mode} | {sizeLabel(size)} | {self.labels[name]} | {'yes' if deflate else 'no'} "
+                                f"| {fmt(rate, 0)} | {fmt(cpu)} us{r.spread(name, point, 'server_cpu_us_per_operation')} "
+                                f"| {fmtRatio(ratio(cpu, plainCpu)) if deflate else ''} "
+                                f"| {fmt(wire, 0)} | {fmtRatio(ratio(plainWire, wire)) if deflate else ''} "
+                                f"| {fmt(r.median(name, point, 'wire_bytes_to_server_per_message'), 0)} "
+                                f"| {fmt(r.median(name, point, 'latency_p50_us'), 0)} us "
+                                f"| {fmt(100 * (r.median(name, point, 'loadgen_cpu_utilisation') or 0), 0)} % "
+                                f"|{self.flag(name, point)}")
+            lines += [""]
+        idle = [(name, kind, offer, servers, kept) for kind, _, offer, servers, kept in COMPRESSION_IDLE
+                for name in names if name in servers and r.points(name, f"z-idle-{kind}")]
+        if idle:
+            plainAnon = {name: r.median(name, "z-idle-plain", "anon_bytes_per_connection") for name in names}
+            lines += [f"Idle connections: as in the idle mode above, {p['idle']:,} connections opened after a "
+                      "first one, but each of them first sends "
+                      f"{COMPRESSION_IDLE_ECHOES} echoes of {sizeLabel(COMPRESSION_IDLE_PAYLOAD)} of this JSON "
+                      "(one connection and one message at a time), compressed both ways when negotiated, so "
+                      "that what a connection keeps after traffic is counted: "
+                      f"{COMPRESSION_IDLE_ECHOES * COMPRESSION_IDLE_PAYLOAD // 1024} KiB of history, enough to "
+                      "fill a client's window of 32 KiB. The first connection's echo comes before the first "
+                      "reading, so what a thread makes once (zlib's state) is not counted per connection; the "
+                      "last column is what that first message took. finch's figures include the 4 KiB receive "
+                      "block that a connection which has just had traffic keeps until a keepalive interval "
+                      "passes without a message (`Options::pingInterval`), with or without compression: compare "
+                      "the rows, not these with the idle mode above, whose connections never sent anything.", "",
+                      "| server | compression | client's window kept per connection | open | answering "
+                      "| user-space memory per connection (RssAnon) | vs no compression | the first message's "
+                      "memory |",
+                      "|---|---|---|---:|---:|---:|---:|---:|"]
+            for name, kind, offer, servers, kept in idle:
+                point = f"z-idle-{kind}"
+                anon = r.median(name, point, "anon_bytes_per_connection")
+                first = [x["anon_before_kib"] - x["anon_opened_kib"] for x in r.points(name, point)
+                         if "anon_before_kib" in x and "anon_opened_kib" in x]
+                difference = "" if kind == "plain" or anon is None or plainAnon[name] is None else \
+                    f"{'+' if anon >= plainAnon[name] else ''}" + (
+                        f"{fmt((anon - plainAnon[name]) / 1024)} KiB" if abs(anon - plainAnon[name]) >= 1024
+                        else f"{fmt(anon - plainAnon[name], 0)} B")
+                lines.append(f"| {self.labels[name]} | {'no' if kind == 'plain' else offer + ' offer'} "
+                             f"| {kept if name == FINCH or kind == 'plain' else 'its own context (Beast)'} "
+                             f"| {fmt(r.median(name, point, 'open'), 0)} | {fmt(r.median(name, point, 'alive'), 0)} "
+                             f"| {fmt(None if anon is None else anon / 1024)} KiB"
+                             f"{r.spread(name, point, 'anon_bytes_per_connection', 1 / 1024)} | {difference} "
+                             f"| {fmt(statistics.median(first) if first else None, 0)} KiB |{self.flag(name, point)}")
+            lines += [""]
+        if memory:
+            lines += ["zlib's memory in finch, per thread (`bench/compression_memory`: heap bytes in use "
+                      "around finch's codec, glibc's `mallinfo2`). A thread makes a deflater for the first "
+                      "message it compresses with a window size, and an inflater for the first it inflates, "
+                      "and keeps them for its life, whatever the number of connections: with `--threads N`, N "
+                      "times these at most, and as many again for each thread of the application's own that "
+                      "sends messages (`send` and `sendToAll` compress on the calling thread). Every message "
+                      "resets them; none adds memory.", "",
+                      "| | bytes per thread | after 100 more messages |", "|---|---:|---:|",
+                      f"| deflater, window 32 KiB (every client but those that ask for less) "
+                      f"| {memory['deflater_15_bytes'] / 1024:.1f} KiB "
+                      f"| +{memory['deflater_15_growth_after_100_messages_bytes']} B |",
+                      f"| deflater, window 512 B (only if some client asks for `server_max_window_bits=9`) "
+                      f"| {memory['deflater_9_bytes'] / 1024:.1f} KiB | |",
+                      f"| inflater (any window) | {memory['inflater_bytes'] / 1024:.1f} KiB "
+                      f"| +{memory['inflater_growth_after_100_messages_bytes']} B |",
+                      f"| a connection's kept client window, with `clientContextTakeover`: client offered "
+                      f"`client_max_window_bits` | {memory['takeover_window_9_bytes']} B | |",
+                      f"| the same, client did not | {memory['takeover_window_15_bytes'] / 1024:.0f} KiB | |", "",
+                      "Besides, the frame parser keeps on each thread the buffer it inflates into, up to 64 KiB "
+                      "(a larger one is freed after its message).", ""]
+        meaning = self.compressionMeaning(names, sizes, memory)
+        if meaning:
+            lines += ["What these say:", ""] + meaning + [""]
+        return lines
+
+    def compressionMeaning(self, names, sizes, memory):
+        """The section's figures in sentences, from the medians."""
+        r = self.r
+        out = []
+        plain = r.median(FINCH, "z-idle-plain", "anon_bytes_per_connection")
+        deflate = r.median(FINCH, "z-idle-deflate", "anon_bytes_per_connection")
+        if plain is not None and deflate is not None:
+            met = deflate - plain <= COMPRESSION_IDLE_TOLERANCE
+            out.append(
+                f"- Target: an idle connection that negotiated permessage-deflate costs what one without does "
+                f"(no zlib state per connection): {fmt(deflate / 1024)} KiB against {fmt(plain / 1024)} KiB, "
+                f"{'+' if deflate >= plain else ''}{fmt(deflate - plain, 0)} B: "
+                f"{'met' if met else '**not met**'} (within {COMPRESSION_IDLE_TOLERANCE} B, less than any zlib "
+                "state; what a connection adds is the record of its agreement, a few dozen bytes).")
+        for kind, window in (("takeover", "512 B"), ("takeover-bare", "32 KiB")):
+            kept = r.median(FINCH, f"z-idle-{kind}", "anon_bytes_per_connection")
+            if kept is not None and deflate is not None:
+                out.append(f"- With `clientContextTakeover`, a connection keeps its client's window ({window}): "
+                           f"+{fmt((kept - deflate) / 1024)} KiB per connection against compression without it.")
+        beastPlain = r.median(FLOOR, "z-idle-plain", "anon_bytes_per_connection")
+        beastDeflate = r.median(FLOOR, "z-idle-deflate", "anon_bytes_per_connection")
+        if beastPlain is not None and beastDeflate is not None:
+            out.append(f"- Beast's design keeps zlib state in every connection that has compressed: "
+                       f"{fmt(beastDeflate / 1024)} KiB per idle connection against {fmt(beastPlain / 1024)} KiB "
+                       f"without compression (+{fmt((beastDeflate - beastPlain) / 1024)} KiB).")
+        if memory:
+            perThread = (memory["deflater_15_bytes"] + memory["inflater_bytes"]) / 1024
+            firsts = {}
+            for kind in ("plain", "deflate"):
+                values = [x["anon_before_kib"] - x["anon_opened_kib"] for x in r.points(FINCH, f"z-idle-{kind}")
+                          if "anon_before_kib" in x and "anon_opened_kib" in x]
+                firsts[kind] = statistics.median(values) if values else None
+            resident = "" if None in firsts.values() else \
+                (f" (of which the first compressed message made about {firsts['deflate'] - firsts['plain']:.0f} KiB "
+                 "resident: zlib's tables are touched as they are used)")
+            out.append(f"- finch pays for zlib per thread instead: {perThread:.0f} KiB allocated for a thread that "
+                       f"compresses and inflates, once{resident}.")
+        for mode, perOp in (("echo", "message"), ("broadcast", "delivery")):
+            for size in sizes:
+                parts = []
+                for name in names:
+                    before = r.median(name, compressionPoint(mode, size, False), "server_cpu_us_per_operation")
+                    after = r.median(name, compressionPoint(mode, size, True), "server_cpu_us_per_operation")
+                    wirePlain = r.median(name, compressionPoint(mode, size, False),
+                                         "wire_bytes_from_server_per_operation")
+                    wire = r.median(name, compressionPoint(mode, size, True), "wire_bytes_from_server_per_operation")
+                    if None in (before, after, wirePlain, wire) or not wire:
+                        continue
+                    parts.append(f"{self.labels[name]} {fmt(before)} us plain and {fmt(after)} us compressed "
+                                 f"({'+' if after >= before else ''}{fmt(after - before)} us, "
+                                 f"{fmtRatio(after / before)}), {fmt(wirePlain, 0)} B against {fmt(wire, 0)} B "
+                                 f"on the wire ({fmtRatio(wirePlain / wire)} smaller)")
+                if parts:
+                    out.append(f"- {mode} of {sizeLabel(size)}, server CPU per {perOp}: " + "; ".join(parts) + ".")
+        if sizes:
+            out.append("- An echo inflates the message and deflates the reply, both in proportion to the "
+                       "message. A broadcast is deflated once for all its receivers in finch (the frame is the "
+                       "same for every one of them, since no context is kept): per delivery, that one "
+                       f"compression divided by the {r.profile['broadcast']:,} receivers, and smaller frames to "
+                       "send. Beast deflates it again for every receiver, with that receiver's context: it "
+                       "compresses better, since a message may refer to the ones before it, and it costs a "
+                       "whole compression per delivery, and a deflater per connection.")
+        return out
+
     def threadsTable(self):
         r = self.r
         out = ["| mode | threads | operations/s | server CPU per operation (in the kernel) | server CPU use "
@@ -873,6 +1163,31 @@ class Report:
             return False
         return True
 
+    def splice(self):
+        """--splice: this run's permessage-deflate section, and nothing else,
+        goes into the benchmarks.md already in outDir, in place of its earlier
+        version or else before "## Servers"; the rest of the file, from
+        another run, stays as it was. The section says when it was measured."""
+        path = self.outDir / "benchmarks.md"
+        section = self.compressionSection()
+        if not section or not path.exists():
+            log(f"nothing to splice: {'no compression points in this run' if not section else f'no {path}'}")
+            return False
+        m = self.machine
+        section[2:2] = [f"Measured in a run of its own, {m['date']} on commit `{m['commit']}`, on the machine "
+                        "described at the end, with the method described there; the other sections come from the "
+                        "run named at the top.", ""]
+        lines = path.read_text().split("\n")
+        title = section[0]
+        if title in lines:
+            start = lines.index(title)
+            end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+        else:
+            start = end = lines.index("## Servers") if "## Servers" in lines else len(lines)
+        path.write_text("\n".join(lines[:start] + section + lines[end:]))
+        log(f"wrote the permessage-deflate section into {path}")
+        return True
+
     def write(self):
         r, m = self.r, self.machine
         self.outDir.mkdir(parents=True, exist_ok=True)
@@ -970,6 +1285,7 @@ class Report:
                 lines += [f"{mode}:", "", "| share of server CPU | where | function |", "|---:|---|---|"]
                 lines += [f"| {percent:.1f} % | {where} | `{function}` |" for percent, where, function in rows]
                 lines += [""]
+        lines += self.compressionSection()
         failures = r.failures()
         if failures:
             lines += ["## Errors", ""]
@@ -1058,6 +1374,10 @@ def main():
                         " (skips the thread and held runs)")
     parser.add_argument("--docs-dir", help="where to write benchmarks.md and .png "
                         "(default docs/, or the build directory with --quick)")
+    parser.add_argument("--splice", action="store_true",
+                        help="with --modes compression: put only the permessage-deflate section into the "
+                        "benchmarks.md already there, in place of its earlier version, and keep the rest; raw "
+                        "results in bench-results-<profile>-compression.json")
     parser.add_argument("--from-results", metavar="JSON",
                         help="write the report from the bench-results-*.json of an earlier run, without running")
     parser.add_argument("--scheduling", choices=["realtime", "nice", "normal"],
@@ -1070,6 +1390,8 @@ def main():
     if args.profile == "smoke":
         args.servers = args.servers or FINCH
         args.quiet_wait = 0
+    if args.splice and (args.profile == "smoke" or (not args.from_results and args.modes != "compression")):
+        parser.error("--splice goes with --modes compression (or --from-results), and not with --smoke")
 
     global SCHEDULING
     # The smoke run checks correctness only: it needs no priority over anyone.
@@ -1095,8 +1417,10 @@ def main():
         runner.run()
         saved = {"machine": machine, "settings": runner.profile, "scheduling": SCHEDULING,
                  "results": runner.results, "profiles": runner.profiles}
-        # One file per profile: a smoke run must not overwrite the full run's results.
-        (runner.binDir / f"bench-results-{args.profile}.json").write_text(json.dumps(saved, indent=1))
+        # One file per profile: a smoke run must not overwrite the full run's
+        # results, nor a spliced run those of the run it is spliced into.
+        suffix = "-compression" if args.splice else ""
+        (runner.binDir / f"bench-results-{args.profile}{suffix}.json").write_text(json.dumps(saved, indent=1))
     failures = runner.failures()
     for f in failures:
         log(f"FAILED: {f['server']} {f['point']}: {f['errors']} errors, {f['lost']} lost: {f.get('first_error', '')}")
@@ -1104,11 +1428,18 @@ def main():
         outDir = Path(args.docs_dir) if args.docs_dir else \
             (runner.binDir if args.profile == "quick" else SOURCE_DIR / "docs")
         report = Report(runner, machine, outDir.resolve())
-        report.write()
+        if args.splice:
+            if not report.splice():
+                return 1
+        else:
+            report.write()
         for mode in ("echo", "broadcast", "idle", "connect"):
             table = report.modeTable(mode)
             if len(table) > 2:
                 log(f"\n{mode} (medians; ratios to the raw Beast floor):\n" + "\n".join(table))
+        compression = report.compressionSection()
+        if compression:
+            log("\n" + "\n".join(line for line in compression if line.startswith(("|", "- "))))
         summary, _ = report.largeTables()
         if summary:
             log("\nlarge (medians; server CPU per MiB received):\n" + "\n".join(summary))

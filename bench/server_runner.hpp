@@ -2,9 +2,9 @@
 #define FINCH_BENCH_SERVER_RUNNER_HPP
 
 // What every C++ server of the benchmark shares: the command line
-// (`--port N --threads N [--address 127.0.0.1]`), the line that tells the
-// runner the server is ready, and the threads that run the io_context until
-// SIGINT or SIGTERM.
+// (`--port N --threads N [--address 127.0.0.1] [--compression]
+// [--compression-takeover]`), the line that tells the runner the server is
+// ready, and the threads that run the io_context until SIGINT or SIGTERM.
 //
 // The servers differ only in how they handle connections, so that a
 // difference in the measurements is a difference of design, not of set-up.
@@ -14,6 +14,7 @@
 
 #include <charconv>
 #include <csignal>
+#include <cstddef>
 #include <cstdlib>
 #include <iostream>
 #include <optional>
@@ -28,6 +29,22 @@ namespace bench {
 struct ServerSettings {
     unsigned short port = 0;  // 0: any free port, reported by announceListening()
     unsigned threads = 1;
+    // permessage-deflate for clients that offer it (--compression), and
+    // whether a client may keep its compression context between messages
+    // (--compression-takeover, which implies --compression).
+    bool compression = false;
+    bool clientContextTakeover = false;
+};
+
+// The settings of permessage-deflate that every server of the benchmark
+// uses, finch's defaults: the same work per message on each, so that a
+// difference is one of design (which context is kept, how often a broadcast
+// is compressed), not of settings.
+struct DeflateSettings {
+    static constexpr int level = 6;
+    static constexpr int memLevel = 8;
+    static constexpr int windowBits = 15;
+    static constexpr std::size_t threshold = 1024;  // smaller messages go plain
 };
 
 // A whole decimal number in [min, max], or nothing: "--port 80x" is an error,
@@ -41,19 +58,25 @@ inline std::optional<unsigned long> parseNumber(std::string_view text, unsigned 
     return value;
 }
 
-// Parses `--port N --threads N [--address 127.0.0.1]`; on a mistake prints the
-// usage and exits, since a benchmark server that guessed its settings would
-// measure the wrong thing.
+// Parses `--port N --threads N [--address 127.0.0.1]`, and with
+// `compressing` (a server that can do permessage-deflate) `--compression`
+// and `--compression-takeover`; on a mistake prints the usage and exits,
+// since a benchmark server that guessed its settings would measure the
+// wrong thing (one that cannot compress refuses --compression).
 //
 // `--address` exists so that these servers take the command line of
 // finch_echo, which scripts/autobahn.sh starts with an explicit loopback
-// address. They all bind to 127.0.0.1, so any other address is refused rather
-// than silently ignored.
-inline ServerSettings parseServerArguments(int argc, char** argv, std::string_view name)
+// address (and `--compression` for cases 12 and 13). They all bind to
+// 127.0.0.1, so any other address is refused rather than silently ignored.
+inline ServerSettings parseServerArguments(int argc, char** argv, std::string_view name, bool compressing = false)
 {
     const auto usage = [&](std::ostream& out) {
-        out << "usage: " << name << " [--port N] [--threads N] [--address 127.0.0.1]\n"
+        out << "usage: " << name << " [--port N] [--threads N] [--address 127.0.0.1]"
+            << (compressing ? " [--compression] [--compression-takeover]" : "") << "\n"
             << "  listens on 127.0.0.1 only; --port 0 (the default) picks a free port\n";
+        if (compressing)
+            out << "  --compression: permessage-deflate for clients that offer it\n"
+                << "  --compression-takeover: the same, clients may keep their context between messages\n";
     };
     ServerSettings settings;
     for (int i = 1; i < argc; ++i) {
@@ -67,6 +90,11 @@ inline ServerSettings parseServerArguments(int argc, char** argv, std::string_vi
             usage(std::cerr);
             std::exit(2);
         };
+        if (compressing && (flag == "--compression" || flag == "--compression-takeover")) {
+            settings.compression = true;
+            settings.clientContextTakeover = settings.clientContextTakeover || flag == "--compression-takeover";
+            continue;
+        }
         const bool known = flag == "--port" || flag == "--threads" || flag == "--address";
         const auto value = known && i + 1 < argc ? std::optional<std::string_view>(argv[++i]) : std::nullopt;
         if (flag == "--address") {

@@ -6,3 +6,5 @@ find_dependency(Boost 1.81 CONFIG)
 find_dependency(nlohmann_json 3.10)
 set(THREADS_PREFER_PTHREAD_FLAG ON)
 find_dependency(Threads)
+# Optional: only finch::compression (permessage-deflate) needs zlib.
+find_package(ZLIB QUIET)

@@ -2,6 +2,9 @@ include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 install(TARGETS finch EXPORT finchTargets)
+if(TARGET finch_compression)
+  install(TARGETS finch_compression EXPORT finchTargets)
+endif()
 install(DIRECTORY include/finch DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 
 set(FINCH_CONFIG_DIR ${CMAKE_INSTALL_DATADIR}/cmake/finch)

@@ -5,27 +5,35 @@
 #   bash scripts/autobahn.sh --server build/cxx17/examples/finch_echo
 #   bash scripts/autobahn.sh --server build/cxx17/examples/finch_echo \
 #       --compare build/bench/bench/beast_raw_echo      # a second agent, reported beside it
+#   bash scripts/autobahn.sh --server build/cxx17/examples/finch_echo --compression
 #
 #   --server PATH   the echo server judged (required)
-#   --compare PATH  a second echo server in the same run, for the 9.* durations
+#   --compare PATH  a second echo server in the same run, for the durations
 #                   side by side; its results are printed, never judged
-#   --cases LIST    wstest's case patterns, comma-separated
-#                   (default 1.*,2.*,3.*,4.*,5.*,6.*,7.*,9.*,10.*: cases 1 to 10)
+#   --compression   start the servers with --compression (permessage-deflate)
+#                   and run cases 12 and 13 (default 12.*,13.*: 216 cases)
+#   --cases LIST    wstest's case ids and patterns, comma-separated
+#                   (default 1.*,2.*,3.*,4.*,5.*,6.*,7.*,9.*,10.*: cases 1 to 10);
+#                   wstest matches a pattern as a prefix: 12.*.1 also takes
+#                   12.1.10 to 12.1.18, so name single cases by their ids
 #   --out DIR       where the report goes (default build/autobahn/report):
 #                   reports/servers/index.html, summary.json, summary.md, logs
 #
-# Each server is started as `PATH --port 0 --threads 1 --address 127.0.0.1` and
-# must print `listening on 127.0.0.1:PORT`, echo every text and binary message
-# as it came, accept messages of 16 MiB, and stop on SIGTERM.
+# Each server is started as `PATH --port 0 --threads 1 --address 127.0.0.1`
+# (and `--compression` with --compression) and must print `listening on
+# 127.0.0.1:PORT`, echo every text and binary message as it came, accept
+# messages of 16 MiB, and stop on SIGTERM.
 #
 # The suite is installed from the prepared copy ../shared/autobahn beside the
 # repository (FINCH_AUTOBAHN_DIR chooses another) into build/autobahn/suite,
 # once; it needs CPython 2.7 (PYTHON2, else python2.7 on PATH, else pyenv's).
 # Debian's /usr/bin/python3 reads the report. wstest gets FINCH_AUTOBAHN_TIMEOUT
-# seconds (default 600; cases 12 and 13 alone take about 20 minutes against Beast).
+# seconds (default 600, 3600 with --compression: all of cases 12 and 13 take
+# about 20 minutes per server).
 #
 # Exit status: 0 when every case of --server is OK or INFORMATIONAL, in its
-# behaviour and in its closing handshake; 1 when one is not, or a server or
+# behaviour and in its closing handshake (cases 12 and 13: OK in both, the
+# only good result the suite gives them); 1 when one is not, or a server or
 # wstest misbehaves; 2 for bad arguments; 77 when the suite cannot be had
 # (ctest reports the test as skipped), or 1 instead when CI is "true": a CI run
 # must not pass without conformance.
@@ -39,10 +47,15 @@ usage() {
 
 server=""
 compare=""
-cases="1.*,2.*,3.*,4.*,5.*,6.*,7.*,9.*,10.*"
+cases=""
+compression=0
 out="$root/build/autobahn/report"
 while [ $# -gt 0 ]; do
     case $1 in
+    --compression)
+        compression=1
+        shift
+        ;;
     --server | --compare | --cases | --out)
         [ $# -ge 2 ] || { echo "autobahn: $1 needs a value" >&2; exit 2; }
         case $1 in
@@ -65,6 +78,13 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ -n "$server" ] || { echo "autobahn: --server PATH is required" >&2; usage >&2; exit 2; }
+if [ -z "$cases" ]; then
+    if [ "$compression" -eq 1 ]; then
+        cases="12.*,13.*"
+    else
+        cases="1.*,2.*,3.*,4.*,5.*,6.*,7.*,9.*,10.*"
+    fi
+fi
 for binary in "$server" ${compare:+"$compare"}; do
     if [ ! -f "$binary" ] || [ ! -x "$binary" ]; then
         echo "autobahn: '$binary' is not an executable file" >&2
@@ -80,7 +100,9 @@ if ! [[ $cases =~ ^[0-9.*]+(,[0-9.*]+)*$ ]]; then
     echo "autobahn: --cases takes patterns like 1.*,9.1.6, comma-separated" >&2
     exit 2
 fi
-wstest_timeout=${FINCH_AUTOBAHN_TIMEOUT:-600}
+default_timeout=600
+[ "$compression" -eq 0 ] || default_timeout=3600
+wstest_timeout=${FINCH_AUTOBAHN_TIMEOUT:-$default_timeout}
 [[ $wstest_timeout =~ ^[1-9][0-9]*$ ]] || { echo "autobahn: FINCH_AUTOBAHN_TIMEOUT must be a number of seconds" >&2; exit 2; }
 
 default_source_dir=$(realpath -m "$root/../shared/autobahn")
@@ -183,7 +205,9 @@ trap 'exit 143' TERM
 # before its trap can run.
 start_server() {
     local name=$1 binary=$2 log=$out/$1.log pid
-    timeout --kill-after=5 $((wstest_timeout + 120)) "$binary" --port 0 --threads 1 --address 127.0.0.1 >"$log" 2>&1 &
+    local flags=(--port 0 --threads 1 --address 127.0.0.1)
+    [ "$compression" -eq 0 ] || flags+=(--compression)
+    timeout --kill-after=5 $((wstest_timeout + 120)) "$binary" "${flags[@]}" >"$log" 2>&1 &
     pid=$!
     pids+=("$pid")
     port=""

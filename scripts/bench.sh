@@ -3,13 +3,17 @@
 # docs/benchmarks.png: installs what is missing (apt-get, npm), builds the
 # servers and the load generator in CMake's plain Release (-O3 -DNDEBUG, what
 # a project that uses finch gets) under build/bench, then runs
-# bench/run.py. Takes about 15 minutes on an idle machine, up to 40 when other
-# work keeps it busy; it needs root (apt-get, real-time scheduling of the
-# measured processes) and about 20,000 open files per process (ulimit -Hn).
+# bench/run.py. Takes about 30 minutes on an idle machine (the compression
+# points about 14 of them), up to an hour when other work keeps it busy; it
+# needs root (apt-get, real-time scheduling of the measured processes) and
+# about 20,000 open files per process (ulimit -Hn).
 #
 #   bash scripts/bench.sh            # the full run, 3 repetitions of every point
 #   bash scripts/bench.sh --quick    # 1 s per point, fewer connections, report in build/bench/bench
 #   bash scripts/bench.sh --smoke    # correctness only, a few seconds, no report
+#   bash scripts/bench.sh --modes compression --splice
+#                                    # permessage-deflate alone, its section of
+#                                    # docs/benchmarks.md rewritten, the rest kept
 #
 # Other arguments go to bench/run.py (--help lists them).
 set -euo pipefail

@@ -3,7 +3,7 @@
 // Serves a browser page at "/", finch's JavaScript client at "/finch.js" and
 // WebSockets at "/ws?nick=<nickname>".
 //
-//   chat [--port N] [--threads N] [--address A]
+//   chat [--port N] [--threads N] [--address A] [--compression]
 //
 // The upgrade handler admits a connection only with a valid nickname (1 to
 // 20 letters, digits, '_', '-' or '.'; else 400) that nobody online uses
@@ -312,7 +312,7 @@ int run(const examples::ServerSettings& settings)
     boost::asio::io_context context(static_cast<int>(settings.threads));
     Nicknames nicknames;
     // After the context and the nicknames, so destroyed before them.
-    Manager manager(context, rootEvent(manager, nicknames), routes(manager));
+    Manager manager(context, rootEvent(manager, nicknames), routes(manager), examples::serverOptions(settings));
     manager.setHttpHandler(httpHandler(nicknames));
     manager.setUpgradeHandler([&nicknames](const finch::Request& request) {
         const std::string nick = queryValue(request.target(), "nick");

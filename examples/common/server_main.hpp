@@ -1,8 +1,11 @@
-// What every example server does the same way: read --port, --threads and
-// --address, listen, run the io_context on that many threads, and stop
+// What every example server does the same way: read --port, --threads,
+// --address and --compression, listen, run the io_context on that many threads, and stop
 // gracefully on SIGINT or SIGTERM.
 #ifndef FINCH_EXAMPLES_COMMON_SERVER_MAIN_HPP
 #define FINCH_EXAMPLES_COMMON_SERVER_MAIN_HPP
+
+#include <finch/options.hpp>
+#include <finch/permessage_deflate.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -24,15 +27,18 @@ struct ServerSettings {
     std::string address = "0.0.0.0";
     unsigned short port = 8080;
     unsigned threads = 1;
+    bool compression = false;  // permessage-deflate (Options::compression)
 };
 
 inline void printUsage(std::ostream& out, const ServerSettings& defaults)
 {
-    out << "usage: " << defaults.program << " [--port N] [--threads N] [--address A]\n"
+    out << "usage: " << defaults.program << " [--port N] [--threads N] [--address A] [--compression]\n"
         << "  --port N     TCP port to listen on, 0 for any free one (default " << defaults.port << ")\n"
         << "  --threads N  threads running the server (default 1)\n"
         << "  --address A  address to listen on (default " << defaults.address
         << (defaults.address == "0.0.0.0" ? ", every interface" : "") << ")\n"
+        << "  --compression  compress messages of 1 KiB and more for clients that offer\n"
+        << "               permessage-deflate (browsers do)\n"
         << "  --help       show this text\n";
 }
 
@@ -70,6 +76,10 @@ inline std::optional<int> parseServerArguments(int argc, char** argv, ServerSett
             printUsage(std::cout, defaults);
             return 0;
         }
+        if (flag == "--compression") {
+            settings.compression = true;
+            continue;
+        }
         if (flag != "--port" && flag != "--threads" && flag != "--address")
             return bad("unknown argument '" + std::string(flag) + "'");
         if (i + 1 == argc)
@@ -94,6 +104,15 @@ inline std::optional<int> parseServerArguments(int argc, char** argv, ServerSett
     if (ec)
         return bad("bad address '" + settings.address + "'");
     return std::nullopt;
+}
+
+// The manager's options as the command line asks: permessage-deflate with
+// finch's defaults after --compression.
+inline finch::Options serverOptions(const ServerSettings& settings, finch::Options options = {})
+{
+    if (settings.compression)
+        options.compression = finch::permessageDeflate();
+    return options;
 }
 
 // How a browser should write the listening address in a URL.

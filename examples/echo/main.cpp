@@ -3,7 +3,7 @@
 // is the server that conformance suites drive (scripts/autobahn.sh), and the
 // smallest example of finch without JSON.
 //
-//   finch_echo [--port N] [--threads N] [--address A]   (default 127.0.0.1:9001)
+//   finch_echo [--port N] [--threads N] [--address A] [--compression]   (default 127.0.0.1:9001)
 //
 // Upgrades WebSocket requests on any target path. Messages of any size are
 // echoed: there is no per-message limit (maxMessageSize 0), only the manager's
@@ -21,7 +21,7 @@ namespace {
 
 int run(const examples::ServerSettings& settings)
 {
-    finch::Options options;
+    finch::Options options = examples::serverOptions(settings);
     options.rawMessages = true;
     options.maxMessageSize = 0;
     finch::SocketEvent root;

@@ -4,7 +4,7 @@
 // WebSockets at "/ws". The page has a button per route and shows every
 // envelope the server sends back.
 //
-//   finch_demo [--port N] [--threads N] [--address A]
+//   finch_demo [--port N] [--threads N] [--address A] [--compression]
 //
 // Routes (a client sends {"path": "<route>", "data": ...}):
 //   test      replies the headers of the client's upgrade request, on "test"
@@ -152,7 +152,7 @@ int run(const examples::ServerSettings& settings)
     boost::asio::io_context context(static_cast<int>(settings.threads));
     // Declared after the context, so destroyed before it: the manager must go
     // first, once run() has returned on every thread.
-    finch::SocketManager manager(context, rootEvent(manager), routes(manager));
+    finch::SocketManager manager(context, rootEvent(manager), routes(manager), examples::serverOptions(settings));
     manager.setHttpHandler(serveHttp);
     const auto host = examples::listen(manager, settings, "/ws");
     if (!host)

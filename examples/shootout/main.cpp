@@ -46,7 +46,7 @@ finch::SocketManager::Routes routes(finch::SocketManager& manager)
 
 int run(const examples::ServerSettings& settings)
 {
-    finch::Options options;
+    finch::Options options = examples::serverOptions(settings);
     options.envelope = finch::EnvelopeFormat::typeAndPayload();
     boost::asio::io_context context(static_cast<int>(settings.threads));
     finch::SocketManager manager(context, {}, routes(manager), options);

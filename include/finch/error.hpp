@@ -106,6 +106,10 @@ enum class error {
     /// no connection again, so it opened nothing. Returned by `listen()` only;
     /// `statusOf` gives 503.
     managerStopped,
+    /// A compressed message (permessage-deflate, RSV1 set) does not inflate:
+    /// its bytes are not DEFLATE data, or refer to history the client was
+    /// not allowed to keep. Close code 1007 (RFC 7692 6.2, 8.1 of RFC 6455).
+    invalidCompressedData,
 };
 
 namespace detail {
@@ -173,6 +177,8 @@ public:
             return "incoming messages hold maxIncomingBytes across connections";
         case error::managerStopped:
             return "the manager has been stopped";
+        case error::invalidCompressedData:
+            return "compressed message does not inflate";
         }
         return "unknown finch error";
     }
@@ -236,6 +242,7 @@ constexpr int statusOf(error value) noexcept
     case error::invalidClosePayload:
     case error::invalidCloseCode:
     case error::invalidCloseReason:
+    case error::invalidCompressedData:
         return 400;
     }
     return 500;
@@ -243,7 +250,8 @@ constexpr int statusOf(error value) noexcept
 
 /// The WebSocket close code a connection is failed with for `value`, for the
 /// errors that end a connection: 1002 (Protocol Error) for a broken frame,
-/// 1007 (Invalid Frame Payload Data) for text that is not UTF-8, 1009
+/// 1007 (Invalid Frame Payload Data) for text that is not UTF-8 and for
+/// compressed data that does not inflate, 1009
 /// (Message Too Big), 1013 (Try Again Later) for `incomingMemoryFull` and
 /// `queue_overflow`; 0 for the errors that do not close the connection.
 constexpr unsigned short closeCodeOf(error value) noexcept
@@ -263,6 +271,7 @@ constexpr unsigned short closeCodeOf(error value) noexcept
         return 1002;
     case error::invalidUtf8:
     case error::invalidCloseReason:
+    case error::invalidCompressedData:
         return 1007;
     case error::messageTooBig:
         return 1009;

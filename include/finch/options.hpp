@@ -1,11 +1,13 @@
 #ifndef FINCH_OPTIONS_HPP
 #define FINCH_OPTIONS_HPP
 
+#include <finch/compression.hpp>
 #include <finch/encoding.hpp>
 #include <finch/envelope_format.hpp>
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -173,6 +175,20 @@ struct Options {
     /// off: the path is then routed like any other. Not used with
     /// `rawMessages`.
     std::string heartbeatPath = "$ping";
+
+    /// permessage-deflate (RFC 7692): null, off, by default. Set it to
+    /// `finch::permessageDeflate()` (`<finch/permessage_deflate.hpp>`, which
+    /// needs zlib: link `finch::compression`) to compress messages of a
+    /// threshold's size and more for clients that offer it, as every browser
+    /// does. Off by default for two reasons: compressing secrets next to
+    /// text an attacker chooses can leak them by the compressed size (as
+    /// CRIME and BREACH did), and compression costs CPU on every message.
+    /// It costs no memory per connection (see `PerMessageDeflate`). A client
+    /// that does not offer it, or offers only what finch must decline, is
+    /// accepted uncompressed. Compressed messages count against
+    /// `maxMessageSize` by their inflated size: one that inflates past it
+    /// closes the connection with 1009 as soon as the limit is crossed.
+    std::shared_ptr<const Compression> compression;
 };
 
 }  // namespace finch

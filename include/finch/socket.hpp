@@ -87,6 +87,15 @@ public:
     /// Safe from any thread: it is fixed before the upgrade and never changes.
     Encoding encoding() const noexcept;
 
+    /// Whether this connection negotiated permessage-deflate
+    /// (`Options::compression`): its messages of the threshold's size and
+    /// more then travel compressed, both ways. Handlers see the same
+    /// messages either way.
+    ///
+    /// @par Thread Safety
+    /// Safe from any thread: it is fixed before the upgrade and never changes.
+    bool compressed() const noexcept;
+
     /// The application's data of this connection: what the upgrade handler's
     /// decision (or `requestHandle()`) gave it, else `UserData{}`. It lives
     /// inside the connection's object, as long as any handle to it.

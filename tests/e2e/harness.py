@@ -122,13 +122,20 @@ async def http_get(port, target):
         raw = await asyncio.wait_for(reader.read(), TIMEOUT)
     finally:
         writer.close()
-    head, _, body = raw.partition(b"\r\n\r\n")
+    status, headers, body = parse_response_head(raw)
+    return status, headers, body.decode("utf-8", "replace")
+
+
+def parse_response_head(raw):
+    """An HTTP response's status, its headers (names in lower case) and the
+    bytes after its head."""
+    head, _, rest = raw.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     headers = {}
     for line in lines[1:]:
         name, _, value = line.partition(":")
         headers[name.strip().lower()] = value.strip()
-    return int(lines[0].split()[1]), headers, body.decode("utf-8", "replace")
+    return int(lines[0].split()[1]), headers, rest
 
 
 async def js_test_server_url(proc):

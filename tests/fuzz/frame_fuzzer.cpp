@@ -2,12 +2,15 @@
 // a client's bytes once the connection is upgraded. The input is split into
 // reads at points taken from its first bytes and fed as the stream feeds it
 // (into the parser's room when it offers one), and every event is checked
-// against what the protocol allows.
+// against what the protocol allows. Half of the inputs are parsed with
+// permessage-deflate negotiated, so that compressed messages (RSV1) are
+// inflated by zlib under the size limit.
 
 #include <finch/detail/websocket/frame_parser.hpp>
 
 #include <finch/detail/websocket/close.hpp>
 #include <finch/detail/websocket/utf8.hpp>
+#include <finch/permessage_deflate.hpp>
 
 #include <algorithm>
 #include <cstddef>
@@ -61,9 +64,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (size < 2)
         return 0;
     // Byte 0: the largest message (small, so the limits are reached often);
-    // byte 1: the size of each read.
+    // byte 1: the size of each read, and in its top bit whether
+    // permessage-deflate was negotiated (the client resets its context, or,
+    // with bit 6, keeps it).
     const std::size_t maxMessage = 16 + data[0] * 4u;
     const std::size_t chunk = 1 + data[1] % 64;
+    const bool inflate = (data[1] & 0x80) != 0;
+    const bool clientTakeover = (data[1] & 0x40) != 0;
+    static const auto codec = finch::permessageDeflate();
     data += 2;
     size -= 2;
 
@@ -71,6 +79,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     finch::detail::IncomingBudget budget(maxMessage + 200);
     {
         finch::detail::FrameParser parser(maxMessage, &budget);
+        if (inflate)
+            parser.enableInflation(*codec, maxMessage, clientTakeover, 9);
         CheckingSink sink{maxMessage};
         std::string piece;
         std::size_t offset = 0;

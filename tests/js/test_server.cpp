@@ -1,7 +1,7 @@
 // finch_js_test_server: the server the JavaScript client's tests
 // (tests/js/client) and the protocol's schema test (tests/js/protocol) talk to.
 //
-//   finch_js_test_server [--port N] [--threads N] [--address A] [--subprotocols a,b]
+//   finch_js_test_server [--port N] [--threads N] [--address A] [--compression] [--subprotocols a,b]
 //                        [--encodings json,msgpack,cbor]
 //
 // WebSockets at "/ws". With --subprotocols, the manager speaks those
@@ -24,6 +24,7 @@
 //   throw   its handler throws (500)
 //   subprotocol replies Socket::subprotocol() ("" for none)
 //   encoding replies the subprotocol name of Socket::encoding() ("finch.json" ...)
+//   compressed replies Socket::compressed(): whether permessage-deflate was agreed
 //   broadcast data {"path", "data"}: sends that data on that path to every
 //           connection (sendToAll), then replies how many it reached
 // Any other path gets finch's error envelope (path "error", status 404).
@@ -122,6 +123,10 @@ finch::SocketManager::Routes routes()
         socket.reply(message, std::string(finch::subprotocolOf(socket.encoding())));
     };
 
+    routes["compressed"].onMessage = [](finch::Socket& socket, const nlohmann::json& message) {
+        socket.reply(message, socket.compressed());
+    };
+
     routes["broadcast"].onMessage = [](finch::Socket& socket, const nlohmann::json& message) {
         const auto data = message.value("data", nlohmann::json::object());
         if (!data.is_object() || !data.contains("path") || !data["path"].is_string()) {
@@ -205,7 +210,7 @@ int main(int argc, char** argv)
     if (const auto exitCode = examples::parseServerArguments(static_cast<int>(shared.size()), shared.data(), settings))
         return *exitCode;
     try {
-        return run(settings, options);
+        return run(settings, examples::serverOptions(settings, options));
     } catch (const std::exception& e) {
         std::cerr << "finch_js_test_server: " << e.what() << '\n';
         return 1;

@@ -169,9 +169,13 @@ class TestClient {
 public:
     using Headers = std::vector<std::pair<std::string, std::string>>;
 
-    explicit TestClient(unsigned short port, std::string target = "/ws", Headers headers = {})
+    // `deflate`: Beast's permessage-deflate settings, to offer it (client_enable).
+    explicit TestClient(unsigned short port, std::string target = "/ws", Headers headers = {},
+        std::optional<websocket::permessage_deflate> deflate = std::nullopt)
         : ws_(context_)
     {
+        if (deflate)
+            ws_.set_option(*deflate);
         runUntil([&](bool& done, boost::system::error_code& result) {
             beast::get_lowest_layer(ws_).async_connect(loopback(port), [&](boost::system::error_code ec) {
                 result = ec;

@@ -46,6 +46,12 @@ Encoding BasicSocket<Transport, UserData>::encoding() const noexcept
 }
 
 template <class Transport, class UserData>
+bool BasicSocket<Transport, UserData>::compressed() const noexcept
+{
+    return connection_->compressed();
+}
+
+template <class Transport, class UserData>
 UserData& BasicSocket<Transport, UserData>::data() const noexcept
 {
     return connection_->data();

@@ -245,22 +245,30 @@ std::size_t BasicSocketManager<Transport, UserData>::broadcast(
         }
         return *frame;
     };
+    // Receivers that negotiated permessage-deflate share one compressed
+    // frame per encoding (the server keeps no context between messages).
+    const Compression* const codec = state_->options.compression.get();
     std::size_t queued = 0;
     if (!detail::speaksBinaryEncoding(state_->options)) {
         // Every receiver speaks JSON: no choice per receiver (callgrind: 239
         // instructions per delivery, against 248 through the loop below).
         const detail::OutFrame& frame = frameFor(Encoding::json);
+        detail::DeflatedFrames deflated(frame, codec);
         for (const auto& receiver : receivers)
-            if (receiver->sendEnvelope(frame))
+            if (receiver->sendEnvelope(frame, deflated))
                 ++queued;
         return queued;
     }
+    std::optional<detail::DeflatedFrames> deflated[3];
     for (const auto& receiver : receivers) {
         const Encoding encoding = receiver->encoding();
+        const auto index = static_cast<std::size_t>(encoding);
+        if (!deflated[index])
+            deflated[index].emplace(frameFor(encoding), codec);
         // The client id makes each binary envelope different: written whole per receiver.
         const bool sent = encoding != Encoding::json && state_->options.includeClientId
             ? receiver->sendBinaryEnvelope(path, status, timestamp, data)
-            : receiver->sendEnvelope(frameFor(encoding));
+            : receiver->sendEnvelope(frameFor(encoding), *deflated[index]);
         if (sent)
             ++queued;
     }

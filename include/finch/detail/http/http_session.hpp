@@ -1,6 +1,7 @@
 #ifndef FINCH_DETAIL_HTTP_HTTP_SESSION_HPP
 #define FINCH_DETAIL_HTTP_HTTP_SESSION_HPP
 
+#include <finch/detail/deflate/deflate_offer.hpp>
 #include <finch/detail/http/upgrade_target.hpp>
 #include <finch/detail/manager/connection_slots.hpp>
 #include <finch/detail/manager/manager_state.hpp>
@@ -259,12 +260,13 @@ private:
         std::string subprotocol;
         if (auto refusal = chooseSubprotocol(request, std::move(pick), subprotocol))
             return respond(std::move(*refusal));
+        const DeflateAgreement deflate = negotiateCompression(request);
         // A client may send its first frames right behind the request.
         std::string received = boost::beast::buffers_to_string(buffer_.data());
         std::shared_ptr<Session<Transport, UserData>> session;
         try {
             session = std::make_shared<Session<Transport, UserData>>(state_, std::move(transport_), std::move(request),
-                std::move(userId), std::move(data), std::move(subprotocol), std::move(slot_));
+                std::move(userId), std::move(data), std::move(subprotocol), deflate, std::move(slot_));
         } catch (...) {
             // No memory, or the application's data would not move: the
             // connection cannot be made. Whatever was moved into the half-built
@@ -275,7 +277,22 @@ private:
         handedOver_ = true;
         if (deadline_)
             deadline_->cancel();
-        session->run(std::move(received));
+        session->run(std::move(received), deflate.response);
+    }
+
+    // permessage-deflate, when the manager compresses: the first of the
+    // client's offers it can accept, or none (never a refusal of the upgrade);
+    // none for the browsers whose compression is known to be broken.
+    DeflateAgreement negotiateCompression(const Request& request) const
+    {
+        const auto& codec = state_->options.compression;
+        if (!codec || hasBrokenContextReset(request[boost::beast::http::field::user_agent]))
+            return {};
+        std::vector<std::string_view> offers;
+        const auto [first, last] = request.equal_range(boost::beast::http::field::sec_websocket_extensions);
+        for (auto field = first; field != last; ++field)
+            offers.push_back(field->value());
+        return negotiateDeflate(offers, codec->settings());
     }
 
     // The upgrade handler may decide at once or later, from any thread. It

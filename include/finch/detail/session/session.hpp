@@ -88,10 +88,12 @@ public:
     using event_type = BasicSocketEvent<socket_type>;
     using Timer = typename Transport::timer_type;
 
-    // `subprotocol`: the one chosen for the 101 answer, or empty.
+    // `subprotocol`: the one chosen for the 101 answer, or empty. `deflate`:
+    // what was agreed for permessage-deflate (Options::compression).
     Session(std::shared_ptr<State> state, Transport&& transport, Request&& request, std::string&& userId,
-        UserData&& data, std::string&& subprotocol, ConnectionSlots::Lease slot)
-        : Stream(std::move(transport), state->options.maxMessageSize, &state->incomingBudget)
+        UserData&& data, std::string&& subprotocol, const DeflateAgreement& deflate, ConnectionSlots::Lease slot)
+        : Stream(std::move(transport), state->options.maxMessageSize, &state->incomingBudget,
+              state->options.compression.get(), deflate, state->options.maxIncomingBytes)
         , state_(std::move(state))
         , request_(std::move(request))
         , id_(newSocketId())
@@ -118,13 +120,13 @@ public:
     }
 
     // Answers the upgrade request, runs onConnect and starts reading, on the
-    // strand. `received`: bytes that came after the request.
-    void run(std::string received)
+    // strand. `received`: bytes that came after the request; `extensions`:
+    // the 101's Sec-WebSocket-Extensions, if any.
+    void run(std::string received, std::string extensions)
     {
-        boost::asio::post(
-            this->executor(), [self = this->shared_from_this(), received = std::move(received)]() mutable {
-                self->start(std::move(received));
-            });
+        boost::asio::post(this->executor(),
+            [self = this->shared_from_this(), received = std::move(received),
+                extensions = std::move(extensions)]() mutable { self->start(std::move(received), extensions); });
     }
 
     // This session, shared; null while its destructor runs (its last owner
@@ -160,7 +162,7 @@ public:
     {
         if (!this->isOpen())
             return false;
-        return Stream::send(dataFrame(kind == MessageKind::text ? Opcode::text : Opcode::binary, bytes));
+        return Stream::sendMessage(dataFrame(kind == MessageKind::text ? Opcode::text : Opcode::binary, bytes));
     }
 
     bool join(std::string room)
@@ -263,7 +265,7 @@ public:
         std::string bytes = frameBuffer();
         appendBinaryEnvelope(bytes, encoding_, state_->options.envelope, path, status, timestamp, data, id, members,
             state_->options.includeClientId ? std::string_view(id_) : std::string_view());
-        return Stream::send(finishFrame(std::move(bytes), Opcode::binary));
+        return Stream::sendMessage(finishFrame(std::move(bytes), Opcode::binary));
     }
 
     // sendOwnEnvelope for a JSON connection. `members` as in appendEnvelope.
@@ -278,19 +280,20 @@ public:
         } else {
             appendEnvelope(text, format, path, status, nowMilliseconds(), data, members);
         }
-        return Stream::send(finishFrame(std::move(text)));
+        return Stream::sendMessage(finishFrame(std::move(text)));
     }
 
     // Sends a frame that may be shared with other receivers, in this
-    // connection's encoding.
+    // connection's encoding; `shared` holds its compressed forms, made by
+    // the first receiver that needs one.
     // A binary connection's broadcast with the client id does not come here:
     // its envelope differs per receiver (sendBinaryEnvelope).
-    bool sendEnvelope(const OutFrame& frame)
+    bool sendEnvelope(const OutFrame& frame, DeflatedFrames& shared)
     {
         // Small, so that a broadcast's loop inlines it: the client id is the
         // exception, out of line.
         if (!state_->options.includeClientId)
-            return Stream::send(frame);
+            return Stream::sendMessage(frame, &shared);
         return sendWithClientId(frame);
     }
 
@@ -300,7 +303,7 @@ public:
         const std::string_view envelope = frame.bytes().substr(frame.headerSize());
         std::string text = frameBuffer();
         appendWithClientId(text, envelope, id_);
-        return Stream::send(finishFrame(std::move(text)));
+        return Stream::sendMessage(finishFrame(std::move(text)));
     }
 
     // Keeps a hold the caller took on `watcher` and gives it back with
@@ -317,9 +320,9 @@ public:
     }
 
 private:
-    void start(std::string received)
+    void start(std::string received, std::string_view extensions)
     {
-        this->openStream(switchingProtocolsResponse(request_, subprotocol_));
+        this->openStream(switchingProtocolsResponse(request_, subprotocol_, extensions));
         // Open before it is registered: from then on close() (stop(),
         // manager.close()) and broadcasts may reach it from other threads,
         // and an upgrading connection would ignore them.

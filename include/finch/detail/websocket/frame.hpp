@@ -25,12 +25,14 @@ constexpr bool isControl(Opcode opcode) noexcept
 inline constexpr std::size_t maxFrameHeader = 10;
 
 // Writes the header of an unmasked, final frame of `payloadSize` bytes so
-// that it ends exactly at `end`; returns where it starts. Writing backwards
+// that it ends exactly at `end`; returns where it starts. `compressed` sets
+// RSV1, which marks a permessage-deflate message (RFC 7692 6). Writing backwards
 // lets an encoder reserve maxFrameHeader bytes in front of a payload it has
 // not measured yet, and frame it afterwards without moving it.
-inline char* writeFrameHeaderBefore(char* end, Opcode opcode, std::uint64_t payloadSize) noexcept
+inline char* writeFrameHeaderBefore(
+    char* end, Opcode opcode, std::uint64_t payloadSize, bool compressed = false) noexcept
 {
-    const auto first = static_cast<char>(0x80 | static_cast<std::uint8_t>(opcode));
+    const auto first = static_cast<char>(0x80 | (compressed ? 0x40 : 0) | static_cast<std::uint8_t>(opcode));
     if (payloadSize < 126) {
         end[-2] = first;
         end[-1] = static_cast<char>(payloadSize);

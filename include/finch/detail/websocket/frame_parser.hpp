@@ -1,6 +1,8 @@
 #ifndef FINCH_DETAIL_WEBSOCKET_FRAME_PARSER_HPP
 #define FINCH_DETAIL_WEBSOCKET_FRAME_PARSER_HPP
 
+#include <finch/compression.hpp>
+#include <finch/detail/deflate/inflate_buffer.hpp>
 #include <finch/detail/websocket/close.hpp>
 #include <finch/detail/websocket/frame.hpp>
 #include <finch/detail/websocket/incoming_budget.hpp>
@@ -12,6 +14,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
+#include <string>
 #include <string_view>
 
 namespace finch::detail {
@@ -48,6 +52,11 @@ enum class ParseStatus : unsigned char {
 //   void onPong(std::string_view payload)
 //   void onClose(std::uint16_t code, std::string_view reason)  (code 1005: none given)
 // A view is valid until the call returns.
+//
+// With permessage-deflate (enableInflation()), a message whose first frame
+// has RSV1 set is inflated once it is whole, and the sink gets the inflated
+// bytes: the size limit then applies to them too, and inflating stops as
+// soon as it is crossed; a text message's UTF-8 is checked after inflating.
 class FrameParser {
 public:
     // `maxMessageSize` 0 means no limit but the budget's; `budget` may be null.
@@ -150,6 +159,15 @@ public:
         return ParseStatus::more;
     }
 
+    // From now on, messages may come compressed (RSV1), and are inflated by
+    // `codec` before they reach the sink, up to `limit` bytes (0: no limit).
+    // `clientTakeover`: the client keeps its context between messages, with
+    // a window of `1 << windowBits` bytes, which this parser then keeps.
+    void enableInflation(const Compression& codec, std::size_t limit, bool clientTakeover, int windowBits)
+    {
+        inflation_ = std::make_unique<Inflation>(Inflation{&codec, limit, windowBits, clientTakeover, {}});
+    }
+
     // Why the last feed failed; the close code is closeCodeOf(failure()).
     error failure() const noexcept { return failure_; }
 
@@ -177,7 +195,9 @@ private:
         const std::uint8_t b0 = h[0];
         const bool fin = (b0 & 0x80) != 0;
         const std::uint8_t code = b0 & 0x0F;
-        if ((b0 & 0x70) != 0)
+        const std::uint8_t reserved = b0 & 0x70;
+        // RSV1 marks a compressed message, on its first frame only (RFC 7692 6.1).
+        if (reserved != 0 && (reserved != 0x40 || !inflation_ || (code != 1 && code != 2)))
             return fail(error::reservedBits);
         if (code > 10 || (code > 2 && code < 8))
             return fail(error::unknownOpcode);
@@ -234,6 +254,7 @@ private:
         maskPhase_ = 0;
         if (opcode == Opcode::text || opcode == Opcode::binary) {
             messageText_ = opcode == Opcode::text;
+            messageCompressed_ = reserved != 0;
             utf8_.reset();
             fragmenting_ = !fin;
         }
@@ -251,9 +272,35 @@ private:
         const std::string_view bytes(payload, size);
         if (isControl(opcode_))
             return control(bytes, sink);
-        if (messageText_ && !isValidUtf8(bytes))
+        if (messageText_ && !messageCompressed_ && !isValidUtf8(bytes))
             return failStatus(error::invalidUtf8);
-        sink.onMessage(messageText_ ? MessageKind::text : MessageKind::binary, bytes);
+        return deliver(bytes, sink);
+    }
+
+    // A whole message, its UTF-8 checked unless it is compressed.
+    template <class Sink>
+    ParseStatus deliver(std::string_view bytes, Sink& sink)
+    {
+        const MessageKind kind = messageText_ ? MessageKind::text : MessageKind::binary;
+        if (!messageCompressed_) {
+            sink.onMessage(kind, bytes);
+            return ParseStatus::more;
+        }
+        // Inflated into this thread's buffer (InflateBuffer): the sink has it
+        // only for the call, and no connection keeps inflated bytes between
+        // messages.
+        InflateBuffer buffer;
+        std::string& inflated = buffer.text();
+        Inflation& in = *inflation_;
+        const InflateResult result =
+            in.codec->inflate(bytes, in.limit, inflated, in.clientTakeover ? &in.window : nullptr, in.windowBits);
+        if (result == InflateResult::tooBig)
+            return failStatus(error::messageTooBig);
+        if (result != InflateResult::ok)
+            return failStatus(error::invalidCompressedData);
+        if (messageText_ && !isValidUtf8(inflated))
+            return failStatus(error::invalidUtf8);
+        sink.onMessage(kind, inflated);
         return ParseStatus::more;
     }
 
@@ -276,7 +323,7 @@ private:
     {
         unmask(bytes, count, maskPhase_);
         maskPhase_ = static_cast<unsigned char>((maskPhase_ + count) & 3);
-        if (!isControl(opcode_) && messageText_ && !utf8_.feed(std::string_view(bytes, count))) {
+        if (!isControl(opcode_) && messageText_ && !messageCompressed_ && !utf8_.feed(std::string_view(bytes, count))) {
             failure_ = error::invalidUtf8;
             return false;
         }
@@ -302,14 +349,14 @@ private:
         }
         if (!fin_)
             return ParseStatus::more;
-        if (messageText_ && !utf8_.complete())
+        if (messageText_ && !messageCompressed_ && !utf8_.complete())
             return failStatus(error::invalidUtf8);
         fragmenting_ = false;
-        sink.onMessage(messageText_ ? MessageKind::text : MessageKind::binary, message_.view());
+        const ParseStatus status = deliver(message_.view(), sink);
         // An idle connection keeps no message memory; the next large message
         // reserves again.
         message_.release();
-        return ParseStatus::more;
+        return status;
     }
 
     template <class Sink>
@@ -375,7 +422,17 @@ private:
             data[i] = static_cast<char>(data[i] ^ mask[i & 3]);
     }
 
+    // permessage-deflate's incoming side; null unless it was negotiated.
+    struct Inflation {
+        const Compression* codec;
+        std::size_t limit;
+        int windowBits;
+        bool clientTakeover;
+        std::string window;  // the client's history, when it keeps its context
+    };
+
     MessageBuffer message_;
+    std::unique_ptr<Inflation> inflation_;
     std::size_t maxMessageSize_;
     std::uint64_t remaining_ = 0;  // payload bytes of the current frame still to come
     std::size_t controlStart_ = 0;  // where a control frame's payload starts in message_
@@ -390,6 +447,7 @@ private:
     bool inPayload_ = false;
     bool fragmenting_ = false;  // a message's first frame came without FIN
     bool messageText_ = false;
+    bool messageCompressed_ = false;  // the message came with RSV1: inflate it whole
 };
 
 }  // namespace finch::detail

@@ -79,8 +79,10 @@ inline std::optional<boost::beast::http::status> upgradeRefusal(const Request& r
 
 // The 101 answer to an acceptable upgrade request, as bytes; with the
 // chosen subprotocol, when there is one (it comes from the client's own
-// header, so it holds no line break).
-inline std::string switchingProtocolsResponse(const Request& request, std::string_view subprotocol = {})
+// header, so it holds no line break), and the accepted extensions, when
+// there are (finch writes them).
+inline std::string switchingProtocolsResponse(
+    const Request& request, std::string_view subprotocol = {}, std::string_view extensions = {})
 {
     std::string out = "HTTP/1.1 101 Switching Protocols\r\n"
                       "Upgrade: websocket\r\n"
@@ -91,6 +93,10 @@ inline std::string switchingProtocolsResponse(const Request& request, std::strin
     if (!subprotocol.empty()) {
         out += "\r\nSec-WebSocket-Protocol: ";
         out += subprotocol;
+    }
+    if (!extensions.empty()) {
+        out += "\r\nSec-WebSocket-Extensions: ";
+        out += extensions;
     }
     out += "\r\n\r\n";
     return out;

@@ -22,13 +22,16 @@ struct OutFrame {
     SharedText buffer;
     std::uint32_t offset = 0;
 
-    std::string_view bytes() const noexcept { return std::string_view(*buffer).substr(offset); }
+    std::string_view bytes() const noexcept { return std::string_view(buffer->data() + offset, buffer->size() - offset); }
     std::size_t size() const noexcept { return buffer->size() - offset; }
 
     // The first byte of a frame holds FIN and the opcode; control opcodes
     // (close, ping, pong) have bit 3 set.
     unsigned char opcodeBits() const noexcept { return static_cast<unsigned char>(bytes()[0]) & 0x0F; }
     bool isControl() const noexcept { return (opcodeBits() & 0x08) != 0; }
+
+    // The frame's payload.
+    std::string_view payload() const noexcept { return bytes().substr(headerSize()); }
 
     // The size of the frame's header (2, 4 or 10 bytes).
     std::size_t headerSize() const noexcept
@@ -46,11 +49,11 @@ inline std::string frameBuffer()
 
 // Frames `buffer`, which holds maxFrameHeader bytes of room (frameBuffer())
 // followed by the payload: the header is written in front of the payload,
-// which is not moved.
-inline OutFrame finishFrame(std::string&& buffer, Opcode opcode = Opcode::text)
+// which is not moved. `compressed`: the payload is permessage-deflate data (RSV1).
+inline OutFrame finishFrame(std::string&& buffer, Opcode opcode = Opcode::text, bool compressed = false)
 {
     char* const payload = buffer.data() + maxFrameHeader;
-    const char* const start = writeFrameHeaderBefore(payload, opcode, buffer.size() - maxFrameHeader);
+    const char* const start = writeFrameHeaderBefore(payload, opcode, buffer.size() - maxFrameHeader, compressed);
     const auto offset = static_cast<std::uint32_t>(start - buffer.data());
     return {std::make_shared<const std::string>(std::move(buffer)), offset};
 }

@@ -1,6 +1,9 @@
 #ifndef FINCH_DETAIL_WEBSOCKET_STREAM_HPP
 #define FINCH_DETAIL_WEBSOCKET_STREAM_HPP
 
+#include <finch/compression.hpp>
+#include <finch/detail/deflate/deflate_offer.hpp>
+#include <finch/detail/deflate/deflated_frames.hpp>
 #include <finch/detail/websocket/close.hpp>
 #include <finch/detail/websocket/frame_parser.hpp>
 #include <finch/detail/websocket/incoming_budget.hpp>
@@ -88,6 +91,22 @@ public:
         return afterOffer(offer);
     }
 
+    // Any thread: sends a message's data frame, compressed when this
+    // connection negotiated permessage-deflate and its payload reaches the
+    // threshold. `shared`: the compressed forms of a frame that other
+    // receivers share (a broadcast), made once for all of them; null for a
+    // frame of this connection's own.
+    bool sendMessage(const OutFrame& plain, DeflatedFrames* shared = nullptr)
+    {
+        // Small, so that a broadcast's loop inlines it: compression, out of line.
+        if (deflateWindowBits_ == 0)
+            return send(plain);
+        return sendCompressible(plain, shared);
+    }
+
+    // Whether this connection negotiated permessage-deflate.
+    bool compressed() const noexcept { return deflateWindowBits_ != 0; }
+
     // Any thread: starts the closing handshake with `code` and `reason`
     // after what is queued. Precondition: isValidClose(code, reason). False
     // if the connection was closing or closed already.
@@ -111,10 +130,20 @@ public:
 
 protected:
     // `maxMessageSize` 0: no limit but `budget`'s; `budget` may be null.
-    WebSocketStream(Transport&& transport, std::size_t maxMessageSize, IncomingBudget* budget)
+    // `codec` and `deflate`: permessage-deflate, when `deflate` accepted it
+    // (`codec` then outlives the stream); an inflated message is bounded by
+    // `maxMessageSize`, or by `maxIncomingBytes` when that is 0.
+    WebSocketStream(Transport&& transport, std::size_t maxMessageSize, IncomingBudget* budget,
+        const Compression* codec = nullptr, const DeflateAgreement& deflate = {}, std::size_t maxIncomingBytes = 0)
         : transport_(std::move(transport))
         , parser_(maxMessageSize, budget)
     {
+        if (codec && deflate.accepted) {
+            deflater_ = codec;
+            deflateWindowBits_ = deflate.serverWindowBits;
+            parser_.enableInflation(*codec, maxMessageSize != 0 ? maxMessageSize : maxIncomingBytes,
+                deflate.clientTakeover, deflate.clientWindowBits);
+        }
     }
 
     ~WebSocketStream() = default;
@@ -151,6 +180,18 @@ private:
     using ReceiveBlock = std::array<char, 4096>;
 
     Session& session() noexcept { return static_cast<Session&>(*this); }
+
+    // sendMessage() on a connection that negotiated permessage-deflate.
+    bool sendCompressible(const OutFrame& plain, DeflatedFrames* shared)
+    {
+        if (plain.size() - plain.headerSize() < deflater_->settings().threshold)
+            return send(plain);
+        if (shared)
+            return send(shared->forWindow(deflateWindowBits_));
+        if (const auto compressed = deflateFrame(plain, *deflater_, deflateWindowBits_))
+            return send(*compressed);
+        return send(plain);
+    }
 
     // What send() does when the frame was refused, or something must happen
     // on the strand: the write loop, a report.
@@ -527,6 +568,8 @@ private:
 
     Transport transport_;
     Outbox outbox_;
+    const Compression* deflater_ = nullptr;  // fixed before the 101, as is:
+    std::uint8_t deflateWindowBits_ = 0;  // the window this connection's messages are compressed with; 0: none
 
     // Strand only.
     FrameParser parser_;
