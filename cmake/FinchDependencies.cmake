@@ -3,7 +3,9 @@
 # both resolve them the same way.
 include(CMakeFindDependencyMacro)
 find_dependency(Boost 1.81 CONFIG)
-find_dependency(nlohmann_json 3.10)
+# 3.11: the version the tests build against (Debian 12's 3.11.2); the envelope
+# writer uses nlohmann's serializer, which a unit test holds to dump().
+find_dependency(nlohmann_json 3.11)
 set(THREADS_PREFER_PTHREAD_FLAG ON)
 find_dependency(Threads)
 # Optional: only finch::compression (permessage-deflate) needs zlib.

@@ -101,6 +101,7 @@ public:
         std::string* window, int windowBits) const = 0;
 
 protected:
+    /// For implementations: keeps `settings`, which `settings()` returns.
     explicit Compression(const PerMessageDeflate& settings)
         : settings_(settings)
     {

@@ -83,7 +83,7 @@ std::string encodeErrorEnvelope(const EnvelopeFormat& format, error code, std::s
 struct DecodedMessage {
     /// The whole decoded object, as handlers receive it; null on failure.
     nlohmann::json message;
-    /// Empty on success, else `invalid_json`, `not_an_object` or `invalid_path`.
+    /// Empty on success, else `invalidJson`, `notAnObject` or `invalidPath`.
     boost::system::error_code error;
     /// What was wrong, for the error envelope and `onError`; empty on success.
     std::string detail;
@@ -103,7 +103,7 @@ struct DecodedMessage {
 
 /// How deeply an incoming message may nest arrays and objects, the envelope
 /// itself counting as one level. A deeper message is refused as
-/// `error::invalid_json` without being parsed: copying or serializing a JSON
+/// `error::invalidJson` without being parsed: copying or serializing a JSON
 /// value (as `Socket::send` does) recurses once per level, so a frame of a
 /// few hundred kilobytes of brackets would otherwise overflow the stack.
 inline constexpr std::size_t maxMessageDepth = 128;
@@ -127,7 +127,7 @@ DecodedMessage decodeEnvelope(const EnvelopeFormat& format, std::string_view tex
 /// `bytes` as JSON text). The same rules apply after decoding, and the same
 /// errors: bytes that are not one complete value of the encoding (invalid,
 /// truncated, trailing bytes) or nest deeper than
-/// `maxMessageDepth` give `error::invalid_json`, found before the value is
+/// `maxMessageDepth` give `error::invalidJson`, found before the value is
 /// built past the limit. MessagePack bin and ext and CBOR byte strings become
 /// `nlohmann::json::binary_t`. CBOR tags are skipped (the tagged value is
 /// read as if untagged). Map keys must be strings.

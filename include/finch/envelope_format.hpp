@@ -57,8 +57,11 @@ public:
     /// (`{"path":`), and the keys (`,"status":`) written before the other
     /// values, computed once so that encoding an envelope only copies them.
     std::string_view headKey() const noexcept { return headKey_; }
+    /// For finch's encoder: `,"status":` as this format writes it.
     std::string_view statusKey() const noexcept { return statusKey_; }
+    /// For finch's encoder: `,"timestamp":` as this format writes it; empty when left out.
     std::string_view timestampKey() const noexcept { return timestampKey_; }
+    /// For finch's encoder: `,"data":` as this format writes it.
     std::string_view dataKey() const noexcept { return dataKey_; }
 
 private:

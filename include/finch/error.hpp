@@ -22,40 +22,40 @@ namespace finch {
 ///   errors reach the callback of `Socket::request` only, and
 ///   `managerStopped` is returned by `listen()` only.
 ///
-/// The first twelve names predate finch's naming rule (camelCase); new
-/// values follow it.
+/// Enumerators follow finch's naming rule (camelCase). The snake_case names
+/// of finch 0.1 (`invalid_json` ...) remain, deprecated, for one release.
 enum class error {
     /// A text frame that is not valid JSON. Status 400.
-    invalid_json = 1,
+    invalidJson = 1,
     /// Valid JSON that is not an object. Status 400.
-    not_an_object,
+    notAnObject,
     /// An object without a string `"path"` member. Status 400.
-    invalid_path,
+    invalidPath,
     /// No route matched the path and the root event has no `onMessage`. Status 404.
-    unknown_path,
+    unknownPath,
     /// A binary frame; finch's envelope is text. Status 415.
-    binary_frame,
+    binaryFrame,
     /// A user's handler threw an exception. Status 500.
-    handler_exception,
+    handlerException,
     /// The connection's outgoing queue passed `Options::maxQueuedBytes` under
     /// `OverflowPolicy::closeConnection`: it is being closed with 1013. Not
     /// sent to the client (it is not reading); `statusOf` gives 503.
-    queue_overflow,
+    queueOverflow,
     /// The connection's outgoing queue passed `Options::maxQueuedBytes` under
     /// `OverflowPolicy::dropOldest`: its oldest messages were dropped. The
     /// report's message says how many. Not sent to the client; `statusOf` gives 503.
-    messages_dropped,
+    messagesDropped,
     /// A message's `"id"` is neither a string nor a number, or its `"replyTo"`
     /// is not a non-negative integer. Status 400.
-    invalid_id,
+    invalidId,
     /// A route's guard refused the message; the route did not run. Status 403.
     forbidden,
     /// The client did not answer a `Socket::request` in time. Given to that
     /// request's callback only; `statusOf` gives 504.
-    reply_timeout,
+    replyTimeout,
     /// The connection ended, or was closing, before the client answered a
     /// `Socket::request`. Given to that request's callback only; `statusOf` gives 503.
-    connection_closed,
+    connectionClosed,
 
     // The client broke RFC 6455: the connection is failed with the close
     // code of closeCodeOf() and reported to onError before onDisconnect.
@@ -110,6 +110,29 @@ enum class error {
     /// its bytes are not DEFLATE data, or refer to history the client was
     /// not allowed to keep. Close code 1007 (RFC 7692 6.2, 8.1 of RFC 6455).
     invalidCompressedData,
+
+    /// Deprecated: the former name of `invalidJson`, kept for one release.
+    invalid_json [[deprecated("renamed finch::error::invalidJson")]] = invalidJson,
+    /// Deprecated: the former name of `notAnObject`, kept for one release.
+    not_an_object [[deprecated("renamed finch::error::notAnObject")]] = notAnObject,
+    /// Deprecated: the former name of `invalidPath`, kept for one release.
+    invalid_path [[deprecated("renamed finch::error::invalidPath")]] = invalidPath,
+    /// Deprecated: the former name of `unknownPath`, kept for one release.
+    unknown_path [[deprecated("renamed finch::error::unknownPath")]] = unknownPath,
+    /// Deprecated: the former name of `binaryFrame`, kept for one release.
+    binary_frame [[deprecated("renamed finch::error::binaryFrame")]] = binaryFrame,
+    /// Deprecated: the former name of `handlerException`, kept for one release.
+    handler_exception [[deprecated("renamed finch::error::handlerException")]] = handlerException,
+    /// Deprecated: the former name of `queueOverflow`, kept for one release.
+    queue_overflow [[deprecated("renamed finch::error::queueOverflow")]] = queueOverflow,
+    /// Deprecated: the former name of `messagesDropped`, kept for one release.
+    messages_dropped [[deprecated("renamed finch::error::messagesDropped")]] = messagesDropped,
+    /// Deprecated: the former name of `invalidId`, kept for one release.
+    invalid_id [[deprecated("renamed finch::error::invalidId")]] = invalidId,
+    /// Deprecated: the former name of `replyTimeout`, kept for one release.
+    reply_timeout [[deprecated("renamed finch::error::replyTimeout")]] = replyTimeout,
+    /// Deprecated: the former name of `connectionClosed`, kept for one release.
+    connection_closed [[deprecated("renamed finch::error::connectionClosed")]] = connectionClosed,
 };
 
 namespace detail {
@@ -121,29 +144,29 @@ public:
     std::string message(int value) const override
     {
         switch (static_cast<error>(value)) {
-        case error::invalid_json:
+        case error::invalidJson:
             return "message is not valid JSON";
-        case error::not_an_object:
+        case error::notAnObject:
             return "message is not a JSON object";
-        case error::invalid_path:
+        case error::invalidPath:
             return "message has no string \"path\"";
-        case error::unknown_path:
+        case error::unknownPath:
             return "no route for this path";
-        case error::binary_frame:
+        case error::binaryFrame:
             return "binary frames are not supported";
-        case error::handler_exception:
+        case error::handlerException:
             return "handler threw an exception";
-        case error::queue_overflow:
+        case error::queueOverflow:
             return "outgoing queue full; connection closed";
-        case error::messages_dropped:
+        case error::messagesDropped:
             return "outgoing queue full; oldest messages dropped";
-        case error::invalid_id:
+        case error::invalidId:
             return "message has an invalid \"id\" or \"replyTo\"";
         case error::forbidden:
             return "the route's guard refused the message";
-        case error::reply_timeout:
+        case error::replyTimeout:
             return "no reply within the timeout";
-        case error::connection_closed:
+        case error::connectionClosed:
             return "the connection ended before the reply";
         case error::reservedBits:
             return "frame has reserved bits set";
@@ -204,24 +227,24 @@ inline boost::system::error_code make_error_code(error value) noexcept
 constexpr int statusOf(error value) noexcept
 {
     switch (value) {
-    case error::invalid_json:
-    case error::not_an_object:
-    case error::invalid_path:
-    case error::invalid_id:
+    case error::invalidJson:
+    case error::notAnObject:
+    case error::invalidPath:
+    case error::invalidId:
         return 400;
     case error::forbidden:
         return 403;
-    case error::unknown_path:
+    case error::unknownPath:
         return 404;
-    case error::binary_frame:
+    case error::binaryFrame:
         return 415;
-    case error::handler_exception:
+    case error::handlerException:
         return 500;
-    case error::queue_overflow:
-    case error::messages_dropped:
-    case error::connection_closed:
+    case error::queueOverflow:
+    case error::messagesDropped:
+    case error::connectionClosed:
         return 503;
-    case error::reply_timeout:
+    case error::replyTimeout:
         return 504;
     case error::messageTooBig:
         return 413;
@@ -253,7 +276,7 @@ constexpr int statusOf(error value) noexcept
 /// 1007 (Invalid Frame Payload Data) for text that is not UTF-8 and for
 /// compressed data that does not inflate, 1009
 /// (Message Too Big), 1013 (Try Again Later) for `incomingMemoryFull` and
-/// `queue_overflow`; 0 for the errors that do not close the connection.
+/// `queueOverflow`; 0 for the errors that do not close the connection.
 constexpr unsigned short closeCodeOf(error value) noexcept
 {
     switch (value) {
@@ -276,7 +299,7 @@ constexpr unsigned short closeCodeOf(error value) noexcept
     case error::messageTooBig:
         return 1009;
     case error::incomingMemoryFull:
-    case error::queue_overflow:
+    case error::queueOverflow:
         return 1013;
     default:
         return 0;
@@ -285,13 +308,15 @@ constexpr unsigned short closeCodeOf(error value) noexcept
 
 /// What `SocketEvent::onError` receives.
 ///
-/// `code` is either a `finch::error` (compare with `code == finch::error::invalid_json`)
+/// `code` is either a `finch::error` (compare with `code == finch::error::invalidJson`)
 /// or the network error that ended the connection (Asio's or Beast's category).
 /// `message` is a human-readable detail: the exception's `what()` for
-/// `handler_exception`, the parser's complaint for `invalid_json`, or
+/// `handlerException`, the parser's complaint for `invalidJson`, or
 /// `code.message()` otherwise.
 struct Error {
+    /// What went wrong: a `finch::error`, or the network's error.
     boost::system::error_code code;
+    /// A human-readable detail (see above).
     std::string message;
 };
 

@@ -17,12 +17,12 @@ namespace finch {
 /// `Options::maxQueuedBytes` (the client reads slower than the server sends).
 enum class OverflowPolicy {
     /// Close the connection with 1013 (Try Again Later). The messages still
-    /// queued for it are dropped, and `onError` reports `error::queue_overflow`.
+    /// queued for it are dropped, and `onError` reports `error::queueOverflow`.
     /// For clients that must not miss a message: they reconnect and resync
     /// (1013 tells finch's JavaScript client to come back; 1008 would not).
     closeConnection,
     /// Drop the oldest queued messages until the new one fits, and keep the
-    /// connection. `onError` reports `error::messages_dropped`. For feeds where
+    /// connection. `onError` reports `error::messagesDropped`. For feeds where
     /// only the latest state matters (prices, positions, presence).
     dropOldest,
 };
@@ -165,9 +165,9 @@ struct Options {
     std::chrono::milliseconds closeTimeout{std::chrono::seconds(5)};
 
     /// The path of the application-level heartbeat, which finch answers
-    /// itself: a message `{"path": "$ping", "id": <n>}` gets `{"path":
-    /// "$ping", "status": 200, "timestamp", "id": <n>, "replyTo": <n>,
-    /// "data": null}` at once, without reaching a route, a guard or
+    /// itself: a message `{"path": "$ping", "id": n}` gets
+    /// `{"path": "$ping", "status": 200, "timestamp", "id": n, "replyTo": n, "data": null}`
+    /// at once, without reaching a route, a guard or
     /// `onMessage`. Browsers hide WebSocket ping frames from scripts, so a
     /// page that wants to know its connection is alive asks this way (finch's
     /// JavaScript client does, every 25 s by default). Paths that begin with

@@ -184,8 +184,8 @@ public:
     /// completes once, with:
     /// - no error and the client's answer, the whole object it sent back
     ///   (`{"replyTo": <n>, "data": ...}`, with whatever else it put in);
-    /// - `finch::error::reply_timeout` and null after `timeout`;
-    /// - `finch::error::connection_closed` and null if the connection ends
+    /// - `finch::error::replyTimeout` and null after `timeout`;
+    /// - `finch::error::connectionClosed` and null if the connection ends
     ///   before the answer (then before `onDisconnect`), or was closing or
     ///   closed already when `request` was called (then soon after).
     ///
@@ -197,7 +197,7 @@ public:
     /// `data()` may be touched.
     ///
     /// An exception from a handler is caught and reported to the root's
-    /// `onError` as `finch::error::handler_exception`, with the exception's
+    /// `onError` as `finch::error::handlerException`, with the exception's
     /// `what()`, on the connection's strand, like one from any callback of the
     /// connection. That holds too for a handler bound to an executor of its
     /// own (`boost::asio::bind_executor`), the manager's io_context included:
@@ -224,6 +224,7 @@ public:
     {
         return a.connection_ == b.connection_;
     }
+    /// Two handles are different when they refer to different connections.
     friend bool operator!=(const BasicSocket& a, const BasicSocket& b) noexcept { return !(a == b); }
 
     /// For finch's own use: wraps a connection.

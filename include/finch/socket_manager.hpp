@@ -98,8 +98,10 @@ public:
     using async_upgrade_handler_type = BasicAsyncUpgradeHandler<UserData>;
 
     /// Creates a manager whose connections run on `executor`.
+    /// @param executor the executor of an io_context: each connection gets a strand of it.
     /// @param root lifecycle callbacks of every connection, and the fallback `onMessage`.
     /// @param routes the initial routes; `addRoute` and `addEvents` add more later.
+    /// @param options the manager's settings, fixed from here (`Options`).
     explicit BasicSocketManager(
         boost::asio::any_io_executor executor, event_type root = {}, Routes routes = {}, Options options = {});
 

@@ -57,6 +57,7 @@ public:
     /// `any_io_executor` would cost a heap allocation each time.
     using socket_type = boost::asio::basic_stream_socket<boost::asio::ip::tcp, executor_type>;
 
+    /// The clock of timers and deadlines.
     using clock_type = std::chrono::steady_clock;
 
     /// A timer on the strand.
@@ -77,8 +78,10 @@ public:
         socket_.non_blocking(true, ignored);
     }
 
+    /// The connection's strand (the name Asio's I/O objects use).
     executor_type get_executor() noexcept { return socket_.get_executor(); }
 
+    /// The time now, on `clock_type`.
     clock_type::time_point now() const noexcept { return clock_type::now(); }
 
     /// A new timer on the strand; allocated, so that a connection that never
@@ -107,12 +110,14 @@ public:
         socket_.async_receive(buffer, std::forward<Handler>(handler));
     }
 
+    /// Calls `handler(error_code)` once bytes, or the end of the stream, can be read.
     template <class Handler>
     void asyncWaitReadable(Handler&& handler)
     {
         socket_.async_wait(socket_type::wait_read, std::forward<Handler>(handler));
     }
 
+    /// Calls `handler(error_code)` once the kernel takes bytes again.
     template <class Handler>
     void asyncWaitWritable(Handler&& handler)
     {
@@ -142,6 +147,7 @@ public:
         socket_.close(ignored);
     }
 
+    /// Whether the socket is still open (close() has not run).
     bool isOpen() const noexcept { return socket_.is_open(); }
 
     /// The socket itself, for its endpoints and options.

@@ -86,11 +86,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         broken("dispatchMessage threw");
     }
     const bool tooDeep =
-        target.failure == finch::error::invalid_json && target.detail.find("deeper") != std::string::npos;
+        target.failure == finch::error::invalidJson && target.detail.find("deeper") != std::string::npos;
     if (!tooDeep) {
         const json theirs = readWithNlohmann(encoding, bytes);
         const bool theyRead = !theirs.is_discarded();
-        const bool weRead = target.failure != finch::error::invalid_json;
+        const bool weRead = target.failure != finch::error::invalidJson;
         if (theyRead != weRead)
             broken("finch and nlohmann disagree on whether the input is valid");
         if (weRead && !target.decoded.message.is_null() && !sameValue(encoding, target.decoded.message, theirs))
@@ -100,10 +100,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return 0;  // an answer to a request of the server
     if (!target.handler) {
         switch (target.failure) {
-        case finch::error::invalid_json:
-        case finch::error::not_an_object:
-        case finch::error::invalid_path:
-        case finch::error::invalid_id:
+        case finch::error::invalidJson:
+        case finch::error::notAnObject:
+        case finch::error::invalidPath:
+        case finch::error::invalidId:
             if (target.detail.empty())
                 broken("a refusal without a message");
             return 0;

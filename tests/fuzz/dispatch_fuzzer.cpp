@@ -194,7 +194,7 @@ void runHandler(const finch::detail::Dispatch<FuzzEvent>& target)
     }
     if (!failure.empty()) {
         try {
-            envelope = finch::encodeErrorEnvelope(finch::error::handler_exception, failure, timestamp, target.path());
+            envelope = finch::encodeErrorEnvelope(finch::error::handlerException, failure, timestamp, target.path());
         } catch (...) {
             violated("encodeErrorEnvelope threw");
         }
@@ -217,10 +217,10 @@ finch::detail::Dispatch<FuzzEvent> dispatchOnce(std::string_view text, const Fuz
     }
     if (!target.handler) {
         switch (target.failure) {
-        case finch::error::invalid_json:
-        case finch::error::not_an_object:
-        case finch::error::invalid_path:
-        case finch::error::unknown_path:
+        case finch::error::invalidJson:
+        case finch::error::notAnObject:
+        case finch::error::invalidPath:
+        case finch::error::unknownPath:
             break;
         default:
             violated("a refusal with an unexpected error code");
@@ -265,7 +265,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
     const bool routed = route && route->onMessage;
     if (routed != (refused.handler != nullptr) || (routed && served.handler != refused.handler))
         violated("a route's handler was not chosen, or was chosen wrongly");
-    if (!routed && (served.handler != &withRoot || refused.failure != finch::error::unknown_path))
+    if (!routed && (served.handler != &withRoot || refused.failure != finch::error::unknownPath))
         violated("a path without a handler did not reach the root, or was not refused as unknown");
     return 0;
 }

@@ -271,7 +271,7 @@ TEST_CASE("exceptions thrown by onConnect, onDisconnect and onError are containe
     {
         const auto error = server.errors.snapshot().front();
         CHECK(error.id == socketA.id());
-        CHECK(error.error.code == finch::error::handler_exception);
+        CHECK(error.error.code == finch::error::handlerException);
         CHECK(error.error.message == "connect boom");
     }
     expectEcho(a, "connected anyway");
@@ -282,7 +282,7 @@ TEST_CASE("exceptions thrown by onConnect, onDisconnect and onError are containe
     b->close();
     REQUIRE(server.waitDisconnected(socketB.id()));
     REQUIRE(server.errors.waitFor([&](const std::vector<ErrorEvent>& errors) {
-        return countErrors(errors, socketB.id(), finch::error::handler_exception) == 1;
+        return countErrors(errors, socketB.id(), finch::error::handlerException) == 1;
     }));
     for (const auto& error : server.errors.snapshot())
         if (error.id == socketB.id())

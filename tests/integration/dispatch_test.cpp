@@ -198,7 +198,7 @@ TEST_CASE("without a root onMessage, an unrouted path is answered 404", "[dispat
     const json data = expectErrorEnvelope(client, 404);
     CHECK(data["path"] == "nowhere");
     REQUIRE(server.errors.waitForCount(1));
-    CHECK(server.errors.snapshot().front().error.code == finch::error::unknown_path);
+    CHECK(server.errors.snapshot().front().error.code == finch::error::unknownPath);
     expectEcho(client, "still served");
 }
 
@@ -245,19 +245,19 @@ TEST_CASE(
         finch::error code;
     };
     const std::vector<Case> cases = {
-        {"not JSON", "this is not json", false, 400, finch::error::invalid_json},
-        {"truncated JSON", R"({"path":"echo")", false, 400, finch::error::invalid_json},
-        {"a JSON array", R"([{"path":"echo"}])", false, 400, finch::error::not_an_object},
-        {"a JSON number", "42", false, 400, finch::error::not_an_object},
-        {"a JSON string", R"("echo")", false, 400, finch::error::not_an_object},
-        {"no path", R"({"data":1})", false, 400, finch::error::invalid_path},
-        {"a numeric path", R"({"path":5,"data":1})", false, 400, finch::error::invalid_path},
-        {"a null path", R"({"path":null})", false, 400, finch::error::invalid_path},
-        {"a binary frame", R"({"path":"echo","data":1})", true, 415, finch::error::binary_frame},
+        {"not JSON", "this is not json", false, 400, finch::error::invalidJson},
+        {"truncated JSON", R"({"path":"echo")", false, 400, finch::error::invalidJson},
+        {"a JSON array", R"([{"path":"echo"}])", false, 400, finch::error::notAnObject},
+        {"a JSON number", "42", false, 400, finch::error::notAnObject},
+        {"a JSON string", R"("echo")", false, 400, finch::error::notAnObject},
+        {"no path", R"({"data":1})", false, 400, finch::error::invalidPath},
+        {"a numeric path", R"({"path":5,"data":1})", false, 400, finch::error::invalidPath},
+        {"a null path", R"({"path":null})", false, 400, finch::error::invalidPath},
+        {"a binary frame", R"({"path":"echo","data":1})", true, 415, finch::error::binaryFrame},
         // Echoing this would overflow the server's stack (finch::maxMessageDepth).
         {"nesting 100000 levels deep",
             R"({"path":"echo","data":)" + std::string(100000, '[') + std::string(100000, ']') + "}", false, 400,
-            finch::error::invalid_json},
+            finch::error::invalidJson},
     };
 
     TestServer server;
@@ -324,7 +324,7 @@ TEST_CASE(
         const auto errors = server.errors.snapshot();
         REQUIRE(errors.size() == 1);
         CHECK(errors[0].id == socket.id());
-        CHECK(errors[0].error.code == finch::error::handler_exception);
+        CHECK(errors[0].error.code == finch::error::handlerException);
         CHECK(errors[0].error.message == "boom");
         CHECK(routeErrors.size() == 0);
     }
@@ -337,7 +337,7 @@ TEST_CASE(
         expectEcho(client, "served after the throw");
         const auto errors = routeErrors.snapshot();
         REQUIRE(errors.size() == 1);
-        CHECK(errors[0].code == finch::error::handler_exception);
+        CHECK(errors[0].code == finch::error::handlerException);
         CHECK(errors[0].message == "own boom");
         CHECK(server.errors.size() == 0);
     }
@@ -349,7 +349,7 @@ TEST_CASE(
         expectEcho(client, "served after the throw");
         const auto errors = server.errors.snapshot();
         REQUIRE(errors.size() == 1);
-        CHECK(errors[0].error.code == finch::error::handler_exception);
+        CHECK(errors[0].error.code == finch::error::handlerException);
         CHECK(routeErrors.size() == 0);
     }
 

@@ -463,7 +463,7 @@ TEST_CASE("slow consumer, closeConnection policy: closed with 1013, the others g
     CHECK(flood.failures == 0);
     // Queued bytes never pass the cap; the one message being written comes on top.
     CHECK(highWater <= Flood::cap + Flood::payload + 100);
-    REQUIRE(hasError(flood.server, stalledSocket.id(), finch::error::queue_overflow));
+    REQUIRE(hasError(flood.server, stalledSocket.id(), finch::error::queueOverflow));
     CHECK_FALSE(stalledSocket.isOpen());
 
     // What reaches the stalled client is an unbroken prefix of the flood, then 1013.
@@ -476,7 +476,7 @@ TEST_CASE("slow consumer, closeConnection policy: closed with 1013, the others g
     for (std::size_t i = 0; i < seqs.size(); ++i)
         REQUIRE(seqs[i] == static_cast<int>(i));
     REQUIRE(flood.server.waitDisconnected(stalledSocket.id()));
-    CHECK(countErrors(flood.server.errors.snapshot(), stalledSocket.id(), finch::error::queue_overflow) == 1);
+    CHECK(countErrors(flood.server.errors.snapshot(), stalledSocket.id(), finch::error::queueOverflow) == 1);
     CHECK(flood.server.errors.size() == 1);  // the overflow explains the end; nothing else is reported
 }
 
@@ -493,7 +493,7 @@ TEST_CASE("slow consumer, dropOldest policy: the stalled client keeps the newest
     const std::size_t highWater = flood.run(stalled, stalledSocket);
     CHECK(flood.failures == 0);
     CHECK(highWater <= Flood::cap + Flood::payload + 100);
-    REQUIRE(hasError(flood.server, stalledSocket.id(), finch::error::messages_dropped));
+    REQUIRE(hasError(flood.server, stalledSocket.id(), finch::error::messagesDropped));
     CHECK(stalledSocket.isOpen());
 
     // In order, with a gap where messages were dropped, up to the very last one.
@@ -510,7 +510,7 @@ TEST_CASE("slow consumer, dropOldest policy: the stalled client keeps the newest
     stalled.close();
     REQUIRE(flood.server.waitDisconnected(stalledSocket.id()));
     for (const ErrorEvent& event : flood.server.errors.snapshot())
-        CHECK(event.error.code == finch::error::messages_dropped);
+        CHECK(event.error.code == finch::error::messagesDropped);
 }
 
 TEST_CASE("onConnect may send more than maxQueuedBytes: the 101 still goes first, then the message whole",

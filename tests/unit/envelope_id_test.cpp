@@ -71,7 +71,7 @@ TEST_CASE("decodeEnvelope refuses an id that is neither a string nor a number")
              R"({"path":"p","id":true})"}) {
         INFO(text);
         const auto decoded = finch::decodeEnvelope(text);
-        CHECK(decoded.error == finch::error::invalid_id);
+        CHECK(decoded.error == finch::error::invalidId);
         CHECK_FALSE(decoded.detail.empty());
         CHECK(decoded.message.is_null());
         CHECK(decoded.id.is_null());
@@ -81,7 +81,7 @@ TEST_CASE("decodeEnvelope refuses an id that is neither a string nor a number")
 TEST_CASE("decodeEnvelope keeps the id of a message refused for its path")
 {
     const auto decoded = finch::decodeEnvelope(R"({"id":"x","data":1})");
-    CHECK(decoded.error == finch::error::invalid_path);
+    CHECK(decoded.error == finch::error::invalidPath);
     CHECK(decoded.id == "x");
 }
 
@@ -104,7 +104,7 @@ TEST_CASE("decodeEnvelope refuses a replyTo that is not a non-negative integer")
     for (const char* text : {R"({"replyTo":-1})", R"({"replyTo":1.5})", R"({"replyTo":"1"})", R"({"replyTo":null})"}) {
         INFO(text);
         const auto decoded = finch::decodeEnvelope(text);
-        CHECK(decoded.error == finch::error::invalid_id);
+        CHECK(decoded.error == finch::error::invalidId);
         CHECK_FALSE(decoded.replyTo);
     }
 }

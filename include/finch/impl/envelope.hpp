@@ -38,7 +38,14 @@ inline void appendJsonString(std::string& out, std::string_view text)
 // nlohmann's serializer, kept for the life of the thread and writing
 // straight into the caller's buffer. Made per message, as `dump()` does, it
 // costs a localeconv() call and an allocation for its output adapter, and
-// its result would be copied once more into the frame.
+// its result would be copied once more into the frame; nlohmann's public API
+// has no way to append to a string of ours.
+//
+// `nlohmann::detail::serializer` and `output_adapter_protocol` are nlohmann's
+// internals, not its public API (finch builds against 3.11.2, Debian 12's):
+// a unit test (tests/unit/envelope_test.cpp) compares what this writes with
+// the public dump() for every kind of value, so a nlohmann/json that changes
+// them fails there, at compile time or by its output.
 class JsonAppender {
 public:
     void append(std::string& out, const nlohmann::json& value)
@@ -291,7 +298,7 @@ inline bool readMessageIds(DecodedMessage& result)
     if (replyTo != result.message.end()) {
         // Negative integers parse as number_integer, fractions as number_float.
         if (!replyTo->is_number_unsigned()) {
-            result.error = error::invalid_id;
+            result.error = error::invalidId;
             result.detail = "\"replyTo\" must be a non-negative integer";
             return false;
         }
@@ -301,7 +308,7 @@ inline bool readMessageIds(DecodedMessage& result)
     const auto id = result.message.find("id");
     if (id != result.message.end()) {
         if (!id->is_string() && !id->is_number()) {
-            result.error = error::invalid_id;
+            result.error = error::invalidId;
             result.detail = "\"id\" must be a string or a number";
             return false;
         }
@@ -326,7 +333,7 @@ namespace detail {
 inline void checkEnvelope(const EnvelopeFormat& format, DecodedMessage& result)
 {
     if (!result.message.is_object()) {
-        result.error = error::not_an_object;
+        result.error = error::notAnObject;
         result.detail = "expected an object, got ";
         result.detail += result.message.type_name();
         result.message = nullptr;
@@ -340,7 +347,7 @@ inline void checkEnvelope(const EnvelopeFormat& format, DecodedMessage& result)
         return;
     const auto path = result.message.find(format.pathMember());
     if (path == result.message.end() || !path->is_string()) {
-        result.error = error::invalid_path;
+        result.error = error::invalidPath;
         result.detail = path == result.message.end() ? "the object has no \"" + format.pathMember() + "\" member"
                                                      : "\"" + format.pathMember() + "\" must be a string";
         result.message = nullptr;
@@ -365,7 +372,7 @@ inline DecodedMessage decodeEnvelope(const EnvelopeFormat& format, std::string_v
     detail::JsonReadFailure failure;
     if (!detail::readJson(text, result.message, maxMessageDepth, failure)) {
         result.message = nullptr;
-        result.error = error::invalid_json;
+        result.error = error::invalidJson;
         if (failure.tooDeep)
             result.detail = detail::tooDeepDetail();
         else
@@ -385,7 +392,7 @@ inline DecodedMessage decodeEnvelope(const EnvelopeFormat& format, Encoding enco
     detail::BinaryReadFailure failure;
     if (!detail::readBinary(bytes, encoding, result.message, maxMessageDepth, failure)) {
         result.message = nullptr;
-        result.error = error::invalid_json;
+        result.error = error::invalidJson;
         if (failure.tooDeep)
             result.detail = detail::tooDeepDetail();
         else

@@ -236,7 +236,7 @@ TEST_CASE("Stream: closeConnection: past maxQueuedBytes, the queue goes and 1013
     CHECK_FALSE(harness.session->sendText(std::string(300, 'c')));  // overflows
     harness.settle();
     REQUIRE(harness.session->errors.size() == 1);
-    CHECK(harness.session->errors[0].code == finch::error::queue_overflow);
+    CHECK(harness.session->errors[0].code == finch::error::queueOverflow);
     harness.pipe->setCapacity(std::numeric_limits<std::size_t>::max());
     const auto frames = describe(harness.receive());
     REQUIRE(frames.size() == 1);
@@ -259,7 +259,7 @@ TEST_CASE("Stream: dropOldest: the oldest messages go, the newest arrive, one re
         REQUIRE(harness.session->sendText("message " + std::to_string(i) + std::string(20, '.')));
     harness.settle();
     REQUIRE(harness.session->errors.size() == 1);
-    CHECK(harness.session->errors[0].code == finch::error::messages_dropped);
+    CHECK(harness.session->errors[0].code == finch::error::messagesDropped);
     harness.pipe->setCapacity(std::numeric_limits<std::size_t>::max());
     const auto frames = describe(harness.receive());
     REQUIRE_FALSE(frames.empty());

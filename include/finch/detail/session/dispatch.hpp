@@ -56,7 +56,7 @@ Dispatch<Event> dispatchMessage(const EnvelopeFormat& format, Encoding encoding,
     else if (root.onMessage)
         result.handler = &root;
     else {
-        result.failure = error::unknown_path;
+        result.failure = error::unknownPath;
         result.detail = "no route for path \"" + result.decoded.route + "\"";
     }
     return result;

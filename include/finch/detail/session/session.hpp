@@ -215,11 +215,11 @@ public:
     {
         const std::uint64_t id = this->isOpen() ? requests_.add(callback) : 0;
         if (id == 0)
-            return completeLater(std::move(callback), error::connection_closed);
+            return completeLater(std::move(callback), error::connectionClosed);
         if (!sendOwnEnvelope(path, 200, data, nlohmann::json(id), IdMembers::request)) {
             // Closing, or its queue overflowed just now: no answer can come.
             if (auto entry = requests_.take(id))
-                completeLater(std::move(entry->callback), error::connection_closed);
+                completeLater(std::move(entry->callback), error::connectionClosed);
             return;
         }
         boost::asio::post(
@@ -359,7 +359,7 @@ private:
         else if (encoding_ != Encoding::json)
             handleMessage(encoding_, payload);
         else
-            reject(error::binary_frame, "finch messages are JSON text frames", {});
+            reject(error::binaryFrame, "finch messages are JSON text frames", {});
     }
 
     void onStreamError(const Error& failure) { reportError(nullptr, failure); }
@@ -380,7 +380,7 @@ private:
         for (auto& entry : requests_.close()) {
             if (entry.timer)
                 entry.timer->cancel();
-            completeRequest(std::move(entry.callback), error::connection_closed, nullptr);
+            completeRequest(std::move(entry.callback), error::connectionClosed, nullptr);
         }
         reportRoomChanges(membership_.close([&](const std::string& room) { state_->rooms.remove(room, *this); }));
         if (state_->root.onDisconnect) {
@@ -465,8 +465,8 @@ private:
             failure = "unknown exception";
         }
         if (requestId)
-            sendErrorEnvelope(error::handler_exception, failure, path, *requestId);
-        reportError(event, Error{error::handler_exception, std::move(failure)});
+            sendErrorEnvelope(error::handlerException, failure, path, *requestId);
+        reportError(event, Error{error::handlerException, std::move(failure)});
         return false;
     }
 
@@ -502,7 +502,7 @@ private:
             if (ec)
                 return;  // cancelled: answered, or the connection ended
             if (auto entry = self->requests_.take(id))
-                self->completeRequest(std::move(entry->callback), error::reply_timeout, nullptr);
+                self->completeRequest(std::move(entry->callback), error::replyTimeout, nullptr);
         });
     }
 

@@ -199,7 +199,7 @@ private:
     {
         if (offer & Outbox::overflow) {
             post([startLoop = (offer & Outbox::startLoop) != 0](WebSocketStream& self) {
-                self.session().onStreamError(Error{error::queue_overflow, "outgoing queue full; closing with 1013"});
+                self.session().onStreamError(Error{error::queueOverflow, "outgoing queue full; closing with 1013"});
                 self.armCloseDeadline();
                 if (startLoop)
                     self.flush();
@@ -450,7 +450,7 @@ private:
         const std::size_t dropped = outbox_.takeDrops();
         if (dropped > 0)
             session().onStreamError(
-                Error{error::messages_dropped, std::to_string(dropped) + " oldest queued messages dropped"});
+                Error{error::messagesDropped, std::to_string(dropped) + " oldest queued messages dropped"});
     }
 
     // The write loop (strand, claim held): see Outbox.
