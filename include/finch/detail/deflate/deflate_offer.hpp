@@ -3,6 +3,8 @@
 
 #include <finch/compression.hpp>
 
+#include <boost/beast/core/string.hpp>
+
 #include <algorithm>
 #include <cstdint>
 #include <optional>
@@ -130,13 +132,6 @@ inline std::optional<std::vector<ExtensionOffer>> parseExtensionOffers(std::stri
     return offers;
 }
 
-inline bool equalsIgnoringCase(std::string_view a, std::string_view b) noexcept
-{
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-        return (x >= 'A' && x <= 'Z' ? x + 32 : x) == (y >= 'A' && y <= 'Z' ? y + 32 : y);
-    });
-}
-
 // A window size parameter's value: 8 to 15, digits only.
 inline std::optional<int> windowBitsOf(const std::string& text) noexcept
 {
@@ -238,7 +233,7 @@ inline DeflateAgreement negotiateDeflate(const std::vector<std::string_view>& va
         if (!offers)
             return {};
         for (const auto& offer : *offers)
-            if (equalsIgnoringCase(offer.name, "permessage-deflate"))
+            if (boost::beast::iequals(offer.name, "permessage-deflate"))
                 if (auto agreement = acceptDeflateOffer(offer, settings))
                     return std::move(*agreement);
     }
