@@ -4,6 +4,10 @@
 // finch's broadcast.
 //
 //   beast_chat_server [--port N] [--threads N] [--compression] [--compression-takeover]
+//                     [--tls-cert FILE --tls-key FILE]
+//
+// --tls-cert and --tls-key serve wss:// (beast_server.hpp): the reference
+// for finch's broadcast over TLS.
 //
 // Every frame is parsed; {"path":"echo","data":D} is answered with
 // {"data":D,"path":"echo"} and {"path":"broadcast","data":D} sends

@@ -2,10 +2,14 @@
 // nothing on top: no JSON, no envelope, no routing table.
 //
 //   beast_raw_echo [--port N] [--threads N] [--address 127.0.0.1] [--compression] [--compression-takeover]
+//                  [--tls-cert FILE --tls-key FILE]
 //
 // --compression: permessage-deflate as Beast does it (beast_server.hpp), for
 // the compression points of the benchmark and for cases 12 and 13 of
 // scripts/autobahn.sh --compression --compare.
+//
+// --tls-cert and --tls-key: the same over wss:// (beast_server.hpp), the
+// floor of finch's TLS echo.
 //
 // echo: the frame goes back to its sender byte for byte, straight from the
 // read buffer. Since the load generator sends {"path":"echo","data":...},

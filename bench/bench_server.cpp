@@ -7,11 +7,19 @@
 // docs/performance.md says what each of these choices weighs.
 //
 //   bench_server [--port N] [--threads N] [--compression] [--compression-takeover]
+//                [--tls-cert FILE --tls-key FILE]
 //
 // --compression sets Options::compression to finch::permessageDeflate() with
 // its defaults (the benchmark's compression points); --compression-takeover
 // also lets clients keep their context (PerMessageDeflate::clientContextTakeover),
 // which costs each connection the client's last window.
+//
+// --tls-cert and --tls-key serve wss:// on the port instead, with
+// finch::TlsSocketManager and a finch::TlsContext made from the two PEM
+// files, as <finch/tls.hpp> shows. Without them the server is the plain
+// finch::SocketManager (TcpTransport), the same code as before TLS existed:
+// TlsTransport runs even plain connections on the strand, which a ws://
+// server has no reason to pay for.
 //
 // bench_server_counting is the same server with a counting operator new
 // (allocation_counter.cpp): it counts the allocations and the messages its
@@ -40,6 +48,7 @@
 
 #include <finch/finch.hpp>
 #include <finch/permessage_deflate.hpp>
+#include <finch/tls.hpp>
 
 #include <boost/asio/ip/address.hpp>
 
@@ -50,6 +59,7 @@
 #include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <memory>
 
 namespace {
 
@@ -116,34 +126,57 @@ void doHandlerWork()
 
 // message["data"] as the README writes it. Every message of the load
 // generator has data: on a const object, a missing key would be undefined
-// behaviour.
-finch::SocketManager::Routes routes(finch::SocketManager& manager)
+// behaviour. A template so that the wss:// server has the same routes; for
+// finch::SocketManager, Socket is finch::Socket.
+template <class Manager>
+typename Manager::Routes routes(Manager& manager)
 {
-    finch::SocketManager::Routes routes;
-    routes["echo"].onMessage = [](finch::Socket& socket, const nlohmann::json& message) {
+    using Socket = typename Manager::socket_type;
+    typename Manager::Routes routes;
+    routes["echo"].onMessage = [](Socket& socket, const nlohmann::json& message) {
         countHandled();
         if (handlerRounds != 0)
             doHandlerWork();
         socket.send(message["data"], "echo");
     };
-    routes["broadcast"].onMessage = [&manager](finch::Socket&, const nlohmann::json& message) {
+    routes["broadcast"].onMessage = [&manager](Socket&, const nlohmann::json& message) {
         countHandled();
         manager.sendToAll(message["data"], "broadcast");
     };
     // get_ref: the length of the string in place, where get<std::string>()
     // would copy up to a mebibyte per message.
-    routes["size"].onMessage = [](finch::Socket& socket, const nlohmann::json& message) {
+    routes["size"].onMessage = [](Socket& socket, const nlohmann::json& message) {
         countHandled();
         socket.send(message["data"].get_ref<const std::string&>().size(), "size");
     };
     return routes;
 }
 
+// The server on `Manager`, listening with `listenConfig` (nothing for
+// ws://, the TlsContext for wss://) until signalled.
+template <class Manager, class... ListenConfig>
+void serve(const bench::ServerSettings& settings, const finch::Options& options, ListenConfig... listenConfig)
+{
+    boost::asio::io_context io;
+    Manager manager(io, {}, routes(manager), options);
+    manager.listen({boost::asio::ip::make_address("127.0.0.1"), settings.port}, "*", std::move(listenConfig)...);
+    bench::announceListening("bench_server", manager.port());
+#ifdef FINCH_BENCH_COUNTING
+    bench::countingAllocations = true;
+#endif
+    bench::runUntilSignalled(io, settings.threads);
+#ifdef FINCH_BENCH_COUNTING
+    bench::countingAllocations = false;
+    std::cerr << "bench_server_counting: " << bench::allocationCount.load() << " allocations, " << handled.load()
+              << " messages handled\n";
+#endif
+}
+
 }  // namespace
 
 int main(int argc, char** argv)
 {
-    const auto settings = bench::parseServerArguments(argc, argv, "bench_server", true);
+    const auto settings = bench::parseServerArguments(argc, argv, "bench_server", true, true);
     try {
         if (const char* const work = std::getenv("FINCH_BENCH_HANDLER_US"))
             handlerRounds = calibrateRounds(std::strtoul(work, nullptr, 10));
@@ -153,19 +186,11 @@ int main(int argc, char** argv)
             deflate.clientContextTakeover = settings.clientContextTakeover;
             options.compression = finch::permessageDeflate(deflate);
         }
-        boost::asio::io_context io;
-        finch::SocketManager manager(io, {}, routes(manager), options);
-        manager.listen({boost::asio::ip::make_address("127.0.0.1"), settings.port}, "*");
-        bench::announceListening("bench_server", manager.port());
-#ifdef FINCH_BENCH_COUNTING
-        bench::countingAllocations = true;
-#endif
-        bench::runUntilSignalled(io, settings.threads);
-#ifdef FINCH_BENCH_COUNTING
-        bench::countingAllocations = false;
-        std::cerr << "bench_server_counting: " << bench::allocationCount.load() << " allocations, " << handled.load()
-                  << " messages handled\n";
-#endif
+        if (settings.tls())
+            serve<finch::TlsSocketManager>(settings, options,
+                std::make_shared<finch::TlsContext>(finch::TlsCertificate{settings.tlsCert, settings.tlsKey}));
+        else
+            serve<finch::SocketManager>(settings, options);
     } catch (const std::exception& e) {
         std::cerr << "bench_server: " << e.what() << '\n';
         return 1;

@@ -5,7 +5,7 @@
 //           [--duration S] [--warmup S] [--payload B] [--sizes B,B..] [--chunk B] [--sources N]
 //           [--window N] [--settle S] [--server-pid PID] [--host A] [--target T]
 //           [--handshakes N] [--messages N] [--content pad|json] [--deflate off|on|bare]
-//           [--idle-echoes N]
+//           [--idle-echoes N] [--tls [--ca FILE]]
 //
 // The server must be on this machine: --host takes loopback addresses only
 // (127.0.0.0/8), since a load generator is not something to point elsewhere.
@@ -59,6 +59,18 @@
 // kernel's tcpi_bytes_acked and tcpi_bytes_received: WebSocket frames, no
 // TCP/IP headers) are reported, the bytes on the wire.
 //
+// --tls speaks wss://: a TLS handshake (Asio's ssl::stream, OpenSSL's
+// defaults: TLS 1.3 when the server offers it) before the upgrade of every
+// connection, and the messages in TLS records; the report names the version
+// and the cipher negotiated. Modes echo, broadcast and idle (connect and
+// large are plain only: large writes the frame to the socket itself). The
+// server's certificate is not verified unless --ca names the authority (the
+// certificate itself, for a self-signed one), since the load generator only
+// ever talks to a server on this machine that the runner has just started;
+// with --ca the chain and the address (the certificate's IP
+// subjectAltName) are checked, on the handshake only. No SNI: the host is an
+// address, which SNI may not carry.
+//
 // idle with --idle-echoes N: every connection sends N echoes (one
 // connection and one message at a time, so that their buffers are reused
 // rather than all held at once) before the memory is read, so that what a
@@ -82,11 +94,15 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/field.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/websocket/option.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <boost/beast/websocket/stream.hpp>
 #include <nlohmann/json.hpp>
 
@@ -104,6 +120,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include <linux/inet_diag.h>
@@ -155,6 +172,8 @@ struct Settings {
     Content content = Content::pad;  // what fills "data" up to --payload bytes
     Deflate deflate = Deflate::off;  // the permessage-deflate offer
     unsigned idleEchoes = 0;  // idle: echoes per connection before the memory reading
+    bool tls = false;  // wss://
+    std::string ca;  // with --tls: the authority to verify the server against; empty: no verification
 };
 
 // Bounds of the command line. They keep a typo from starting a run that would
@@ -171,7 +190,8 @@ void printUsage(std::ostream& out)
     out << "usage: loadgen --port N --mode echo|broadcast|idle|connect|large [--connections N] [--duration S]\n"
            "               [--warmup S] [--payload B] [--sizes B,B..] [--chunk B] [--sources N] [--window N]\n"
            "               [--settle S] [--server-pid PID] [--host A] [--target T] [--handshakes N]\n"
-           "               [--messages N] [--content pad|json] [--deflate off|on|bare] [--idle-echoes N]\n";
+           "               [--messages N] [--content pad|json] [--deflate off|on|bare] [--idle-echoes N]\n"
+           "               [--tls [--ca FILE]]\n";
 }
 
 std::optional<double> parseSeconds(std::string_view text)
@@ -201,6 +221,10 @@ std::optional<Settings> parseArguments(int argc, char** argv)
             printUsage(std::cout);
             std::exit(0);
         }
+        if (flag == "--tls") {
+            s.tls = true;
+            continue;
+        }
         if (i + 1 == argc) {
             std::cerr << "loadgen: " << flag << " needs a value\n";
             return std::nullopt;
@@ -221,6 +245,8 @@ std::optional<Settings> parseArguments(int argc, char** argv)
         };
         if (flag == "--host")
             s.host = value;
+        else if (flag == "--ca")
+            s.ca = value;
         else if (flag == "--target")
             s.target = value;
         else if (flag == "--port")
@@ -289,6 +315,14 @@ std::optional<Settings> parseArguments(int argc, char** argv)
     }
     if (s.port == 0) {
         std::cerr << "loadgen: --port is required\n";
+        return std::nullopt;
+    }
+    if (!s.ca.empty() && !s.tls) {
+        std::cerr << "loadgen: --ca goes with --tls\n";
+        return std::nullopt;
+    }
+    if (s.tls && (s.mode == Mode::connect || s.mode == Mode::large)) {
+        std::cerr << "loadgen: --tls works in modes echo, broadcast and idle\n";
         return std::nullopt;
     }
     beast::error_code ec;
@@ -773,14 +807,22 @@ private:
     inet_diag_req_v2 request_{};
 };
 
+// What a client's websocket::stream runs on: ws:// or wss://.
+using PlainLayer = beast::tcp_stream;
+using TlsLayer = beast::ssl_stream<beast::tcp_stream>;
+
+template <class NextLayer>
 struct Client {
-    Client(net::io_context& context, unsigned number)
-        : ws(context)
+    // `layer`: what the stream's next layer is made from (the io_context,
+    // and the TLS context for wss://).
+    template <class... Layer>
+    explicit Client(unsigned number, Layer&&... layer)
+        : ws(std::forward<Layer>(layer)...)
         , index(number)
     {
     }
 
-    websocket::stream<beast::tcp_stream> ws;
+    websocket::stream<NextLayer> ws;
     beast::flat_buffer buffer;
     std::string out;  // the frame being written: it must live until the write is done
     const unsigned index;
@@ -791,8 +833,12 @@ struct Client {
     Clock::time_point started;  // connect mode: when this connection was begun
 };
 
+template <class NextLayer>
 class LoadGenerator {
 public:
+    using Client = ::Client<NextLayer>;
+    static constexpr bool secure = std::is_same_v<NextLayer, TlsLayer>;
+
     explicit LoadGenerator(const Settings& settings)
         : settings_(settings)
         , context_(1)
@@ -803,11 +849,16 @@ public:
         , phaseTimer_(context_)
         , watchdog_(context_)
         , epoch_(Clock::now())
+        , tls_(net::ssl::context::tls_client)
     {
         // "data" is {"seq":S,"t":T,"items":[..]}: the numbers and the names
         // take about 45 bytes of --payload.
         if (settings.content == Content::json)
             jsonItems_ = makeJsonItems(settings.payload > 90 ? settings.payload - 45 : 45, 64);
+        if (!settings.ca.empty()) {
+            tls_.load_verify_file(settings.ca);
+            tls_.set_verify_mode(net::ssl::verify_peer);
+        }
     }
 
     // Runs the mode to its end and returns the report.
@@ -900,6 +951,14 @@ private:
 
     // ---- opening connections --------------------------------------------
 
+    std::unique_ptr<Client> makeClient(unsigned number)
+    {
+        if constexpr (secure)
+            return std::make_unique<Client>(number, context_, tls_);
+        else
+            return std::make_unique<Client>(number, context_);
+    }
+
     // Opens clients [first, first + count), at most `handshakes` at a time so
     // that the server's accept queue never overflows (an overflow costs a
     // one-second SYN retry and would be measured as the server's slowness),
@@ -907,7 +966,7 @@ private:
     void openClients(unsigned first, unsigned count, std::function<void()> done)
     {
         for (unsigned i = 0; i < count; ++i)
-            clients_.push_back(std::make_unique<Client>(context_, first + i));
+            clients_.push_back(makeClient(first + i));
         nextToOpen_ = first;
         openEnd_ = first + count;
         openingDone_ = std::move(done);
@@ -964,33 +1023,63 @@ private:
                     return done(false);
                 }
                 beast::get_lowest_layer(client.ws).socket().set_option(tcp::no_delay(true), ec);
-                client.ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
-                // The mask of client frames needs no cryptographic quality here,
-                // and the default generator would make the client slower.
-                client.ws.secure_prng(false);
-                client.ws.auto_fragment(false);
-                client.ws.text(true);
-                offerDeflate(client);
-                // The 101 is kept until the handler has looked at its extensions.
-                auto response = std::make_unique<websocket::response_type>();
-                auto& answer = *response;
-                client.ws.async_handshake(answer, hostHeader_, settings_.target,
-                    [this, &client, response = std::move(response), done = std::move(done)](beast::error_code ec) {
-                        if (ec) {
-                            fail("upgrade", ec);
-                            return done(false);
-                        }
-                        if (settings_.deflate != Deflate::off &&
-                            (*response)[beast::http::field::sec_websocket_extensions].find("permessage-deflate") ==
-                                beast::string_view::npos) {
-                            ++errors_;
-                            if (firstError_.empty())
-                                firstError_ = "the server did not accept permessage-deflate";
-                            return done(false);
-                        }
-                        client.open = true;
-                        done(true);
-                    });
+                if constexpr (secure)
+                    handshakeTls(client, std::move(done));
+                else
+                    upgrade(client, std::move(done));
+            });
+    }
+
+    // wss://: the TLS handshake, under a deadline of its own (the WebSocket
+    // timeouts start with the upgrade), then the upgrade.
+    void handshakeTls(Client& client, std::function<void(bool)> done)
+    {
+        if (!settings_.ca.empty())
+            client.ws.next_layer().set_verify_callback(net::ssl::host_name_verification(settings_.host));
+        beast::get_lowest_layer(client.ws).expires_after(std::chrono::seconds(30));
+        client.ws.next_layer().async_handshake(
+            net::ssl::stream_base::client, [this, &client, done = std::move(done)](beast::error_code ec) mutable {
+                if (ec) {
+                    fail("TLS handshake", ec);
+                    return done(false);
+                }
+                beast::get_lowest_layer(client.ws).expires_never();
+                if (!report_.contains("tls")) {
+                    SSL* const ssl = client.ws.next_layer().native_handle();
+                    report_["tls"] = std::string(SSL_get_version(ssl)) + " " + SSL_get_cipher_name(ssl);
+                }
+                upgrade(client, std::move(done));
+            });
+    }
+
+    void upgrade(Client& client, std::function<void(bool)> done)
+    {
+        client.ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
+        // The mask of client frames needs no cryptographic quality here,
+        // and the default generator would make the client slower.
+        client.ws.secure_prng(false);
+        client.ws.auto_fragment(false);
+        client.ws.text(true);
+        offerDeflate(client);
+        // The 101 is kept until the handler has looked at its extensions.
+        auto response = std::make_unique<websocket::response_type>();
+        auto& answer = *response;
+        client.ws.async_handshake(answer, hostHeader_, settings_.target,
+            [this, &client, response = std::move(response), done = std::move(done)](beast::error_code ec) {
+                if (ec) {
+                    fail("upgrade", ec);
+                    return done(false);
+                }
+                if (settings_.deflate != Deflate::off &&
+                    (*response)[beast::http::field::sec_websocket_extensions].find("permessage-deflate") ==
+                        beast::string_view::npos) {
+                    ++errors_;
+                    if (firstError_.empty())
+                        firstError_ = "the server did not accept permessage-deflate";
+                    return done(false);
+                }
+                client.open = true;
+                done(true);
             });
     }
 
@@ -1358,7 +1447,7 @@ private:
     void cycle(unsigned slot)
     {
         ++cycling_;
-        clients_[slot] = std::make_unique<Client>(context_, ++connectionsBegun_);
+        clients_[slot] = makeClient(++connectionsBegun_);
         Client& client = *clients_[slot];
         connect(client, [this, &client, slot](bool ok) {
             if (!ok)
@@ -1711,6 +1800,8 @@ private:
     net::steady_timer watchdog_;
     const Clock::time_point epoch_;
     // After the io_context: the streams go before the services they use.
+    // Before the clients, whose TLS streams use it; unused for ws://.
+    net::ssl::context tls_;
     std::vector<std::unique_ptr<Client>> clients_;
 
     // Opening.
@@ -1798,8 +1889,8 @@ int main(int argc, char** argv)
         return 2;
     }
     try {
-        LoadGenerator generator(*settings);
-        const auto report = generator.run();
+        const auto report =
+            settings->tls ? LoadGenerator<TlsLayer>(*settings).run() : LoadGenerator<PlainLayer>(*settings).run();
         std::cout << report.dump() << std::endl;
         return report.value("errors", 0) == 0 && report.value("lost", 0) == 0 ? 0 : 1;
     } catch (const std::exception& e) {

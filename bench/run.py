@@ -21,6 +21,11 @@ connections with each kind of offer, and finch's zlib memory per thread
 puts its section into docs/benchmarks.md in place of the earlier one, leaving
 the sections of the last full run as they are.
 
+The wss mode measures TLS: finch's TlsSocketManager beside Beast's
+websocket::stream<ssl_stream<tcp_stream>> (the raw echo and the chat-multi
+design), under echo, broadcast and idle connections, with a self-signed P-256
+certificate that the runner makes with `openssl` in the build directory.
+
 Method (docs/benchmarks.md says the same to its readers):
 - each server is started fresh for each point, pinned to CPU 1, and the load
   generator to CPU 0; the thread comparison runs both unpinned;
@@ -75,7 +80,7 @@ FLOOR = "beast_raw"
 CHAT = "beast_chat"
 FINCH = "finch"
 
-MODES = ["echo", "broadcast", "idle", "connect", "large", "compression"]
+MODES = ["echo", "broadcast", "idle", "connect", "large", "compression", "wss"]
 
 # The large mode: messages of these sizes (the whole envelope), sent in turn
 # in one run, once in one write and once in writes of LARGE_CHUNK bytes (a
@@ -124,6 +129,25 @@ COMPRESSION_IDLE = [
      "512 B (client_max_window_bits offered, as browsers do)"),
     ("takeover-bare", ["--compression-takeover"], "bare", {FINCH}, "32 KiB (a bare offer)"),
 ]
+
+
+# The wss mode: the plain modes' loads over TLS (the servers' --tls-cert and
+# --tls-key, loadgen --tls), each point named wss-<mode>. finch's references
+# are Beast's over TLS: the raw echo for echo, the chat-multi design for
+# broadcast; idle memory beside the raw Beast server (the chat server's
+# sessions are the same). The targets of the TLS work:
+WSS_SERVERS = {FINCH, FLOOR, CHAT}
+WSS_POINTS = [("echo", {FINCH, FLOOR, CHAT}), ("broadcast", {FINCH, FLOOR, CHAT}), ("idle", {FINCH, FLOOR})]
+WSS_ECHO_TARGET = 1.0  # finch's CPU per message against Beast's raw wss echo
+WSS_BROADCAST_TARGET = 0.6  # finch's CPU per delivery against Beast's chat-multi over TLS
+# The certificate: what a small deployment would use (ECDSA P-256, TLS 1.3's
+# usual choice), valid for a day, for the addresses the load generator uses.
+WSS_CERTIFICATE = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
+                   "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"]
+
+
+def wssPoint(mode):
+    return f"wss-{mode}"
 
 
 def compressionPoint(mode, size, deflate):
@@ -430,6 +454,9 @@ class Runner:
                     if mode == "compression":
                         self.measureCompression(spec, repeat)
                         continue
+                    if mode == "wss":
+                        self.measureWss(spec, repeat)
+                        continue
                     log(f"[{repeat + 1}/{p['repeat']}] {mode} {spec['name']}")
                     self.measure(spec, mode, p[mode])
         finch = next((s for s in self.servers if s["name"] == FINCH), None)
@@ -492,6 +519,46 @@ class Runner:
                          ["--idle-echoes", str(COMPRESSION_IDLE_ECHOES)])
         if spec["name"] == FINCH and repeat == 0:
             self.measureZlibMemory()
+
+    def tlsFiles(self):
+        """The certificate and key of the wss points, made once per run in the
+        build directory: nothing secret is kept in the tree, and no point
+        depends on a file that may have expired."""
+        if getattr(self, "_tlsFiles", None) is None:
+            directory = self.binDir / "tls"
+            directory.mkdir(exist_ok=True)
+            cert, key = directory / "cert.pem", directory / "key.pem"
+            completed = subprocess.run(["openssl"] + WSS_CERTIFICATE + ["-keyout", str(key), "-out", str(cert)],
+                                       capture_output=True, text=True, timeout=60)
+            if completed.returncode != 0:
+                raise RuntimeError(f"openssl req failed: {completed.stderr.strip()[:300]}")
+            self._tlsFiles = (str(cert), str(key))
+        return self._tlsFiles
+
+    def measureWss(self, spec, repeat):
+        """The wss points of one server: echo, broadcast and idle over TLS,
+        the loads of the plain modes. The load generator verifies the
+        certificate (--ca), which costs it a signature check per handshake,
+        outside every measuring window."""
+        if spec["name"] not in WSS_SERVERS:
+            return
+        p = self.profile
+        try:
+            cert, key = self.tlsFiles()
+        except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+            for mode, servers in WSS_POINTS:
+                if spec["name"] in servers:
+                    report = {"server": spec["name"], "point": wssPoint(mode), "mode": mode, "errors": 1, "lost": 0,
+                              "first_error": f"no certificate: {e}"[:300]}
+                    self.results.append(report)
+                    self.printPoint(report)
+            return
+        server = dict(spec, command=spec["command"] + ["--tls-cert", cert, "--tls-key", key])
+        for mode, servers in WSS_POINTS:
+            if spec["name"] not in servers:
+                continue
+            log(f"[{repeat + 1}/{p['repeat']}] wss {mode} {spec['name']}")
+            self.measure(server, mode, p[mode], label=wssPoint(mode), extra=["--tls", "--ca", cert])
 
     def measureZlibMemory(self):
         """bench/compression_memory: the heap bytes of finch's zlib state per
@@ -775,6 +842,109 @@ class Report:
         row("`--threads 2`", "more total throughput than `--threads 1` on echo and broadcast",
             "; ".join(parts) or "not run", all(ok) if len(ok) == 2 else None)
         return rows
+
+    def wssTargets(self):
+        """The targets of the TLS work: finch over wss against Beast over wss."""
+        r = self.r
+        rows = []
+
+        def row(target, goal, figure, met):
+            rows.append((target, goal, figure, "n/a" if met is None else ("met" if met else "**not met**")))
+
+        for mode, reference, goal, perOp in (("echo", FLOOR, WSS_ECHO_TARGET, "message"),
+                                             ("broadcast", CHAT, WSS_BROADCAST_TARGET, "delivery")):
+            point = wssPoint(mode)
+            finch = r.median(FINCH, point, "server_cpu_us_per_operation")
+            beast = r.median(reference, point, "server_cpu_us_per_operation")
+            q = ratio(finch, beast)
+            load = f"{r.profile['echo']} connections" if mode == "echo" else f"{r.profile['broadcast']} receivers"
+            row(f"wss {mode}, {load}: server CPU per {perOp}",
+                f"at most {goal:.1f}x {'the raw Beast wss echo' if mode == 'echo' else 'Beast chat-multi over TLS'}",
+                "not run" if q is None else f"{fmt(finch)} us vs {fmt(beast)} us: {fmtRatio(q)}",
+                None if q is None else q <= goal and r.clean(FINCH, point) and r.clean(reference, point))
+        point = wssPoint("idle")
+        finch = r.median(FINCH, point, "anon_bytes_per_connection")
+        beast = r.median(FLOOR, point, "anon_bytes_per_connection")
+        row(f"user-space memory per idle wss connection, {r.profile['idle']:,} connections",
+            "lower than Beast's wss server",
+            "not run" if finch is None or beast is None else
+            f"{fmt(finch / 1024)} KiB vs {fmt(beast / 1024)} KiB: {fmtRatio(ratio(finch, beast))}",
+            None if finch is None or beast is None else
+            finch < beast and r.clean(FINCH, point) and r.clean(FLOOR, point))
+        return rows
+
+    def wssSection(self):
+        """TLS: the echo, broadcast and idle points over wss://, finch beside
+        Beast's SSL streams, and each against the same server over ws://."""
+        r = self.r
+        p = r.profile
+        names = [name for name in self.names if name in WSS_SERVERS]
+        if not any(r.points(name, wssPoint(mode)) for name in names for mode, _ in WSS_POINTS):
+            return []
+        negotiated = sorted({x["tls"] for x in r.results if x["point"].startswith("wss-") and "tls" in x})
+        lines = ["## wss: the same loads over TLS", "",
+                 "finch's `TlsSocketManager` (`listen(endpoint, target, std::make_shared<finch::TlsContext>(...))`, "
+                 "OpenSSL on the non-blocking socket, idle connections giving their record buffers back) beside "
+                 "Beast's `websocket::stream<ssl_stream<tcp_stream>>` in the servers above (the raw echo and the "
+                 "chat-multi design), written as Beast's SSL examples are: an `ssl::context` loaded with the "
+                 "certificate, the TLS handshake before the WebSocket one, nothing else tuned; it accepts TLS "
+                 "1.2 and later, as finch's context does. The certificate is self-signed, ECDSA P-256, made "
+                 "with `openssl req` at the start of the run; the load generator (Asio's `ssl::stream`, OpenSSL's "
+                 "defaults, no SNI since it connects to an address) verifies it during the handshakes, outside "
+                 "every measuring window. Negotiated: "
+                 + (", ".join(f"`{t}`" for t in negotiated) or "n/a") +
+                 f". Echo: {p['echo']} connections, one message in flight each; broadcast: {p['broadcast']} "
+                 f"receivers, one broadcast in flight; idle: {p['idle']:,} connections after a first one; "
+                 f"{PAYLOAD}-byte payloads, pinning, warm-up and window as in the plain modes. Bytes on the wire "
+                 "are TLS records, as TCP carried them. The reference of each mode is Beast's: the raw echo for "
+                 "echo, the chat-multi design for broadcast, the raw server for memory (the chat server's "
+                 "sessions are the same).", "",
+                 "| target | goal | measured | |", "|---|---|---|---|"]
+        lines += [f"| {t} | {g} | {f} | {s} |" for t, g, f, s in self.wssTargets()]
+        lines += ["", "| mode | server | operations/s | latency p50 | latency p99 | server CPU per operation "
+                  "| of it in the kernel | CPU vs Beast's | CPU vs the same server over ws | bytes from the server "
+                  "per operation | server CPU use | load generator CPU use | waited |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for mode, reference, perOp in (("echo", FLOOR, "message"), ("broadcast", CHAT, "delivery")):
+            point = wssPoint(mode)
+            referenceCpu = r.median(reference, point, "server_cpu_us_per_operation")
+            for name in names:
+                rate = r.median(name, point, "operations_per_second")
+                if rate is None:
+                    continue
+                cpu = r.median(name, point, "server_cpu_us_per_operation")
+                lines.append(
+                    f"| {mode} (per {perOp}) | {self.labels[name]} | {fmt(rate, 0)} "
+                    f"| {fmt(r.median(name, point, 'latency_p50_us'), 0)} us "
+                    f"| {fmt(r.median(name, point, 'latency_p99_us'), 0)} us "
+                    f"| {fmt(cpu)} us{r.spread(name, point, 'server_cpu_us_per_operation')} "
+                    f"| {fmt(r.median(name, point, 'server_kernel_us_per_operation'))} us "
+                    f"| {fmtRatio(ratio(cpu, referenceCpu))} "
+                    f"| {fmtRatio(ratio(cpu, r.median(name, mode, 'server_cpu_us_per_operation')))} "
+                    f"| {fmt(r.median(name, point, 'wire_bytes_from_server_per_operation'), 0)} "
+                    f"| {fmt(100 * (r.median(name, point, 'server_cpu_utilisation') or 0), 0)} % "
+                    f"| {fmt(100 * (r.median(name, point, 'loadgen_cpu_utilisation') or 0), 0)} % "
+                    f"| {fmt(100 * (r.median(name, point, 'waited') or 0), 0)} % |{self.flag(name, point)}")
+        point = wssPoint("idle")
+        idle = [name for name in names if r.points(name, point)]
+        if idle:
+            referenceAnon = r.median(FLOOR, point, "anon_bytes_per_connection")
+            lines += ["", "| idle | server | open | answering | user-space memory per connection (RssAnon) "
+                      "| resident memory per connection (VmRSS) | vs Beast's | the same server over ws |",
+                      "|---|---|---:|---:|---:|---:|---:|---:|"]
+            for name in idle:
+                anon = r.median(name, point, "anon_bytes_per_connection")
+                rss = r.median(name, point, "rss_bytes_per_connection")
+                plain = r.median(name, "idle", "anon_bytes_per_connection")
+                lines.append(
+                    f"| {p['idle']:,} connections | {self.labels[name]} | {fmt(r.median(name, point, 'open'), 0)} "
+                    f"| {fmt(r.median(name, point, 'alive'), 0)} "
+                    f"| {fmt(None if anon is None else anon / 1024)} KiB"
+                    f"{r.spread(name, point, 'anon_bytes_per_connection', 1 / 1024)} "
+                    f"| {fmt(None if rss is None else rss / 1024)} KiB | {fmtRatio(ratio(anon, referenceAnon))} "
+                    f"| {fmt(None if plain is None else plain / 1024)} KiB |{self.flag(name, point)}")
+        lines += [""]
+        return lines
 
     def modeTable(self, mode):
         r = self.r
@@ -1248,6 +1418,7 @@ class Report:
                       "a message of 1 MiB as for one of 256 KiB. Only finch and the raw Beast floor (which "
                       "answers without parsing: a prefix check and the frame's length) have this route.", ""]
             lines += summary + ["", "Each size:", ""] + details + [""]
+        lines += self.wssSection()
         threads = self.threadsTable()
         if threads:
             lines += ["## finch with 1 and 2 threads", "",
@@ -1437,6 +1608,9 @@ def main():
             table = report.modeTable(mode)
             if len(table) > 2:
                 log(f"\n{mode} (medians; ratios to the raw Beast floor):\n" + "\n".join(table))
+        wss = report.wssSection()
+        if wss:
+            log("\nwss (medians; ratios to Beast's wss servers):\n" + "\n".join(line for line in wss if line.startswith("|")))
         compression = report.compressionSection()
         if compression:
             log("\n" + "\n".join(line for line in compression if line.startswith(("|", "- "))))
@@ -1444,7 +1618,7 @@ def main():
         if summary:
             log("\nlarge (medians; server CPU per MiB received):\n" + "\n".join(summary))
         log("")
-        for target, goal, figure, status in report.targets():
+        for target, goal, figure, status in report.targets() + report.wssTargets():
             log(f"target: {target}: {figure}: {status.replace('*', '')}")
     return 1 if failures else 0
 

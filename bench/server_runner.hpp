@@ -3,8 +3,9 @@
 
 // What every C++ server of the benchmark shares: the command line
 // (`--port N --threads N [--address 127.0.0.1] [--compression]
-// [--compression-takeover]`), the line that tells the runner the server is
-// ready, and the threads that run the io_context until SIGINT or SIGTERM.
+// [--compression-takeover] [--tls-cert FILE --tls-key FILE]`), the line that
+// tells the runner the server is ready, and the threads that run the
+// io_context until SIGINT or SIGTERM.
 //
 // The servers differ only in how they handle connections, so that a
 // difference in the measurements is a difference of design, not of set-up.
@@ -34,6 +35,12 @@ struct ServerSettings {
     // (--compression-takeover, which implies --compression).
     bool compression = false;
     bool clientContextTakeover = false;
+    // wss:// on the port instead of ws:// (--tls-cert and --tls-key, PEM
+    // files): both or neither, since a certificate without its key serves nothing.
+    std::string tlsCert;
+    std::string tlsKey;
+
+    bool tls() const noexcept { return !tlsCert.empty(); }
 };
 
 // The settings of permessage-deflate that every server of the benchmark
@@ -60,23 +67,29 @@ inline std::optional<unsigned long> parseNumber(std::string_view text, unsigned 
 
 // Parses `--port N --threads N [--address 127.0.0.1]`, and with
 // `compressing` (a server that can do permessage-deflate) `--compression`
-// and `--compression-takeover`; on a mistake prints the usage and exits,
-// since a benchmark server that guessed its settings would measure the
-// wrong thing (one that cannot compress refuses --compression).
+// and `--compression-takeover`, and with `secure` (a server that can serve
+// wss://) `--tls-cert FILE --tls-key FILE`; on a mistake prints the usage and
+// exits, since a benchmark server that guessed its settings would measure the
+// wrong thing (one that cannot compress refuses --compression, one without
+// TLS refuses the certificate).
 //
 // `--address` exists so that these servers take the command line of
 // finch_echo, which scripts/autobahn.sh starts with an explicit loopback
 // address (and `--compression` for cases 12 and 13). They all bind to
 // 127.0.0.1, so any other address is refused rather than silently ignored.
-inline ServerSettings parseServerArguments(int argc, char** argv, std::string_view name, bool compressing = false)
+inline ServerSettings parseServerArguments(
+    int argc, char** argv, std::string_view name, bool compressing = false, bool secure = false)
 {
     const auto usage = [&](std::ostream& out) {
         out << "usage: " << name << " [--port N] [--threads N] [--address 127.0.0.1]"
-            << (compressing ? " [--compression] [--compression-takeover]" : "") << "\n"
+            << (compressing ? " [--compression] [--compression-takeover]" : "")
+            << (secure ? " [--tls-cert FILE --tls-key FILE]" : "") << "\n"
             << "  listens on 127.0.0.1 only; --port 0 (the default) picks a free port\n";
         if (compressing)
             out << "  --compression: permessage-deflate for clients that offer it\n"
                 << "  --compression-takeover: the same, clients may keep their context between messages\n";
+        if (secure)
+            out << "  --tls-cert, --tls-key: serve wss:// with this certificate chain and key (PEM), both or neither\n";
     };
     ServerSettings settings;
     for (int i = 1; i < argc; ++i) {
@@ -95,6 +108,12 @@ inline ServerSettings parseServerArguments(int argc, char** argv, std::string_vi
             settings.clientContextTakeover = settings.clientContextTakeover || flag == "--compression-takeover";
             continue;
         }
+        if (secure && (flag == "--tls-cert" || flag == "--tls-key")) {
+            if (i + 1 == argc || std::string_view(argv[i + 1]).empty())
+                bad();
+            (flag == "--tls-cert" ? settings.tlsCert : settings.tlsKey) = argv[++i];
+            continue;
+        }
         const bool known = flag == "--port" || flag == "--threads" || flag == "--address";
         const auto value = known && i + 1 < argc ? std::optional<std::string_view>(argv[++i]) : std::nullopt;
         if (flag == "--address") {
@@ -110,6 +129,11 @@ inline ServerSettings parseServerArguments(int argc, char** argv, std::string_vi
             settings.port = static_cast<unsigned short>(*number);
         else
             settings.threads = static_cast<unsigned>(*number);
+    }
+    if (settings.tlsCert.empty() != settings.tlsKey.empty()) {
+        std::cerr << name << ": --tls-cert and --tls-key go together\n";
+        usage(std::cerr);
+        std::exit(2);
     }
     return settings;
 }

@@ -10,3 +10,5 @@ set(THREADS_PREFER_PTHREAD_FLAG ON)
 find_dependency(Threads)
 # Optional: only finch::compression (permessage-deflate) needs zlib.
 find_package(ZLIB QUIET)
+# Optional: only finch::tls (wss://) needs OpenSSL.
+find_package(OpenSSL 1.1.1 QUIET)

@@ -2,11 +2,11 @@
 # Runs finch's benchmark suite and writes docs/benchmarks.md and
 # docs/benchmarks.png: installs what is missing (apt-get, npm), builds the
 # servers and the load generator in CMake's plain Release (-O3 -DNDEBUG, what
-# a project that uses finch gets) under build/bench, then runs
-# bench/run.py. Takes about 30 minutes on an idle machine (the compression
-# points about 14 of them), up to an hour when other work keeps it busy; it
-# needs root (apt-get, real-time scheduling of the measured processes) and
-# about 20,000 open files per process (ulimit -Hn).
+# a project that uses finch gets) under build/bench (or --build-dir), then runs
+# bench/run.py. Takes about 35 minutes on an idle machine (the compression
+# points about 14 of them, the wss points about 6), up to an hour when other
+# work keeps it busy; it needs root (apt-get, real-time scheduling of the
+# measured processes) and about 20,000 open files per process (ulimit -Hn).
 #
 #   bash scripts/bench.sh            # the full run, 3 repetitions of every point
 #   bash scripts/bench.sh --quick    # 1 s per point, fewer connections, report in build/bench/bench
@@ -14,10 +14,26 @@
 #   bash scripts/bench.sh --modes compression --splice
 #                                    # permessage-deflate alone, its section of
 #                                    # docs/benchmarks.md rewritten, the rest kept
+#   bash scripts/bench.sh --build-dir build/bench-tls --quick --modes wss --docs-dir /tmp/wss
+#                                    # another build directory (one per
+#                                    # worktree or branch measured side by side)
 #
 # Other arguments go to bench/run.py (--help lists them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+build=build/bench
+args=()
+while [ $# -gt 0 ]; do
+    if [ "$1" = --build-dir ]; then
+        [ $# -ge 2 ] || { echo "bench.sh: --build-dir needs a directory" >&2; exit 2; }
+        build=$2
+        shift 2
+    else
+        args+=("$1")
+        shift
+    fi
+done
 
 bash scripts/install-deps.sh
 # The benchmark's own needs: a reference server, the chart, the Node server.
@@ -34,7 +50,6 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-build=build/bench
 # -U: a build directory configured by an earlier version of this script
 # keeps CMAKE_CXX_FLAGS_RELEASE=-O2 in its cache; without the entry, CMake
 # sets its own Release flags again.
@@ -49,4 +64,4 @@ cp bench/node/package.json bench/node/package-lock.json "$build/node/"
 (cd "$build/node" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 
 # Debian's python3: the one on PATH may be another interpreter.
-exec /usr/bin/python3 bench/run.py --bin-dir "$build/bench" --node-modules "$build/node/node_modules" "$@"
+exec /usr/bin/python3 bench/run.py --bin-dir "$build/bench" --node-modules "$build/node/node_modules" ${args[@]+"${args[@]}"}

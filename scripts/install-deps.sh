@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 # chromium runs the example pages in the browser tests (tests/js/browser); Node
 # runs the JavaScript client's tests. Node 18 or later: Debian's nodejs is
 # installed only when no node is on the PATH.
-packages=(g++ cmake ninja-build ccache libboost1.81-dev nlohmann-json3-dev catch2 zlib1g-dev doxygen python3-websockets python3-msgpack python3-cbor2
+packages=(g++ cmake ninja-build ccache libboost1.81-dev nlohmann-json3-dev catch2 zlib1g-dev libssl-dev openssl libnss3-tools doxygen python3-websockets python3-msgpack python3-cbor2
     clang-14 libclang-rt-14-dev llvm-14 chromium)
 command -v node >/dev/null || packages+=(nodejs npm)
 missing=()

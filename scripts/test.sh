@@ -15,7 +15,8 @@
 #          io_context on several threads in the threading and churn tests;
 #   fuzz   clang, libFuzzer with ASan + UBSan: the seed corpus once, then
 #          FINCH_FUZZ_SECONDS (default 60) of fuzzing each target (frame parser,
-#          finch's stream against Beast's, JSON reader, incoming-message path)
+#          finch's stream against Beast's, JSON reader, incoming-message path,
+#          binary envelopes, the HTTP request path)
 #          on a copy of its seeds (docs/fuzzing.md);
 #   bench  GCC, C++17, warnings as errors: the benchmark's servers and load
 #          generator, and its smoke run (bench.smoke: a fraction of a second of

@@ -3,7 +3,11 @@
 // Serves a browser page at "/", finch's JavaScript client at "/finch.js" and
 // WebSockets at "/ws?nick=<nickname>".
 //
-//   chat [--port N] [--threads N] [--address A] [--compression]
+//   chat [--port N] [--threads N] [--address A] [--compression] [--tls-cert FILE --tls-key FILE]
+//
+// With --tls-cert and --tls-key the port serves TLS only: the page at
+// https://<host>/ and WebSockets at wss://<host>/ws (the page picks wss://
+// itself when it was loaded over https).
 //
 // The upgrade handler admits a connection only with a valid nickname (1 to
 // 20 letters, digits, '_', '-' or '.'; else 400) that nobody online uses
@@ -26,9 +30,9 @@
 #include "page.hpp"
 
 #include "../common/client_script.hpp"
-#include "../common/server_main.hpp"
+#include "../common/tls_server.hpp"
 
-#include <finch/finch.hpp>
+#include <finch/tls.hpp>
 
 #include <boost/asio/io_context.hpp>
 
@@ -54,10 +58,12 @@ struct Member {
     std::uint64_t said = 0;
 };
 
-using Manager = finch::SocketManagerWith<Member>;
-using Socket = finch::SocketWith<Member>;
-using Event = finch::SocketEventWith<Member>;
-using Decision = finch::BasicUpgradeDecision<Member>;
+// On finch::TlsTransport: the same binary serves ws:// or, with
+// --tls-cert and --tls-key, wss://.
+using Manager = finch::TlsSocketManagerWith<Member>;
+using Socket = Manager::socket_type;
+using Event = Manager::event_type;
+using Decision = Manager::upgrade_decision_type;
 
 // The value of `key` in a request target's query string, as sent. Nicknames
 // and room names are restricted to characters that need no percent-encoding,
@@ -321,11 +327,13 @@ int run(const examples::ServerSettings& settings)
             return Decision::refuse(status, nickProblem(status));
         return Decision::accept(nick, Member{nick});
     });
-    const auto host = examples::listen(manager, settings, "/ws");
-    if (!host)
+    // Plain TCP, or TLS only with --tls-cert and --tls-key.
+    const auto listening = examples::listenMaybeTls(manager, settings, "/ws");
+    if (!listening)
         return 1;
     // Flushed: a script that started us reads this line to learn the port.
-    std::cout << "chat listening on http://" << *host << "/ (WebSocket at ws://" << *host << "/ws?nick=...)" << std::endl;
+    std::cout << "chat listening on " << listening->httpUrl("/") << " (WebSocket at "
+              << listening->webSocketUrl("/ws?nick=...") << ")" << std::endl;
     examples::runUntilStopped(context, manager, settings);
     return 0;
 }
@@ -336,6 +344,7 @@ int main(int argc, char** argv)
 {
     examples::ServerSettings settings;
     settings.program = "chat";
+    settings.offersTls = true;
     if (const auto exitCode = examples::parseServerArguments(argc, argv, settings))
         return *exitCode;
     try {

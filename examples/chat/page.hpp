@@ -5,8 +5,10 @@
 // styles or fonts, whose only script besides its own is finch's JavaScript
 // client, which the same server serves at /finch.js. It asks for a nickname,
 // checks it with GET /check (a browser cannot read the status of a refused
-// WebSocket upgrade), connects to ws://<host>/ws?nick=<nickname>, joins
-// "lobby", and then lets its user join and leave rooms and talk in them.
+// WebSocket upgrade), connects to ws://<host>/ws?nick=<nickname> (wss://
+// when the page came over https://: the scheme and host are the page's own,
+// from location), joins "lobby", and then lets its user join and leave
+// rooms and talk in them.
 //
 // The client reconnects by itself; the server forgets a connection's rooms,
 // so on every reconnection the page joins again the rooms its user had

@@ -1,6 +1,8 @@
 // What every example server does the same way: read --port, --threads,
-// --address and --compression, listen, run the io_context on that many threads, and stop
-// gracefully on SIGINT or SIGTERM.
+// --address and --compression (and --tls-cert and --tls-key in the servers
+// that offer TLS), listen, run the io_context on that many threads, and stop
+// gracefully on SIGINT or SIGTERM. Loading the certificate and listening with
+// TLS is in tls_server.hpp, so that the servers without TLS need no OpenSSL.
 #ifndef FINCH_EXAMPLES_COMMON_SERVER_MAIN_HPP
 #define FINCH_EXAMPLES_COMMON_SERVER_MAIN_HPP
 
@@ -18,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace examples {
@@ -28,18 +31,32 @@ struct ServerSettings {
     unsigned short port = 8080;
     unsigned threads = 1;
     bool compression = false;  // permessage-deflate (Options::compression)
+    // Whether the program takes --tls-cert and --tls-key (it listens with
+    // tls_server.hpp); set by the program before parsing. Without it the
+    // flags are unknown arguments.
+    bool offersTls = false;
+    std::string tlsCert;  // --tls-cert: PEM certificate chain, the server's first
+    std::string tlsKey;  // --tls-key: PEM private key of that certificate
+
+    // Whether --port serves TLS (https:// and wss://) instead of plain TCP.
+    bool tls() const { return !tlsCert.empty(); }
 };
 
 inline void printUsage(std::ostream& out, const ServerSettings& defaults)
 {
-    out << "usage: " << defaults.program << " [--port N] [--threads N] [--address A] [--compression]\n"
+    out << "usage: " << defaults.program << " [--port N] [--threads N] [--address A] [--compression]"
+        << (defaults.offersTls ? " [--tls-cert FILE --tls-key FILE]" : "") << "\n"
         << "  --port N     TCP port to listen on, 0 for any free one (default " << defaults.port << ")\n"
         << "  --threads N  threads running the server (default 1)\n"
         << "  --address A  address to listen on (default " << defaults.address
         << (defaults.address == "0.0.0.0" ? ", every interface" : "") << ")\n"
         << "  --compression  compress messages of 1 KiB and more for clients that offer\n"
-        << "               permessage-deflate (browsers do)\n"
-        << "  --help       show this text\n";
+        << "               permessage-deflate (browsers do)\n";
+    if (defaults.offersTls)
+        out << "  --tls-cert FILE  PEM certificate chain (the server's certificate first) and\n"
+            << "  --tls-key FILE   its unencrypted PEM private key: --port then serves only\n"
+            << "               TLS, https:// and wss:// (give both, or neither)\n";
+    out << "  --help       show this text\n";
 }
 
 // A whole decimal number in [min, max]; nothing else is accepted, so a typo
@@ -80,7 +97,8 @@ inline std::optional<int> parseServerArguments(int argc, char** argv, ServerSett
             settings.compression = true;
             continue;
         }
-        if (flag != "--port" && flag != "--threads" && flag != "--address")
+        const bool tlsFlag = settings.offersTls && (flag == "--tls-cert" || flag == "--tls-key");
+        if (flag != "--port" && flag != "--threads" && flag != "--address" && !tlsFlag)
             return bad("unknown argument '" + std::string(flag) + "'");
         if (i + 1 == argc)
             return bad(std::string(flag) + " needs a value");
@@ -95,10 +113,17 @@ inline std::optional<int> parseServerArguments(int argc, char** argv, ServerSett
             if (!threads)
                 return bad("bad thread count '" + std::string(value) + "' (1 to 256)");
             settings.threads = static_cast<unsigned>(*threads);
+        } else if (tlsFlag) {
+            if (value.empty())
+                return bad(std::string(flag) + " needs a file name");
+            (flag == "--tls-cert" ? settings.tlsCert : settings.tlsKey) = value;
         } else {
             settings.address = value;
         }
     }
+    if (settings.tlsCert.empty() != settings.tlsKey.empty())
+        return bad(std::string(settings.tlsCert.empty() ? "--tls-key" : "--tls-cert") + " needs " +
+            (settings.tlsCert.empty() ? "--tls-cert" : "--tls-key") + ": TLS takes a certificate and its key");
     boost::system::error_code ec;
     boost::asio::ip::make_address(settings.address, ec);
     if (ec)
@@ -123,15 +148,17 @@ inline std::string urlHost(const boost::asio::ip::address& address)
     return address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
 }
 
-// Listens with `manager` on the settings' address and port, on `target`.
-// Returns the address and port as "host:port", or nothing after printing why
-// it could not listen.
-template <class Manager>
-std::optional<std::string> listen(Manager& manager, const ServerSettings& settings, std::string target)
+// Listens with `manager` on the settings' address and port, on `target`
+// (with `transportConfig`, if given: a TlsContext makes the port TLS, see
+// tls_server.hpp). Returns the address and port as "host:port", or nothing
+// after printing why it could not listen.
+template <class Manager, class... TransportConfig>
+std::optional<std::string> listen(
+    Manager& manager, const ServerSettings& settings, std::string target, TransportConfig&&... transportConfig)
 {
     const auto address = boost::asio::ip::make_address(settings.address);
     boost::system::error_code ec;
-    manager.listen({address, settings.port}, std::move(target), ec);
+    manager.listen({address, settings.port}, std::move(target), std::forward<TransportConfig>(transportConfig)..., ec);
     if (ec) {
         std::cerr << settings.program << ": cannot listen on " << urlHost(address) << ':' << settings.port << ": "
                   << ec.message() << '\n';

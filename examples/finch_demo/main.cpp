@@ -4,7 +4,12 @@
 // WebSockets at "/ws". The page has a button per route and shows every
 // envelope the server sends back.
 //
-//   finch_demo [--port N] [--threads N] [--address A] [--compression]
+//   finch_demo [--port N] [--threads N] [--address A] [--compression] [--tls-cert FILE --tls-key FILE]
+//
+// With --tls-cert and --tls-key the port serves TLS only: the page at
+// https://<host>/ and WebSockets at wss://<host>/ws (the page picks wss://
+// itself when it was loaded over https). The manager is a
+// finch::TlsSocketManager either way, so one binary serves both.
 //
 // Routes (a client sends {"path": "<route>", "data": ...}):
 //   test      replies the headers of the client's upgrade request, on "test"
@@ -17,9 +22,9 @@
 #include "page.hpp"
 
 #include "../common/client_script.hpp"
-#include "../common/server_main.hpp"
+#include "../common/tls_server.hpp"
 
-#include <finch/finch.hpp>
+#include <finch/tls.hpp>
 
 #include <boost/asio/io_context.hpp>
 
@@ -75,21 +80,21 @@ nlohmann::json headersOf(const finch::Request& request)
 
 // The lifecycle callbacks. `manager` is only stored here: the callbacks run
 // once connections arrive, long after the manager has been constructed.
-finch::SocketEvent rootEvent(finch::SocketManager& manager)
+finch::TlsSocketManager::event_type rootEvent(finch::TlsSocketManager& manager)
 {
-    finch::SocketEvent root;
-    root.onConnect = [&manager](finch::Socket& socket) {
+    finch::TlsSocketManager::event_type root;
+    root.onConnect = [&manager](finch::TlsSocket& socket) {
         // countClients() already counts the new connection, which also
         // receives this broadcast.
         manager.sendToAll("New user connected! count: " + std::to_string(manager.countClients()), "output");
         // The id lets the page tell its own entry apart in the "clients" list.
         socket.send({{"message", "Welcome to the finch demo!"}, {"id", socket.id()}}, "connected");
     };
-    root.onDisconnect = [&manager](finch::Socket&) {
+    root.onDisconnect = [&manager](finch::TlsSocket&) {
         // The leaving socket is still counted until this callback returns.
         manager.sendToAll("User disconnected! count: " + std::to_string(manager.countClients() - 1), "output");
     };
-    root.onError = [](finch::Socket& socket, const finch::Error& error) {
+    root.onError = [](finch::TlsSocket& socket, const finch::Error& error) {
         // Client mistakes are already answered with an error envelope; this
         // log is for whoever runs the demo.
         std::cerr << "finch_demo: client " << socket.id() << ": " << error.message << '\n';
@@ -97,21 +102,21 @@ finch::SocketEvent rootEvent(finch::SocketManager& manager)
     return root;
 }
 
-finch::SocketManager::Routes routes(finch::SocketManager& manager)
+finch::TlsSocketManager::Routes routes(finch::TlsSocketManager& manager)
 {
-    finch::SocketManager::Routes routes;
+    finch::TlsSocketManager::Routes routes;
 
-    routes["test"].onMessage = [](finch::Socket& socket, const nlohmann::json&) {
+    routes["test"].onMessage = [](finch::TlsSocket& socket, const nlohmann::json&) {
         socket.send(headersOf(socket.request()), "test");
     };
 
-    routes["time"].onMessage = [](finch::Socket& socket, const nlohmann::json&) { socket.send(utcNow(), "output"); };
+    routes["time"].onMessage = [](finch::TlsSocket& socket, const nlohmann::json&) { socket.send(utcNow(), "output"); };
 
-    routes["clients"].onMessage = [&manager](finch::Socket& socket, const nlohmann::json&) {
+    routes["clients"].onMessage = [&manager](finch::TlsSocket& socket, const nlohmann::json&) {
         socket.send(manager.getAllClientsKeys(), "clients");
     };
 
-    routes["toclient"].onMessage = [&manager](finch::Socket& socket, const nlohmann::json& message) {
+    routes["toclient"].onMessage = [&manager](finch::TlsSocket& socket, const nlohmann::json& message) {
         const auto data = message.find("data");
         if (data == message.end() || !data->is_object() || !data->contains("id") || !(*data)["id"].is_string() ||
             !data->contains("message")) {
@@ -122,7 +127,7 @@ finch::SocketManager::Routes routes(finch::SocketManager& manager)
             socket.send({{"message", "no such client"}}, "output", 404);
     };
 
-    routes["close"].onMessage = [](finch::Socket& socket, const nlohmann::json&) { socket.close(); };
+    routes["close"].onMessage = [](finch::TlsSocket& socket, const nlohmann::json&) { socket.close(); };
 
     return routes;
 }
@@ -152,13 +157,15 @@ int run(const examples::ServerSettings& settings)
     boost::asio::io_context context(static_cast<int>(settings.threads));
     // Declared after the context, so destroyed before it: the manager must go
     // first, once run() has returned on every thread.
-    finch::SocketManager manager(context, rootEvent(manager), routes(manager), examples::serverOptions(settings));
+    finch::TlsSocketManager manager(context, rootEvent(manager), routes(manager), examples::serverOptions(settings));
     manager.setHttpHandler(serveHttp);
-    const auto host = examples::listen(manager, settings, "/ws");
-    if (!host)
+    // Plain TCP, or TLS only with --tls-cert and --tls-key.
+    const auto listening = examples::listenMaybeTls(manager, settings, "/ws");
+    if (!listening)
         return 1;
     // Flushed: a script that started us reads this line to learn the port.
-    std::cout << "finch_demo listening on http://" << *host << "/ (WebSocket at ws://" << *host << "/ws)" << std::endl;
+    std::cout << "finch_demo listening on " << listening->httpUrl("/") << " (WebSocket at "
+              << listening->webSocketUrl("/ws") << ")" << std::endl;
     examples::runUntilStopped(context, manager, settings);
     return 0;
 }
@@ -169,6 +176,7 @@ int main(int argc, char** argv)
 {
     examples::ServerSettings settings;
     settings.program = "finch_demo";
+    settings.offersTls = true;
     if (const auto exitCode = examples::parseServerArguments(argc, argv, settings))
         return *exitCode;
     try {

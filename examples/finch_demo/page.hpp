@@ -4,9 +4,11 @@
 // The browser page of finch_demo: one HTML document with no external styles
 // or fonts, whose only script besides its own is finch's JavaScript client,
 // which the same server serves at /finch.js (so it works offline and behind
-// any firewall). The client connects to ws://<host>/ws and reconnects by
-// itself; the page sends {"path": ...} on each button, and logs every
-// envelope it sends and receives, and the connection's changes of state.
+// any firewall). The client connects to ws://<host>/ws (wss:// when the
+// page came over https://: the scheme and host are the page's own, from
+// location) and reconnects by itself; the page sends {"path": ...} on each
+// button, and logs every envelope it sends and receives, and the
+// connection's changes of state.
 //
 // Everything the server sends is shown with textContent, never innerHTML:
 // another client chooses what "toclient" delivers here.

@@ -96,6 +96,14 @@ public:
     /// Safe from any thread: it is fixed before the upgrade and never changes.
     bool compressed() const noexcept;
 
+    /// Whether this connection is TLS (`wss://`): it came through a listener
+    /// given a `TlsContext` (`<finch/tls.hpp>`). Always false on a manager of
+    /// `finch::TcpTransport`.
+    ///
+    /// @par Thread Safety
+    /// Safe from any thread: it is fixed before the upgrade and never changes.
+    bool secure() const noexcept;
+
     /// The application's data of this connection: what the upgrade handler's
     /// decision (or `requestHandle()`) gave it, else `UserData{}`. It lives
     /// inside the connection's object, as long as any handle to it.

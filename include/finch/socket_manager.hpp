@@ -174,6 +174,24 @@ public:
     /// once `stop()` has begun; cleared on success.
     void listen(const boost::asio::ip::tcp::endpoint& endpoint, std::string target, boost::system::error_code& ec);
 
+    /// Listens like `listen()` above, with connections whose transport is
+    /// made as `Transport(socket, config)`: for `finch::TlsTransport`, `config`
+    /// is a `std::shared_ptr<TlsContext>` and the port serves `wss://` (and
+    /// `https://` through the `HttpHandler`). Takes part only for a transport
+    /// that can be made so.
+    /// @throws boost::system::system_error as `listen()` above.
+    template <class TransportConfig,
+        class = std::enable_if_t<
+            std::is_constructible_v<Transport, typename Transport::socket_type&&, const TransportConfig&>>>
+    void listen(const boost::asio::ip::tcp::endpoint& endpoint, std::string target, TransportConfig config);
+
+    /// As above, reporting failure in `ec` instead of throwing.
+    template <class TransportConfig,
+        class = std::enable_if_t<
+            std::is_constructible_v<Transport, typename Transport::socket_type&&, const TransportConfig&>>>
+    void listen(const boost::asio::ip::tcp::endpoint& endpoint, std::string target, TransportConfig config,
+        boost::system::error_code& ec);
+
     /// The port of the first successful `listen()`, useful after listening on
     /// port 0; 0 before that.
     unsigned short port() const;
@@ -287,6 +305,10 @@ public:
     void stop(std::function<void()> onStopped = {});
 
 private:
+    template <class Factory>
+    void listenWith(const boost::asio::ip::tcp::endpoint& endpoint, std::string target, Factory&& makeTransport,
+        boost::system::error_code& ec);
+
     template <class Visit>
     std::size_t broadcast(Visit&& visit, const nlohmann::json& data, std::string_view path, int status);
 

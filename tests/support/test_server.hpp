@@ -38,13 +38,14 @@ struct ErrorEvent {
 // TestClients after it: the destructor stops the threads first, so no callback
 // outlives what it refers to. Socket copies kept by the test must be
 // destroyed before the TestServer (the io_context); those in `connected` are.
-// `UserData` is the manager's per-connection data (TestServer: none).
-template <class UserData>
+// `UserData` is the manager's per-connection data (TestServer: none);
+// `Transport`, what its connections run over (TlsServer: TLS or TCP).
+template <class UserData, class Transport = TcpTransport>
 class BasicTestServer {
 public:
-    using Manager = SocketManagerWith<UserData>;
-    using Event = SocketEventWith<UserData>;
-    using Socket = SocketWith<UserData>;
+    using Manager = BasicSocketManager<Transport, UserData>;
+    using Event = typename Manager::event_type;
+    using Socket = typename Manager::socket_type;
 
     explicit BasicTestServer(int threadCount = 1)
         : threads(threadCount)

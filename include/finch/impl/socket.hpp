@@ -52,6 +52,12 @@ bool BasicSocket<Transport, UserData>::compressed() const noexcept
 }
 
 template <class Transport, class UserData>
+bool BasicSocket<Transport, UserData>::secure() const noexcept
+{
+    return connection_->secure();
+}
+
+template <class Transport, class UserData>
 UserData& BasicSocket<Transport, UserData>::data() const noexcept
 {
     return connection_->data();

@@ -129,6 +129,40 @@ template <class Transport, class UserData>
 void BasicSocketManager<Transport, UserData>::listen(
     const boost::asio::ip::tcp::endpoint& endpoint, std::string target, boost::system::error_code& ec)
 {
+    listenWith(endpoint, std::move(target), [](typename Transport::socket_type&& socket) {
+        return Transport(std::move(socket));
+    }, ec);
+}
+
+template <class Transport, class UserData>
+template <class TransportConfig, class>
+void BasicSocketManager<Transport, UserData>::listen(
+    const boost::asio::ip::tcp::endpoint& endpoint, std::string target, TransportConfig config)
+{
+    boost::system::error_code ec;
+    listen(endpoint, std::move(target), std::move(config), ec);
+    if (ec)
+        throw boost::system::system_error(ec, "finch: cannot listen");
+}
+
+template <class Transport, class UserData>
+template <class TransportConfig, class>
+void BasicSocketManager<Transport, UserData>::listen(const boost::asio::ip::tcp::endpoint& endpoint,
+    std::string target, TransportConfig config, boost::system::error_code& ec)
+{
+    listenWith(endpoint, std::move(target),
+        [config = std::move(config)](typename Transport::socket_type&& socket) {
+            return Transport(std::move(socket), config);
+        },
+        ec);
+}
+
+template <class Transport, class UserData>
+template <class Factory>
+void BasicSocketManager<Transport, UserData>::listenWith(
+    const boost::asio::ip::tcp::endpoint& endpoint, std::string target, Factory&& makeTransport,
+    boost::system::error_code& ec)
+{
     // The whole of it under the lock that stop() takes to stop the listeners:
     // a listen() on another thread either comes first, and its listener is
     // stopped with the others, or comes after stop() and opens nothing.
@@ -137,7 +171,8 @@ void BasicSocketManager<Transport, UserData>::listen(
         ec = error::managerStopped;
         return;
     }
-    auto listener = std::make_shared<detail::Listener<Transport, UserData>>(state_, std::move(target));
+    auto listener = std::make_shared<detail::Listener<Transport, UserData>>(
+        state_, std::move(target), std::forward<Factory>(makeTransport));
     ec = listener->open(endpoint);
     if (ec)
         return;

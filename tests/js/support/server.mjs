@@ -1,6 +1,7 @@
 // Starts a finch server binary for a test and stops it again. Every example
 // server (and the client tests' server) prints, once listening, a line that
-// holds "http://HOST:PORT/"; start() waits for it and returns the port.
+// holds "http://HOST:PORT/" ("https://HOST:PORT/" when it serves TLS, with
+// --tls-cert and --tls-key); start() waits for it and returns the port.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 
@@ -19,6 +20,7 @@ export class FinchServer {
     this.port = 0;
     this.child = null;
     this.output = '';
+    this.secure = false;  // whether the startup line said https://
   }
 
   // Starts the server on 127.0.0.1, on `this.port` (0 the first time: any
@@ -34,8 +36,11 @@ export class FinchServer {
       child.stdout.on('data', (chunk) => {
         seen += chunk;
         this.output += chunk;
-        const found = /http:\/\/[^\s/]+:(\d+)\//.exec(seen);
-        if (found) resolve(Number(found[1]));
+        const found = /http(s?):\/\/[^\s/]+:(\d+)\//.exec(seen);
+        if (found) {
+          this.secure = found[1] === 's';
+          resolve(Number(found[2]));
+        }
       });
       child.once('exit', (code, signal) =>
         reject(new Error(`${this.binary} ended before listening (${code ?? signal}): ${this.output}`)));
@@ -44,8 +49,8 @@ export class FinchServer {
     return this.port;
   }
 
-  get url() { return `http://127.0.0.1:${this.port}`; }
-  get wsUrl() { return `ws://127.0.0.1:${this.port}/ws`; }
+  get url() { return `${this.secure ? 'https' : 'http'}://127.0.0.1:${this.port}`; }
+  get wsUrl() { return `${this.secure ? 'wss' : 'ws'}://127.0.0.1:${this.port}/ws`; }
 
   // Stops it as Ctrl-C does (SIGINT: finch closes every connection with
   // 1001) and resolves once the process has exited.

@@ -48,6 +48,14 @@ namespace finch::detail {
 // handler's decision and the answer share one deadline, set at the accept
 // (Options::handshakeTimeout): a client that trickles its request, or an
 // application that never decides, cannot hold the connection past it.
+// Whether a transport has a handshake of its own below HTTP (TLS), bounded
+// by limitHandshake(bytes).
+template <class Transport, class = void>
+constexpr bool limitsHandshake = false;
+template <class Transport>
+constexpr bool limitsHandshake<Transport,
+    std::void_t<decltype(std::declval<Transport&>().limitHandshake(std::size_t{}))>> = true;
+
 template <class Transport, class UserData>
 class HttpSession : public std::enable_shared_from_this<HttpSession<Transport, UserData>> {
 public:
@@ -76,6 +84,9 @@ public:
         if (!state_->sessions.add(this->shared_from_this()))
             return;  // the manager is stopping; the socket closes with this session
         boost::asio::post(transport_.get_executor(), [self = this->shared_from_this()] {
+            // A TLS handshake is read like the request, and bounded like it.
+            if constexpr (limitsHandshake<Transport>)
+                self->transport_.limitHandshake(self->state_->options.maxHeaderBytes);
             self->armDeadline();
             self->read();
         });
@@ -153,17 +164,21 @@ private:
         namespace http = boost::beast::http;
         for (;;) {
             boost::system::error_code ec;
-            if (buffer_.size() > 0) {
+            // After need_more, Beast's parser wants new bytes: handed the
+            // same ones again (the header and a cut chunk size, say) it
+            // asserts. So what it has seen is parsed again only with more.
+            if (buffer_.size() > 0 && !parserWantsMore_) {
                 const std::size_t used = parser_.put(buffer_.data(), ec);
                 buffer_.consume(used);
-                if (ec == http::error::need_more)
+                parserWantsMore_ = ec == http::error::need_more;
+                if (parserWantsMore_)
                     ec = {};
                 else if (ec)
                     return onRead(ec);
                 if (parser_.is_done())
                     return onRead({});
-                if (used > 0 && buffer_.size() > 0)
-                    continue;
+                if (used > 0 && buffer_.size() > 0 && !parserWantsMore_)
+                    continue;  // the header ended inside what was buffered: parse its rest
             }
             if (buffer_.size() >= bufferLimit)
                 return onRead(http::error::header_limit);
@@ -187,6 +202,7 @@ private:
             if (ec)
                 return onRead(ec);
             buffer_.commit(size);
+            parserWantsMore_ = false;
         }
     }
 
@@ -511,6 +527,7 @@ private:
     std::optional<Request> waiting_;  // the request the upgrade handler is deciding on
     bool handedOver_ = false;  // transport_ now belongs to a Session
     bool abandoned_ = false;  // a decision arriving now is ignored
+    bool parserWantsMore_ = false;  // the parser answered need_more to what is buffered
 };
 
 }  // namespace finch::detail

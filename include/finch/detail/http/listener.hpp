@@ -10,6 +10,7 @@
 #include <boost/asio/strand.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -18,14 +19,19 @@ namespace finch::detail {
 // Accepts TCP connections on one endpoint and gives each to an HttpSession on
 // a strand of its own. The socket is accepted straight onto its strand (its
 // executor type is the strand's), so it never has to move there afterwards.
+// What the connection runs over is made by `makeTransport`: a TLS listener
+// binds its TlsContext into it.
 template <class Transport, class UserData>
 class Listener : public std::enable_shared_from_this<Listener<Transport, UserData>> {
 public:
     using strand_type = boost::asio::strand<boost::asio::any_io_executor>;
     using socket_type = typename Transport::socket_type;
+    using TransportFactory = std::function<Transport(socket_type&&)>;
 
-    Listener(std::shared_ptr<ManagerState<Transport, UserData>> state, std::string target)
-        : strand_(boost::asio::make_strand(state->executor))
+    Listener(std::shared_ptr<ManagerState<Transport, UserData>> state, std::string target,
+        TransportFactory makeTransport)
+        : makeTransport_(std::move(makeTransport))
+        , strand_(boost::asio::make_strand(state->executor))
         , acceptor_(strand_)
         , retryTimer_(strand_)
         , state_(std::move(state))
@@ -94,11 +100,12 @@ private:
         // Counted from here: a request still being read holds a slot. Without
         // one the request is still read, and answered 503.
         std::make_shared<HttpSession<Transport, UserData>>(
-            state_, Transport(std::move(socket)), target_, state_->slots.tryAcquire())
+            state_, makeTransport_(std::move(socket)), target_, state_->slots.tryAcquire())
             ->run();
         accept();
     }
 
+    const TransportFactory makeTransport_;
     strand_type strand_;
     boost::asio::ip::tcp::acceptor acceptor_;
     boost::asio::steady_timer retryTimer_;

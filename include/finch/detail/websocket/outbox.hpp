@@ -356,7 +356,7 @@ private:
         LockOwner& operator=(const LockOwner&) = delete;
 
     private:
-        Outbox& outbox_;
+        [[maybe_unused]] Outbox& outbox_;  // read only by the NDEBUG-less checks
     };
 
     // inFlight_ may be touched by the claim's holder: the strand while it

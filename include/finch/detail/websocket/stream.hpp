@@ -28,6 +28,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 namespace finch::detail {
@@ -57,6 +58,12 @@ namespace finch::detail {
 // Reads are driven by readiness: a read is tried at once, and the stream
 // waits only when it would block, either for readiness or, while messages
 // keep arriving, with a receive into a block of its own (see awaitBytes()).
+// Whether a transport can say if it is secure (TLS); one that cannot is not.
+template <class Transport, class = void>
+constexpr bool knowsSecurity = false;
+template <class Transport>
+constexpr bool knowsSecurity<Transport, std::void_t<decltype(std::declval<const Transport&>().secure())>> = true;
+
 template <class Transport, class Session>
 class WebSocketStream {
 public:
@@ -106,6 +113,15 @@ public:
 
     // Whether this connection negotiated permessage-deflate.
     bool compressed() const noexcept { return deflateWindowBits_ != 0; }
+
+    // Any thread: whether the transport is TLS (fixed when it was made).
+    bool secure() const noexcept
+    {
+        if constexpr (knowsSecurity<Transport>)
+            return transport_.secure();
+        else
+            return false;
+    }
 
     // Any thread: starts the closing handshake with `code` and `reason`
     // after what is queued. Precondition: isValidClose(code, reason). False
@@ -413,7 +429,7 @@ private:
         const bool answered = outbox_.peerClosed(
             controlFrame(Opcode::close, code == closeCode::noStatus ? std::string() : closePayload(code, {})));
         if (answered)
-            return finish({});
+            return closingHandshakeDone();
         armCloseDeadline();
     }
 
@@ -431,6 +447,24 @@ private:
         armCloseDeadline();
         if (closeOut)
             drain();
+    }
+
+    // Both close frames have crossed. Over TCP the server now closes first
+    // (RFC 6455 7.1.1). Over TLS the peer still owes its close_notify, and
+    // that arriving at a closed socket would reset the connection under the
+    // peer's last reads (Beast's client then reports its teardown failed);
+    // so ours goes out with a FIN, and the rest is drained until the peer
+    // ends too, within the close deadline.
+    void closingHandshakeDone()
+    {
+        if constexpr (knowsSecurity<Transport>) {
+            if (transport_.secure()) {
+                closeComplete_ = true;
+                armCloseDeadline();
+                return drain();
+            }
+        }
+        finish({});
     }
 
     // After a failure, the rest of the peer's bytes cannot be parsed, so they
@@ -467,7 +501,7 @@ private:
                 return waitWritable();
             case Outbox::Round::closeLeft:
                 if (closeReceived_)
-                    return finish({});  // ours answered theirs
+                    return closingHandshakeDone();  // ours answered theirs
                 if (endCause_)
                     return drain();
                 break;  // wait for the peer's answer; the read loop goes on
@@ -556,7 +590,8 @@ private:
         // frame: over, and nothing to report. After a protocol failure or an
         // overflow, the cause was reported when it happened; how the peer then
         // went away adds nothing.
-        if ((closeSent && !closeReceived_ && ec == boost::asio::error::eof) || endCause_ || outbox_.overflowed())
+        if ((closeSent && !closeReceived_ && ec == boost::asio::error::eof) || endCause_ || outbox_.overflowed() ||
+            closeComplete_)
             ec = {};
         parser_.releaseMemory();
         if (closeTimer_)
@@ -584,6 +619,7 @@ private:
     bool pingSent_ = false;
     bool draining_ = false;
     bool closeReceived_ = false;
+    bool closeComplete_ = false;  // both close frames crossed; what follows is TLS's own ending
 };
 
 }  // namespace finch::detail
