@@ -18,8 +18,7 @@
 // finch::TlsSocketManager and a finch::TlsContext made from the two PEM
 // files, as <finch/tls.hpp> shows. Without them the server is the plain
 // finch::SocketManager (TcpTransport), the same code as before TLS existed:
-// TlsTransport runs even plain connections on the strand, which a ws://
-// server has no reason to pay for.
+// a ws:// server has no reason to carry TlsTransport's branch per operation.
 //
 // bench_server_counting is the same server with a counting operator new
 // (allocation_counter.cpp): it counts the allocations and the messages its

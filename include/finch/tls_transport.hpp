@@ -31,11 +31,10 @@ namespace finch {
 /// gives its record buffers back (`SSL_MODE_RELEASE_BUFFERS`).
 ///
 /// @par Thread Safety
-/// As `finch::TcpTransport`, except that `sendsBesideReceive` is false: an
-/// `SSL` object must not be used from two threads at once, so every
-/// operation, sends included, runs on the connection's strand. A plain
-/// connection of this transport sends from the strand too; a server that has
-/// no TLS listener should use `finch::TcpTransport`.
+/// As `finch::TcpTransport`: `writeSome` may run on a sender's thread beside
+/// `readSome` and `shutdownSend` on the strand. An `SSL` object must never
+/// be used from two threads at once, so a TLS connection's OpenSSL calls
+/// take a mutex of the connection's own (uncontended but for that case).
 class TlsTransport {
 public:
     /// Where the connection's operations and callbacks run.
@@ -47,8 +46,8 @@ public:
     /// A timer on the strand.
     using timer_type = TcpTransport::timer_type;
 
-    /// Every operation runs on the strand (see the class's Thread Safety).
-    static constexpr bool sendsBesideReceive = false;
+    /// `writeSome` may run beside `readSome` (see the class's Thread Safety).
+    static constexpr bool sendsBesideReceive = true;
 
     /// A plain TCP connection (`ws://`, or a socket given to `requestHandle()`).
     explicit TlsTransport(socket_type socket) noexcept : tcp_(std::move(socket)) { }
@@ -119,15 +118,20 @@ public:
     {
         if (!channel_)
             return tcp_.asyncReceive(buffer, std::forward<Handler>(handler));
-        asyncWaitReadable([this, buffer, handler = std::forward<Handler>(handler)](
-                              boost::system::error_code ec) mutable {
-            if (ec)
-                return handler(ec, std::size_t{0});
-            const std::size_t size = readSome(buffer, ec);
-            if (ec == boost::asio::error::would_block)
-                return asyncReceive(buffer, std::move(handler));  // a record is not whole yet
-            handler(ec, size);
-        });
+        if (channel_->hasPendingInput() || channel_->hasPendingOutput()) {
+            // Readable now, or the handshake's output must go first: by readiness.
+            asyncWaitReadable([this, buffer, handler = std::forward<Handler>(handler)](
+                                  boost::system::error_code ec) mutable { readInto(buffer, ec, std::move(handler)); });
+            return;
+        }
+        // Ciphertext is received by the reactor into the channel's inbox,
+        // then decrypted into `buffer` (see TlsChannel::inbox()).
+        tcp_.asyncReceive(channel_->inbox(),
+            [this, buffer, handler = std::forward<Handler>(handler)](
+                boost::system::error_code ec, std::size_t size) mutable {
+                channel_->received(ec ? 0 : size);
+                readInto(buffer, ec, std::move(handler));
+            });
     }
 
     /// Calls `handler(error_code)` once a read may return something: at once
@@ -137,6 +141,8 @@ public:
     template <class Handler>
     void asyncWaitReadable(Handler&& handler)
     {
+        if (channel_)
+            channel_->releaseInbox();  // waiting by readiness: the connection is idle, or still handshaking
         if (channel_ && channel_->hasPendingInput()) {
             boost::asio::post(tcp_.get_executor(),
                 [handler = std::forward<Handler>(handler)]() mutable { handler(boost::system::error_code{}); });
@@ -161,11 +167,8 @@ public:
     /// waiting for the kernel: a FIN would cut it off).
     void shutdownSend() noexcept
     {
-        if (channel_) {
-            channel_->shutdown(tcp_.socket());
-            if (channel_->hasPendingOutput())
-                return;
-        }
+        if (channel_ && channel_->shutdown(tcp_.socket()))
+            return;
         tcp_.shutdownSend();
     }
 
@@ -187,6 +190,19 @@ public:
 
 private:
     using Channel = detail::TlsChannel<socket_type>;
+
+    // The second half of asyncReceive: decrypts what arrived into `buffer`,
+    // or receives again when a record is not whole yet.
+    template <class Handler>
+    void readInto(boost::asio::mutable_buffer buffer, boost::system::error_code ec, Handler&& handler)
+    {
+        if (ec)
+            return handler(ec, std::size_t{0});
+        const std::size_t size = readSome(buffer, ec);
+        if (ec == boost::asio::error::would_block)
+            return asyncReceive(buffer, std::forward<Handler>(handler));
+        handler(ec, size);
+    }
 
     std::size_t fail(boost::system::error_code& ec) const noexcept
     {

@@ -10,6 +10,8 @@
 
 #include <openssl/bio.h>
 
+#include <array>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -73,6 +75,43 @@ std::string clientHello()
     SSL_free(ssl);
     SSL_CTX_free(context);
     return hello;
+}
+
+// Sends `bytes` one at a time, `gap` apart, as a client on a slow link
+// would (or one that means to hold a connection open cheaply), until the
+// server ends the connection; how many were sent by then.
+std::size_t trickle(unsigned short port, const std::string& bytes, std::chrono::milliseconds gap)
+{
+    net::io_context context;
+    tcp::socket socket(context);
+    socket.connect(loopback(port));
+    net::steady_timer timer(context);
+    std::array<char, 256> answer{};
+    std::size_t sent = 0;
+    bool ended = false;
+    socket.async_read_some(net::buffer(answer), [&](boost::system::error_code, std::size_t) {
+        ended = true;  // the server closed (nothing else comes before a whole ClientHello)
+        timer.cancel();
+    });
+    std::function<void()> next = [&] {
+        if (ended || sent == bytes.size())
+            return;
+        boost::system::error_code ec;
+        net::write(socket, net::buffer(bytes.data() + sent, 1), ec);
+        if (ec)
+            return;
+        ++sent;
+        timer.expires_after(gap);
+        timer.async_wait([&](boost::system::error_code waitError) {
+            if (!waitError)
+                next();
+        });
+    };
+    next();
+    context.run_for(waitLimit);
+    if (!ended)
+        throw std::runtime_error("trickle: the server did not end the connection within the wait limit");
+    return sent;
 }
 
 // A TLS connection without WebSocket on top, to see the bytes and the end
@@ -205,7 +244,7 @@ TEST_CASE("wss: large messages both ways, and a client that reads only after the
     expectTlsEcho(client, "after the flood");
 }
 
-TEST_CASE("wss: a certificate reloaded while serving is used by new handshakes; open connections keep working",
+TEST_CASE("wss: a certificate reloaded while serving is used by new handshakes, and open connections keep working",
     "[tls]")
 {
     TestAuthority authority;
@@ -292,7 +331,7 @@ TEST_CASE("wss: SNI picks the certificate by the host name the client asks for",
     CHECK(TlsTestClient(server.port(), {authority.caFile(), "a.test"}).peerName() == "a2");
 }
 
-TEST_CASE("wss: ALPN answers http/1.1 when offered; TLS 1.2 is the oldest version accepted", "[tls]")
+TEST_CASE("wss: ALPN answers http/1.1 when offered, and TLS 1.2 is the oldest version accepted", "[tls]")
 {
     TestAuthority authority;
     auto tls = std::make_shared<finch::TlsContext>(authority.issue("server"));
@@ -340,9 +379,12 @@ TEST_CASE("wss: the handshake counts against handshakeTimeout and maxHeaderBytes
         const RawExchange silent = rawExchange(server.port(), "");
         CHECK(silent.received.empty());
         CHECK(silent.end != beast::error::timeout);  // the server ended it
-        const RawExchange trickled = rawExchange(server.port(), hello.substr(0, hello.size() / 2));
-        CHECK(trickled.received.empty());
-        CHECK(trickled.end != beast::error::timeout);
+        const RawExchange stalled = rawExchange(server.port(), hello.substr(0, hello.size() / 2));
+        CHECK(stalled.received.empty());
+        CHECK(stalled.end != beast::error::timeout);
+        // One byte every 20 ms would take seconds to finish the hello: the
+        // deadline counts from the accept, so the bytes do not extend it.
+        CHECK(trickle(server.port(), hello, std::chrono::milliseconds(20)) < hello.size());
     }
     SECTION("a ClientHello longer than maxHeaderBytes is cut before the deadline")
     {

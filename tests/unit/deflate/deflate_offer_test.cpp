@@ -105,7 +105,7 @@ TEST_CASE("several offers: the first acceptable one wins")
     CHECK(agreement.serverWindowBits == 9);
 }
 
-TEST_CASE("names compare without regard to case; spaces and empty elements are allowed")
+TEST_CASE("names compare without regard to case, and spaces and empty elements are allowed")
 {
     CHECK(negotiate({"Permessage-Deflate"}).accepted);
     CHECK(negotiate({" ,  permessage-deflate ;\tclient_max_window_bits , "}).accepted);

@@ -108,7 +108,7 @@ TEST_CASE("FrameParser: every split of a frame sequence gives the same events", 
     }
 }
 
-TEST_CASE("FrameParser: a close frame ends parsing; without a code it reports 1005", "[unit][websocket]")
+TEST_CASE("FrameParser: a close frame ends parsing, and without a code it reports 1005", "[unit][websocket]")
 {
     const auto parsed = parse(closeFrame(1000, "done") + textFrame("after"));
     CHECK(parsed.status == ParseStatus::closed);

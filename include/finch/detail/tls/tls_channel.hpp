@@ -16,6 +16,8 @@
 #include <cstddef>
 #include <cstring>
 #include <limits>
+#include <memory>
+#include <mutex>
 #include <new>
 #include <string>
 
@@ -40,8 +42,11 @@ namespace finch::detail {
 // together are decrypted from it without another recv(), and
 // `hasPendingInput()` says so, since epoll will not (the socket is empty).
 //
-// Not thread-safe: one SSL object must never be used from two threads at
-// once, so TlsTransport runs every operation on the connection's strand.
+// One SSL object must never be used from two threads at once: read(),
+// write() and shutdown() hold the channel's mutex, so a sender's thread may
+// write while the connection's strand reads (finch's sendsBesideReceive).
+// The other members are the strand's, called where no write runs beside
+// them (under the stream's write lock, or before the connection is shared).
 template <class Socket>
 class TlsChannel {
 public:
@@ -69,25 +74,68 @@ public:
     // send before finch cuts it: Options::maxHeaderBytes, as for the request.
     void limitHandshake(std::size_t bytes) noexcept { handshakeLimit_ = bytes; }
 
-    // Decrypted bytes (or records) OpenSSL holds: readable without the socket.
-    bool hasPendingInput() const noexcept { return SSL_has_pending(ssl_) == 1; }
+    // Bytes readable without the socket: decrypted ones or records OpenSSL
+    // holds, or ciphertext received into the inbox.
+    // Not what OpenSSL holds after a read that wanted more: the start of a
+    // record, which needs the socket (SSL_has_pending counts it too).
+    bool hasPendingInput() noexcept
+    {
+        std::lock_guard lock(mutex_);
+        return inboxBegin_ < inboxEnd_ || (!readBlocked_ && SSL_has_pending(ssl_) == 1);
+    }
+
+    // Where an asynchronous receive puts ciphertext for the next read: Asio's
+    // reactor completes a receive straight from epoll's report, where a wait
+    // for readiness costs an epoll_ctl each time (a third of the system calls
+    // of an echoed message). Made when a connection starts exchanging
+    // messages; given back by releaseInbox() when it goes idle.
+    boost::asio::mutable_buffer inbox()
+    {
+        if (!inbox_)
+            inbox_ = std::make_unique<char[]>(inboxSize);
+        inboxBegin_ = inboxEnd_ = 0;
+        receiving_ = true;
+        return boost::asio::buffer(inbox_.get(), inboxSize);
+    }
+
+    // `size` bytes (0 when the receive failed) arrived in the inbox.
+    void received(std::size_t size) noexcept
+    {
+        receiving_ = false;
+        inboxBegin_ = 0;
+        inboxEnd_ = size;
+    }
+
+    // An idle connection holds no inbox (none may be receiving into it).
+    void releaseInbox() noexcept
+    {
+        if (inboxBegin_ == inboxEnd_ && !receiving_)
+            inbox_.reset();
+    }
 
     // Ciphertext the kernel has not taken yet.
-    bool hasPendingOutput() const noexcept { return pendingSent_ < pending_.size(); }
+    bool hasPendingOutput() noexcept
+    {
+        std::lock_guard lock(mutex_);
+        return pendingOutput();
+    }
 
     // One non-blocking read of plaintext; the handshake, first.
     std::size_t read(Socket& socket, boost::asio::mutable_buffer buffer, boost::system::error_code& ec)
     {
+        std::lock_guard lock(mutex_);
         socket_ = &socket;
-        if (hasPendingOutput() && !flush(socket, ec) && ec)
+        if (pendingOutput() && !flush(socket, ec) && ec)
             return 0;
         std::size_t size = 0;
         ERR_clear_error();
         if (SSL_read_ex(ssl_, buffer.data(), buffer.size(), &size) == 1) {
+            readBlocked_ = false;
             ec = {};
             return size;
         }
         ec = failure(SSL_get_error(ssl_, 0));
+        readBlocked_ = ec == boost::asio::error::would_block;
         return 0;
     }
 
@@ -98,6 +146,7 @@ public:
     template <class ConstBufferSequence>
     std::size_t write(Socket& socket, const ConstBufferSequence& buffers, boost::system::error_code& ec)
     {
+        std::lock_guard lock(mutex_);
         socket_ = &socket;
         if (!flush(socket, ec)) {
             if (!ec)
@@ -153,7 +202,7 @@ public:
                 return total;
             }
             total += written;
-            if (hasPendingOutput()) {
+            if (pendingOutput()) {
                 // The kernel is full: see the class comment.
                 owed_ = true;
                 if (--total == 0)
@@ -169,12 +218,34 @@ public:
         return total;
     }
 
+    // Sends TLS's close_notify if the handshake is done and nothing has
+    // failed; best effort, without waiting (what the kernel does not take
+    // now is dropped with the connection). Returns whether ciphertext is
+    // still waiting for the kernel.
+    bool shutdown(Socket& socket) noexcept
+    {
+        std::lock_guard lock(mutex_);
+        if (!shutdownSent_ && !ioError_ && SSL_is_init_finished(ssl_) == 1) {
+            shutdownSent_ = true;
+            socket_ = &socket;
+            ERR_clear_error();
+            SSL_shutdown(ssl_);
+            boost::system::error_code ignored;
+            flush(socket, ignored);
+            ERR_clear_error();
+        }
+        return pendingOutput();
+    }
+
+private:
+    bool pendingOutput() const noexcept { return pendingSent_ < pending_.size(); }
+
     // Sends kept ciphertext. True once none is left; false with `ec` clear
-    // when the kernel is full, or with the socket's error.
+    // when the kernel is full, or with the socket's error. Under mutex_.
     bool flush(Socket& socket, boost::system::error_code& ec)
     {
         ec = {};
-        while (hasPendingOutput()) {
+        while (pendingOutput()) {
             const std::size_t sent =
                 socket.write_some(boost::asio::buffer(pending_.data() + pendingSent_, pending_.size() - pendingSent_), ec);
             if (ec == boost::asio::error::would_block) {
@@ -186,29 +257,16 @@ public:
             pendingSent_ += sent;
         }
         // A connection that has caught up holds no ciphertext memory.
-        std::string().swap(pending_);
-        pendingSent_ = 0;
+        if (!pending_.empty()) {
+            std::string().swap(pending_);
+            pendingSent_ = 0;
+        }
         return true;
     }
 
-    // Sends TLS's close_notify if the handshake is done and nothing has
-    // failed; best effort, without waiting (what the kernel does not take
-    // now is dropped with the connection).
-    void shutdown(Socket& socket) noexcept
-    {
-        if (shutdownSent_ || ioError_ || SSL_is_init_finished(ssl_) != 1)
-            return;
-        shutdownSent_ = true;
-        socket_ = &socket;
-        ERR_clear_error();
-        SSL_shutdown(ssl_);
-        boost::system::error_code ignored;
-        flush(socket, ignored);
-        ERR_clear_error();
-    }
 
-private:
     static constexpr std::size_t recordSize = 16 * 1024;  // TLS's largest plaintext record
+    static constexpr std::size_t inboxSize = recordSize + 512;  // a whole record with its overhead
 
     static std::array<char, recordSize>& recordScratch()
     {
@@ -251,7 +309,7 @@ private:
         BIO_clear_retry_flags(bio);
         const auto size = static_cast<std::size_t>(length);
         std::size_t sent = 0;
-        if (!channel.hasPendingOutput()) {
+        if (!channel.pendingOutput()) {
             boost::system::error_code ec;
             sent = channel.socket_->write_some(boost::asio::buffer(data, size), ec);
             if (ec == boost::asio::error::would_block) {
@@ -277,7 +335,14 @@ private:
         TlsChannel& channel = self(bio);
         BIO_clear_retry_flags(bio);
         boost::system::error_code ec;
-        const std::size_t size = channel.socket_->read_some(boost::asio::buffer(data, static_cast<std::size_t>(length)), ec);
+        std::size_t size = 0;
+        if (channel.inboxBegin_ < channel.inboxEnd_) {
+            size = std::min(static_cast<std::size_t>(length), channel.inboxEnd_ - channel.inboxBegin_);
+            std::memcpy(data, channel.inbox_.get() + channel.inboxBegin_, size);
+            channel.inboxBegin_ += size;
+        } else {
+            size = channel.socket_->read_some(boost::asio::buffer(data, static_cast<std::size_t>(length)), ec);
+        }
         if (ec == boost::asio::error::would_block) {
             BIO_set_retry_read(bio);
             return -1;
@@ -323,14 +388,20 @@ private:
         return made;
     }
 
+    std::mutex mutex_;  // one OpenSSL call at a time: see the class comment
     SSL* ssl_;
     Socket* socket_ = nullptr;  // the transport's socket during a call: the transport moves, the channel does not
+    std::unique_ptr<char[]> inbox_;  // see inbox()
+    std::size_t inboxBegin_ = 0;
+    std::size_t inboxEnd_ = 0;
     std::string pending_;       // ciphertext the kernel has not taken
     std::size_t pendingSent_ = 0;
     std::size_t handshakeBytes_ = 0;
     std::size_t handshakeLimit_ = std::numeric_limits<std::size_t>::max();
     boost::system::error_code ioError_;  // the socket's failure, which OpenSSL only sees as -1
     bool owed_ = false;
+    bool receiving_ = false;    // a receive into the inbox is pending
+    bool readBlocked_ = false;  // the last read wanted bytes from the socket
     bool handshakeDone_ = false;
     bool shutdownSent_ = false;
 };
