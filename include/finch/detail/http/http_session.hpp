@@ -167,7 +167,13 @@ private:
             // After need_more, Beast's parser wants new bytes: handed the
             // same ones again (the header and a cut chunk size, say) it
             // asserts. So what it has seen is parsed again only with more.
-            if (buffer_.size() > 0 && !parserWantsMore_) {
+            // And in a chunked body it asserts when it comes back to the last
+            // chunk's line with fewer than 5 bytes ("0\r\n" and a trailer's
+            // start), so there it gets 5 at least: a whole message always
+            // has them after any point of its body ("0\r\n\r\n"), so
+            // waiting for them never holds one back.
+            const bool chunkedTail = parser_.is_header_done() && parser_.chunked() && buffer_.size() < 5;
+            if (buffer_.size() > 0 && !parserWantsMore_ && !chunkedTail) {
                 const std::size_t used = parser_.put(buffer_.data(), ec);
                 buffer_.consume(used);
                 parserWantsMore_ = ec == http::error::need_more;
