@@ -7,7 +7,7 @@
 // docs/performance.md says what each of these choices weighs.
 //
 //   bench_server [--port N] [--threads N] [--compression] [--compression-takeover]
-//                [--tls-cert FILE --tls-key FILE]
+//                [--tls-cert FILE --tls-key FILE] [--redis HOST:PORT]
 //
 // --compression sets Options::compression to finch::permessageDeflate() with
 // its defaults (the benchmark's compression points); --compression-takeover
@@ -19,6 +19,13 @@
 // files, as <finch/tls.hpp> shows. Without them the server is the plain
 // finch::SocketManager (TcpTransport), the same code as before TLS existed:
 // a ws:// server has no reason to carry TlsTransport's branch per operation.
+//
+// --redis joins the cluster of every bench_server given the same Redis
+// (finch::RedisBackplane, default RedisOptions and ClusterOptions, as
+// docs/cluster.md's quick start) before listening: the cluster mode's nodes.
+// Such a node announces that it listens only once the backplane reports
+// `connected`, which it does once its channels are live, so that the runner
+// never starts a load whose first broadcasts another node could miss.
 //
 // bench_server_counting is the same server with a counting operator new
 // (allocation_counter.cpp): it counts the allocations and the messages its
@@ -47,6 +54,7 @@
 
 #include <finch/finch.hpp>
 #include <finch/permessage_deflate.hpp>
+#include <finch/redis_backplane.hpp>
 #include <finch/tls.hpp>
 
 #include <boost/asio/ip/address.hpp>
@@ -59,6 +67,9 @@
 #include <exception>
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
 
 namespace {
 
@@ -151,15 +162,75 @@ typename Manager::Routes routes(Manager& manager)
     return routes;
 }
 
+// --redis HOST:PORT, taken out of the command line before the options that
+// every benchmark server shares are parsed (server_runner.hpp does not know it).
+struct ClusterSettings {
+    std::optional<finch::RedisOptions> redis;
+};
+
+[[noreturn]] void badRedis(std::string_view value)
+{
+    std::cerr << "bench_server: --redis takes HOST:PORT (an IP address), not '" << value << "'\n";
+    std::exit(2);
+}
+
+ClusterSettings takeClusterArguments(int& argc, char** argv)
+{
+    ClusterSettings cluster;
+    int kept = 1;
+    for (int i = 1; i < argc; ++i) {
+        if (std::string_view(argv[i]) != "--redis") {
+            argv[kept++] = argv[i];
+            continue;
+        }
+        if (i + 1 == argc)
+            badRedis("");
+        const std::string_view value = argv[++i];
+        const auto colon = value.rfind(':');
+        if (colon == std::string_view::npos || colon == 0)
+            badRedis(value);
+        const auto port = bench::parseNumber(value.substr(colon + 1), 1, 65535);
+        if (!port)
+            badRedis(value);
+        finch::RedisOptions redis;
+        redis.host = std::string(value.substr(0, colon));
+        redis.port = static_cast<unsigned short>(*port);
+        cluster.redis = std::move(redis);
+    }
+    argc = kept;
+    return cluster;
+}
+
 // The server on `Manager`, listening with `listenConfig` (nothing for
-// ws://, the TlsContext for wss://) until signalled.
+// ws://, the TlsContext for wss://) until signalled; with --redis, a node of
+// the cluster.
 template <class Manager, class... ListenConfig>
-void serve(const bench::ServerSettings& settings, const finch::Options& options, ListenConfig... listenConfig)
+void serve(const bench::ServerSettings& settings, const ClusterSettings& cluster, const finch::Options& options,
+    ListenConfig... listenConfig)
 {
     boost::asio::io_context io;
     Manager manager(io, {}, routes(manager), options);
+    bool announced = false;
+    if (cluster.redis) {
+        finch::ClusterOptions clusterOptions;
+        // Runs on io's thread, after listen() below has set the port.
+        clusterOptions.onEvent = [&manager, &announced](const finch::BackplaneEvent& event) {
+            if (event.status == finch::BackplaneStatus::connected && !announced) {
+                announced = true;
+                bench::announceListening("bench_server", manager.port());
+            } else if (event.status == finch::BackplaneStatus::disconnected || event.dropped != 0) {
+                // A lost link or dropped messages would show as lost deliveries;
+                // this says why.
+                std::cerr << "bench_server: redis " << (event.error ? event.error.message() : "dropped messages")
+                          << ", " << event.dropped << " messages dropped so far" << std::endl;
+            }
+        };
+        manager.joinCluster(
+            std::make_shared<finch::RedisBackplane>(io.get_executor(), *cluster.redis), std::move(clusterOptions));
+    }
     manager.listen({boost::asio::ip::make_address("127.0.0.1"), settings.port}, "*", std::move(listenConfig)...);
-    bench::announceListening("bench_server", manager.port());
+    if (!cluster.redis)
+        bench::announceListening("bench_server", manager.port());
 #ifdef FINCH_BENCH_COUNTING
     bench::countingAllocations = true;
 #endif
@@ -175,6 +246,7 @@ void serve(const bench::ServerSettings& settings, const finch::Options& options,
 
 int main(int argc, char** argv)
 {
+    const auto cluster = takeClusterArguments(argc, argv);
     const auto settings = bench::parseServerArguments(argc, argv, "bench_server", true, true);
     try {
         if (const char* const work = std::getenv("FINCH_BENCH_HANDLER_US"))
@@ -186,10 +258,10 @@ int main(int argc, char** argv)
             options.compression = finch::permessageDeflate(deflate);
         }
         if (settings.tls())
-            serve<finch::TlsSocketManager>(settings, options,
+            serve<finch::TlsSocketManager>(settings, cluster, options,
                 std::make_shared<finch::TlsContext>(finch::TlsCertificate{settings.tlsCert, settings.tlsKey}));
         else
-            serve<finch::SocketManager>(settings, options);
+            serve<finch::SocketManager>(settings, cluster, options);
     } catch (const std::exception& e) {
         std::cerr << "bench_server: " << e.what() << '\n';
         return 1;

@@ -1,10 +1,10 @@
 // loadgen: the load generator of finch's benchmark. One io_context on one
 // thread drives every connection, so its own cost is one core at most.
 //
-//   loadgen --port N --mode echo|broadcast|idle|connect|large [--connections N]
+//   loadgen --port N|--ports N,N.. --mode echo|broadcast|idle|connect|large [--connections N]
 //           [--duration S] [--warmup S] [--payload B] [--sizes B,B..] [--chunk B] [--sources N]
-//           [--window N] [--settle S] [--server-pid PID] [--host A] [--target T]
-//           [--handshakes N] [--messages N] [--content pad|json] [--deflate off|on|bare]
+//           [--window N] [--settle S] [--server-pid PID[,PID..]] [--backplane-pid PID] [--host A]
+//           [--target T] [--handshakes N] [--messages N] [--content pad|json] [--deflate off|on|bare]
 //           [--idle-echoes N] [--tls [--ca FILE]]
 //
 // The server must be on this machine: --host takes loopback addresses only
@@ -86,6 +86,15 @@
 // (/proc/PID/stat, utime + stime) at the exact start and end of the measuring
 // window, after the warm-up, and its memory (/proc/PID/status) in idle mode.
 //
+// --ports N,N.. (echo and broadcast) spreads the connections over the
+// servers of a cluster, one port per node: connection i goes to the
+// (i mod n)th port, so the broadcast's sender (connection 0) is on the
+// first. --server-pid then names each node's process in the same order, and
+// the report adds "nodes", per node its receivers, the deliveries in the
+// window to its connections and its CPU per delivery; the top-level server
+// figures are the sums over the nodes. --backplane-pid names the broker's
+// process (redis-server), whose CPU in the window is reported per broadcast.
+//
 // Prints one JSON object on one line to stdout; progress goes to stderr.
 // Everything is bounded: the warm-up, the window and the drain have fixed
 // lengths, and a watchdog ends the process if the server stops answering.
@@ -154,7 +163,8 @@ enum class Deflate { off, on, bare };
 
 struct Settings {
     std::string host = "127.0.0.1";
-    unsigned short port = 0;
+    unsigned short port = 0;  // the first of `ports`
+    std::vector<unsigned short> ports;  // one per node; connection i goes to ports[i % size]
     std::string target = "/";
     Mode mode = Mode::echo;
     unsigned connections = 50;
@@ -166,7 +176,9 @@ struct Settings {
     unsigned sources = 1;  // client addresses 127.0.0.1 .. 127.0.0.<sources>
     unsigned window = 1;  // broadcasts in flight
     double settle = 1;  // idle: seconds between the last connection and the memory reading
-    int serverPid = 0;
+    int serverPid = 0;  // the first of `serverPids`
+    std::vector<int> serverPids;  // none, or one per port
+    int backplanePid = 0;
     unsigned handshakes = 128;  // connections being opened at once
     std::uint64_t messages = 0;  // operations in all; 0: as many as the window allows
     Content content = Content::pad;  // what fills "data" up to --payload bytes
@@ -184,12 +196,14 @@ constexpr unsigned maxPayload = 1 << 20;
 // "data" needs room for {"seq":..,"t":..,"pad":""}.
 constexpr unsigned minPayload = 48;
 constexpr std::uint64_t maxMessages = 1'000'000'000;
+constexpr std::size_t maxNodes = 64;
 
 void printUsage(std::ostream& out)
 {
-    out << "usage: loadgen --port N --mode echo|broadcast|idle|connect|large [--connections N] [--duration S]\n"
-           "               [--warmup S] [--payload B] [--sizes B,B..] [--chunk B] [--sources N] [--window N]\n"
-           "               [--settle S] [--server-pid PID] [--host A] [--target T] [--handshakes N]\n"
+    out << "usage: loadgen --port N|--ports N,N.. --mode echo|broadcast|idle|connect|large [--connections N]\n"
+           "               [--duration S] [--warmup S] [--payload B] [--sizes B,B..] [--chunk B] [--sources N]\n"
+           "               [--window N] [--settle S] [--server-pid PID[,PID..]] [--backplane-pid PID] [--host A]\n"
+           "               [--target T] [--handshakes N]\n"
            "               [--messages N] [--content pad|json] [--deflate off|on|bare] [--idle-echoes N]\n"
            "               [--tls [--ca FILE]]\n";
 }
@@ -210,6 +224,24 @@ std::optional<unsigned long> parseCount(std::string_view text, unsigned long min
     if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max)
         return std::nullopt;
     return value;
+}
+
+// "N,N,.." of numbers in [min, max], at most maxNodes of them.
+template <class Number>
+std::optional<std::vector<Number>> parseList(std::string_view text, unsigned long min, unsigned long max)
+{
+    std::vector<Number> values;
+    for (std::string_view rest = text; !rest.empty();) {
+        const auto comma = std::min(rest.find(','), rest.size());
+        const auto value = parseCount(rest.substr(0, comma), min, max);
+        if (!value || values.size() == maxNodes)
+            return std::nullopt;
+        values.push_back(static_cast<Number>(*value));
+        rest.remove_prefix(std::min(comma + 1, rest.size()));
+    }
+    if (values.empty() || text.back() == ',')
+        return std::nullopt;
+    return values;
 }
 
 std::optional<Settings> parseArguments(int argc, char** argv)
@@ -237,6 +269,12 @@ std::optional<Settings> parseArguments(int argc, char** argv)
             if (ok)
                 field = static_cast<std::remove_reference_t<decltype(field)>>(*parsed);
         };
+        const auto list = [&](auto& field, unsigned long min, unsigned long max) {
+            auto parsed = parseList<typename std::remove_reference_t<decltype(field)>::value_type>(value, min, max);
+            ok = parsed.has_value();
+            if (ok)
+                field = std::move(*parsed);
+        };
         const auto seconds = [&](double& field) {
             const auto parsed = parseSeconds(value);
             ok = parsed.has_value();
@@ -249,8 +287,12 @@ std::optional<Settings> parseArguments(int argc, char** argv)
             s.ca = value;
         else if (flag == "--target")
             s.target = value;
-        else if (flag == "--port")
-            count(s.port, 1, 65535);
+        else if (flag == "--port") {
+            unsigned short port = 0;
+            count(port, 1, 65535);
+            s.ports.assign(1, port);
+        } else if (flag == "--ports")
+            list(s.ports, 1, 65535);
         else if (flag == "--connections")
             count(s.connections, 1, maxConnections);
         else if (flag == "--duration")
@@ -282,7 +324,9 @@ std::optional<Settings> parseArguments(int argc, char** argv)
         else if (flag == "--messages")
             count(s.messages, 1, maxMessages);
         else if (flag == "--server-pid")
-            count(s.serverPid, 1, 1 << 22);
+            list(s.serverPids, 1, 1 << 22);
+        else if (flag == "--backplane-pid")
+            count(s.backplanePid, 1, 1 << 22);
         else if (flag == "--idle-echoes")
             count(s.idleEchoes, 0, 16);
         else if (flag == "--content") {
@@ -313,9 +357,21 @@ std::optional<Settings> parseArguments(int argc, char** argv)
             return std::nullopt;
         }
     }
-    if (s.port == 0) {
+    if (s.ports.empty()) {
         std::cerr << "loadgen: --port is required\n";
         return std::nullopt;
+    }
+    s.port = s.ports.front();
+    if (s.ports.size() > 1 && s.mode != Mode::echo && s.mode != Mode::broadcast) {
+        std::cerr << "loadgen: --ports with several ports works in modes echo and broadcast\n";
+        return std::nullopt;
+    }
+    if (!s.serverPids.empty()) {
+        if (s.serverPids.size() != s.ports.size()) {
+            std::cerr << "loadgen: --server-pid names one process per port\n";
+            return std::nullopt;
+        }
+        s.serverPid = s.serverPids.front();
     }
     if (!s.ca.empty() && !s.tls) {
         std::cerr << "loadgen: --ca goes with --tls\n";
@@ -842,9 +898,8 @@ public:
     explicit LoadGenerator(const Settings& settings)
         : settings_(settings)
         , context_(1)
-        , server_(net::ip::make_address(settings.host), settings.port)
-        , hostHeader_(settings.host + ":" + std::to_string(settings.port))
         , probe_(settings.serverPid)
+        , backplaneProbe_(settings.backplanePid)
         , self_(static_cast<int>(getpid()))
         , phaseTimer_(context_)
         , watchdog_(context_)
@@ -859,6 +914,14 @@ public:
             tls_.load_verify_file(settings.ca);
             tls_.set_verify_mode(net::ssl::verify_peer);
         }
+        const auto address = net::ip::make_address(settings.host);
+        for (std::size_t node = 0; node < settings.ports.size(); ++node) {
+            const unsigned short port = settings.ports[node];
+            servers_.emplace_back(address, port);
+            hostHeaders_.push_back(settings.host + ":" + std::to_string(port));
+            nodeProbes_.emplace_back(node < settings.serverPids.size() ? settings.serverPids[node] : 0);
+        }
+        nodes_.resize(settings.ports.size());
     }
 
     // Runs the mode to its end and returns the report.
@@ -1017,7 +1080,7 @@ private:
         }
         client.started = Clock::now();
         beast::get_lowest_layer(client.ws).async_connect(
-            server_, [this, &client, done = std::move(done)](beast::error_code ec) mutable {
+            servers_[nodeOf(client)], [this, &client, done = std::move(done)](beast::error_code ec) mutable {
                 if (ec) {
                     fail("connect", ec);
                     return done(false);
@@ -1064,7 +1127,7 @@ private:
         // The 101 is kept until the handler has looked at its extensions.
         auto response = std::make_unique<websocket::response_type>();
         auto& answer = *response;
-        client.ws.async_handshake(answer, hostHeader_, settings_.target,
+        client.ws.async_handshake(answer, hostHeaders_[nodeOf(client)], settings_.target,
             [this, &client, response = std::move(response), done = std::move(done)](beast::error_code ec) {
                 if (ec) {
                     fail("upgrade", ec);
@@ -1234,6 +1297,7 @@ private:
         --inFlight_;
         if (measuring_) {
             ++operations_;
+            ++nodes_[nodeOf(client)].deliveries;
             latencies_.record(nowNanoseconds() - reply->t);
         }
         if (startAnother()) {
@@ -1272,6 +1336,7 @@ private:
         ++client.expected;
         if (measuring_) {
             ++operations_;
+            ++nodes_[nodeOf(client)].deliveries;
             latencies_.record(nowNanoseconds() - delivery->t);
         }
         // Every receiver gets the broadcasts in order, so they complete in order.
@@ -1289,12 +1354,17 @@ private:
     {
         operations_ = 0;
         broadcasts_ = 0;
+        for (auto& node : nodes_)
+            node.deliveries = 0;
         latencies_.clear();
         windowStart_ = Clock::now();
-        serverCpuStart_ = probe_.cpuTime();
+        readNodes(&NodeWindow::cpuStart, &NodeWindow::waitStart);
+        serverCpuStart_ = serverCpu(&NodeWindow::cpuStart);
+        backplaneCpuStart_ = backplaneProbe_.cpuTime();
+        backplaneClockStart_ = backplaneProbe_.cpuClockSeconds();
         ownCpuStart_ = ownCpuTime();
         machineStart_ = machineCpu();
-        serverWaitStart_ = probe_.runQueueWaitSeconds();
+        serverWaitStart_ = serverWait(&NodeWindow::waitStart);
         ownWaitStart_ = self_.runQueueWaitSeconds();
         wireStart_ = wireBytes();
         measuring_ = true;
@@ -1304,12 +1374,105 @@ private:
     {
         measuring_ = false;
         windowSeconds_ = std::chrono::duration<double>(Clock::now() - windowStart_).count();
-        serverCpuEnd_ = probe_.cpuTime();
+        readNodes(&NodeWindow::cpuEnd, &NodeWindow::waitEnd);
+        serverCpuEnd_ = serverCpu(&NodeWindow::cpuEnd);
+        backplaneCpuEnd_ = backplaneProbe_.cpuTime();
+        backplaneClockEnd_ = backplaneProbe_.cpuClockSeconds();
         ownCpuEnd_ = ownCpuTime();
         machineEnd_ = machineCpu();
-        serverWaitEnd_ = probe_.runQueueWaitSeconds();
+        serverWaitEnd_ = serverWait(&NodeWindow::waitEnd);
         ownWaitEnd_ = self_.runQueueWaitSeconds();
         wireEnd_ = wireBytes();
+    }
+
+    // ---- the nodes of a cluster (--ports) --------------------------------------
+
+    struct NodeWindow {
+        std::uint64_t deliveries = 0;  // in the window, to this node's connections (echo: replies)
+        std::optional<CpuTime> cpuStart, cpuEnd;
+        std::optional<double> waitStart, waitEnd;
+    };
+
+    std::size_t nodeOf(const Client& client) const { return client.index % servers_.size(); }
+
+    void readNodes(std::optional<CpuTime> NodeWindow::*cpu, std::optional<double> NodeWindow::*wait)
+    {
+        for (std::size_t node = 0; node < nodes_.size(); ++node) {
+            nodes_[node].*cpu = nodeProbes_[node].cpuTime();
+            nodes_[node].*wait = nodeProbes_[node].runQueueWaitSeconds();
+        }
+    }
+
+    // The nodes' sum: one server's figure when there is one node, the
+    // cluster's otherwise; nothing if any node could not be read.
+    std::optional<CpuTime> serverCpu(std::optional<CpuTime> NodeWindow::*cpu) const
+    {
+        CpuTime sum;
+        for (const auto& node : nodes_) {
+            if (!(node.*cpu))
+                return std::nullopt;
+            sum.user += (node.*cpu)->user;
+            sum.kernel += (node.*cpu)->kernel;
+        }
+        return sum;
+    }
+
+    std::optional<double> serverWait(std::optional<double> NodeWindow::*wait) const
+    {
+        double sum = 0;
+        for (const auto& node : nodes_) {
+            if (!(node.*wait))
+                return std::nullopt;
+            sum += *(node.*wait);
+        }
+        return sum;
+    }
+
+    // Per node: its connections, the deliveries to them in the window, and
+    // its CPU per delivery; with --backplane-pid the broker's CPU per broadcast.
+    void reportNodes(nlohmann::json& r) const
+    {
+        r["nodes"] = nlohmann::json::array();
+        for (std::size_t index = 0; index < nodes_.size(); ++index) {
+            const NodeWindow& node = nodes_[index];
+            unsigned receivers = 0;
+            for (const auto& client : clients_)
+                receivers += client && client->open && nodeOf(*client) == index ? 1 : 0;
+            nlohmann::json n = {
+                {"port", settings_.ports[index]}, {"receivers", receivers}, {"deliveries", node.deliveries}};
+            if (node.cpuStart && node.cpuEnd && windowSeconds_ > 0) {
+                const CpuTime cpu = *node.cpuEnd - *node.cpuStart;
+                n["server_cpu_seconds"] = cpu.total();
+                n["server_cpu_utilisation"] = cpu.total() / windowSeconds_;
+                if (node.deliveries > 0) {
+                    const double perDelivery = 1e6 / static_cast<double>(node.deliveries);
+                    n["server_cpu_us_per_delivery"] = cpu.total() * perDelivery;
+                    n["server_kernel_us_per_delivery"] = cpu.kernel * perDelivery;
+                }
+            }
+            if (node.waitStart && node.waitEnd && windowSeconds_ > 0)
+                n["server_run_queue_wait"] = (*node.waitEnd - *node.waitStart) / windowSeconds_;
+            r["nodes"].push_back(std::move(n));
+        }
+        // The broker uses a few per cent of a core: a window holds a few
+        // dozen of /proc/PID/stat's 10 ms ticks of it, so its figure comes
+        // from the process CPU clock (to the nanosecond) when the kernel lets
+        // us read it, and the ticks are kept beside it.
+        std::optional<double> backplane;
+        if (backplaneCpuStart_ && backplaneCpuEnd_) {
+            const CpuTime cpu = *backplaneCpuEnd_ - *backplaneCpuStart_;
+            r["backplane_stat_cpu_seconds"] = cpu.total();
+            r["backplane_stat_kernel_seconds"] = cpu.kernel;
+            backplane = cpu.total();
+        }
+        if (backplaneClockStart_ && backplaneClockEnd_)
+            backplane = *backplaneClockEnd_ - *backplaneClockStart_;
+        if (backplane && windowSeconds_ > 0) {
+            r["backplane_cpu_seconds"] = *backplane;
+            r["backplane_cpu_utilisation"] = *backplane / windowSeconds_;
+            if (broadcasts_ > 0)
+                r["backplane_cpu_us_per_broadcast"] = *backplane * 1e6 / static_cast<double>(broadcasts_);
+        }
     }
 
     // Waits a bounded time for the answers still in flight, to check that
@@ -1698,6 +1861,8 @@ private:
             r["receivers"] = receivers_;
             r["broadcasts"] = broadcasts_;
         }
+        if (settings_.ports.size() > 1 || settings_.backplanePid != 0)
+            reportNodes(r);
         if ((settings_.mode == Mode::echo || settings_.mode == Mode::broadcast) && wireEnd_.first >= wireStart_.first &&
             wireEnd_.second > wireStart_.second) {
             // To the server: the echoes, or the broadcasts (the first
@@ -1792,9 +1957,12 @@ private:
 
     const Settings settings_;
     net::io_context context_;
-    const tcp::endpoint server_;
-    const std::string hostHeader_;
-    const ProcessProbe probe_;
+    std::vector<tcp::endpoint> servers_;  // one per node
+    std::vector<std::string> hostHeaders_;
+    const ProcessProbe probe_;  // the first node's
+    std::vector<ProcessProbe> nodeProbes_;
+    const ProcessProbe backplaneProbe_;
+    std::vector<NodeWindow> nodes_;
     const ProcessProbe self_;
     net::steady_timer phaseTimer_;
     net::steady_timer watchdog_;
@@ -1870,7 +2038,8 @@ private:
     // The window.
     Clock::time_point windowStart_;
     double windowSeconds_ = 0;
-    std::optional<CpuTime> serverCpuStart_, serverCpuEnd_;
+    std::optional<CpuTime> serverCpuStart_, serverCpuEnd_, backplaneCpuStart_, backplaneCpuEnd_;
+    std::optional<double> backplaneClockStart_, backplaneClockEnd_;
     CpuTime ownCpuStart_, ownCpuEnd_;
     std::optional<MachineCpu> machineStart_, machineEnd_;
     std::optional<double> serverWaitStart_, serverWaitEnd_, ownWaitStart_, ownWaitEnd_;

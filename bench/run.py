@@ -26,6 +26,15 @@ websocket::stream<ssl_stream<tcp_stream>> (the raw echo and the chat-multi
 design), under echo, broadcast and idle connections, with a self-signed P-256
 certificate that the runner makes with `openssl` in the build directory.
 
+The cluster mode measures finch's cluster layer (issue 17): a redis-server of
+its own on a free loopback port (no persistence), three bench_server nodes
+joined through it (--redis), the broadcast load with its receivers spread over
+the three (loadgen --ports) and the sender on the first. It reports the
+deliveries per second, each node's CPU per delivery (the first node's
+deliveries are local, the others' come through Redis) and Redis' CPU per
+broadcast. `--modes cluster --splice` puts its section alone into
+docs/benchmarks.md.
+
 Method (docs/benchmarks.md says the same to its readers):
 - each server is started fresh for each point, pinned to CPU 1, and the load
   generator to CPU 0; the thread comparison runs both unpinned;
@@ -40,6 +49,7 @@ Method (docs/benchmarks.md says the same to its readers):
 """
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -49,6 +59,7 @@ import resource
 import select
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -80,7 +91,9 @@ FLOOR = "beast_raw"
 CHAT = "beast_chat"
 FINCH = "finch"
 
-MODES = ["echo", "broadcast", "idle", "connect", "large", "compression", "wss"]
+MODES = ["echo", "broadcast", "idle", "connect", "large", "compression", "wss", "cluster"]
+# The modes whose section --splice can put alone into docs/benchmarks.md.
+SPLICE_MODES = ["compression", "cluster"]
 
 # The large mode: messages of these sizes (the whole envelope), sent in turn
 # in one run, once in one write and once in writes of LARGE_CHUNK bytes (a
@@ -146,6 +159,16 @@ WSS_CERTIFICATE = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_cur
                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"]
 
 
+# The cluster mode: this many bench_server nodes (finch only) joined through one
+# redis-server, the broadcast load spread over them. Every node, Redis with
+# them, runs on the server's core, so that the CPU they share is the one a
+# single server had; the load generator keeps its own.
+CLUSTER_NODES = 3
+CLUSTER_POINT = "cluster"
+CLUSTER_TARGET = 1.2  # a remote delivery's CPU against a local one
+CLUSTER_TITLE = "## Cluster: three nodes through Redis"
+
+
 def wssPoint(mode):
     return f"wss-{mode}"
 
@@ -164,26 +187,29 @@ def compressionLoad(size, offer):
 PROFILES = {
     "full": {
         "repeat": 3, "duration": 5.0, "warmup": 1.0, "settle": 1.0,
-        "echo": 50, "broadcast": 1000, "idle": 10000, "connect": 16,
+        "echo": 50, "broadcast": 1000, "idle": 10000, "connect": 16, "cluster": 1000,
         "large_sizes": LARGE_SIZES, "large_duration": 3.0, "large_warmup": 0.3,
         "compression_sizes": [2048, 8192], "compression_plain": True,
-        "held": True, "threads": True, "perf": True,
+        "held": True, "threads": True, "perf": True, "cluster_duration": 5.0,
     },
     "quick": {
         "repeat": 1, "duration": 1.0, "warmup": 0.3, "settle": 0.5,
-        "echo": 10, "broadcast": 100, "idle": 1000, "connect": 4,
+        "echo": 10, "broadcast": 100, "idle": 1000, "connect": 4, "cluster": 300,
         "large_sizes": LARGE_SIZES, "large_duration": 1.0, "large_warmup": 0.2,
         "compression_sizes": [2048, 8192], "compression_plain": True,
         "held": False, "threads": True, "perf": False,
+        # Longer than the other points' window: /proc/PID/stat counts in
+        # ticks of 10 ms, and each node's CPU is a third of the server core's.
+        "cluster_duration": 3.0,
     },
     "smoke": {
         "repeat": 1, "duration": 0.5, "warmup": 0.2, "settle": 0.2,
-        "echo": 4, "broadcast": 20, "idle": 100, "connect": 2,
+        "echo": 4, "broadcast": 20, "idle": 100, "connect": 2, "cluster": 6,
         # The smallest and the largest (finch's default message limit).
         "large_sizes": [LARGE_SIZES[0], LARGE_SIZES[-1]], "large_duration": 0.2, "large_warmup": 0.1,
         # Compressed points only: the plain ones are the other modes' paths.
         "compression_sizes": [2048], "compression_plain": False,
-        "held": False, "threads": True, "perf": False,
+        "held": False, "threads": True, "perf": False, "cluster_duration": 0.5,
     },
 }
 
@@ -313,6 +339,91 @@ class Server:
         self.errors.close()
 
 
+def redisServer():
+    return shutil.which("redis-server") or ("/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None)
+
+
+def redisVersion():
+    """"7.0.15" of redis-server's "Redis server v=7.0.15 sha=...", or "?"."""
+    match = re.search(r"v=(\S+)", command([redisServer() or "redis-server", "--version"]))
+    return match.group(1) if match else "?"
+
+
+def freePort():
+    """A loopback port that was free a moment ago (redis-server cannot be
+    told to pick one and say which, as the benchmark servers can)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Redis:
+    """A redis-server of the cluster points' own, on 127.0.0.1 only and
+    without persistence, stopped on leaving the with-block. Scheduled as the
+    servers are, on their core: it is part of the cluster's cost."""
+
+    ATTEMPTS = 3  # another process may take the free port before Redis does
+
+    def __init__(self, cpus):
+        self.cpus = cpus
+        self.process = None
+        self.port = None
+
+    def __enter__(self):
+        executable = redisServer()
+        if not executable:
+            raise RuntimeError("redis-server not found (apt-get install redis-server)")
+        self.output = tempfile.TemporaryFile(mode="w+")
+        self.directory = tempfile.TemporaryDirectory(prefix="finch-bench-redis-")
+        for _ in range(self.ATTEMPTS):
+            self.port = freePort()
+            self.process = subprocess.Popen(
+                ["taskset", "-c", self.cpus, executable, "--port", str(self.port), "--bind", "127.0.0.1",
+                 "--save", "", "--appendonly", "no", "--dir", self.directory.name, "--loglevel", "warning"],
+                stdout=self.output, stderr=subprocess.STDOUT, preexec_fn=prepareChild)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and self.process.poll() is None:
+                if self.answers():
+                    return self
+                time.sleep(0.05)
+            self.stop()
+        self.output.seek(0)
+        error = self.output.read().strip()[-300:]
+        self.close()
+        raise RuntimeError(f"redis-server did not start: {error}")
+
+    def answers(self):
+        """Whether this Redis answers PING on its port (and not some other
+        process that took the port)."""
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as connection:
+                connection.sendall(b"PING\r\n")
+                return connection.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    @property
+    def pid(self):
+        return self.process.pid
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def close(self):
+        self.output.close()
+        self.directory.cleanup()
+
+    def __exit__(self, *exc):
+        self.stop()
+        self.close()
+
+
 class Runner:
     def __init__(self, args):
         self.args = args
@@ -369,9 +480,11 @@ class Runner:
         return report
 
 
-    def measure(self, spec, mode, connections, threads=1, pinned=True, label=None, large=None, extra=()):
+    def measure(self, spec, mode, connections, threads=1, pinned=True, label=None, large=None, extra=(),
+                run=None):
         """One point: a fresh server and one load run; run again if other
-        processes disturbed it, keeping the least disturbed attempt."""
+        processes disturbed it, keeping the least disturbed attempt. `run`
+        replaces runPoint (the cluster's servers)."""
         serverCpus, loadCpus = (SERVER_CPU, LOADGEN_CPU) if pinned else (ALL_CPUS, ALL_CPUS)
         retries = 0 if self.args.profile == "smoke" else RETRIES
         best = None
@@ -380,7 +493,8 @@ class Runner:
             # and may stay so; the retries themselves are the better chance.
             waitForQuiet(self.args.quiet_wait if attempt == 0 else min(self.args.quiet_wait, 10))
             try:
-                report = self.runPoint(spec, mode, connections, serverCpus, loadCpus, threads, large, extra)
+                report = (run or self.runPoint)(spec, mode, connections, serverCpus, loadCpus, threads, large,
+                                                extra)
             except (RuntimeError, OSError, ValueError, subprocess.SubprocessError) as e:
                 # One broken point must not cost the other measurements.
                 report = {"mode": mode, "connections": connections, "errors": 1, "lost": 0,
@@ -409,6 +523,23 @@ class Runner:
                 # standard streams ...) and a few for the load generator.
                 connections = fileLimit() - max(server.openFiles(), 16) - 8
             return self.runLoad(server, "idle" if mode == "held" else mode, connections, loadCpus, large, extra)
+
+    def runClusterPoint(self, spec, mode, connections, serverCpus, loadCpus, threads, large=None, extra=()):
+        """A fresh Redis and CLUSTER_NODES fresh nodes joined through it, all on
+        the server's core; the load's connections spread over the nodes."""
+        with Redis(serverCpus) as redis, contextlib.ExitStack() as stack:
+            nodes = [stack.enter_context(Server(f"{spec['name']}-{index + 1}",
+                                                spec["command"] + ["--redis", f"127.0.0.1:{redis.port}"],
+                                                serverCpus, threads, spec["env"]))
+                     for index in range(CLUSTER_NODES)]
+            # After the single-server arguments runLoad writes, which these replace.
+            spread = ["--ports", ",".join(str(node.port) for node in nodes),
+                      "--server-pid", ",".join(str(node.pid) for node in nodes),
+                      "--backplane-pid", str(redis.pid),
+                      "--duration", str(self.args.duration or self.profile["cluster_duration"])]
+            report = self.runLoad(nodes[0], mode, connections, loadCpus, large, list(extra) + spread)
+        report.update(clusterFigures(report), redis_version=redisVersion())
+        return report
 
     @staticmethod
     def printPoint(r):
@@ -441,6 +572,16 @@ class Runner:
                 f"load {100 * r.get('loadgen_run_queue_wait', 0):.0f} %"
                 + (f" wire {r['wire_bytes_from_server_per_operation']:.0f} B/op"
                    if "wire_bytes_from_server_per_operation" in r else "") + bad)
+            for index, node in enumerate(r.get("nodes", [])):
+                log(f"    node {index + 1} ({'local' if index == 0 else 'remote'}) {node['receivers']:5} receivers "
+                    f"{node['deliveries'] / max(r.get('window_seconds', 0), 1e-9):10.0f} deliveries/s "
+                    f"cpu {node.get('server_cpu_us_per_delivery', float('nan')):6.2f} us/delivery "
+                    f"server {node.get('server_cpu_utilisation', 0):.2f}")
+            if "remote_local_ratio" in r:
+                log(f"    remote/local {r['remote_local_ratio']:.2f}x "
+                    f"(worst node {r['worst_remote_local_ratio']:.2f}x); "
+                    f"redis {r.get('backplane_cpu_us_per_broadcast', float('nan')):.1f} us/broadcast, "
+                    f"{r.get('backplane_cpu_utilisation', 0):.2f} of a core")
 
     def run(self):
         p = self.profile
@@ -456,6 +597,9 @@ class Runner:
                         continue
                     if mode == "wss":
                         self.measureWss(spec, repeat)
+                        continue
+                    if mode == "cluster":
+                        self.measureCluster(spec, repeat)
                         continue
                     log(f"[{repeat + 1}/{p['repeat']}] {mode} {spec['name']}")
                     self.measure(spec, mode, p[mode])
@@ -560,6 +704,20 @@ class Runner:
             log(f"[{repeat + 1}/{p['repeat']}] wss {mode} {spec['name']}")
             self.measure(server, mode, p[mode], label=wssPoint(mode), extra=["--tls", "--ca", cert])
 
+    def measureCluster(self, spec, repeat):
+        """The cluster point: finch only, CLUSTER_NODES nodes through a Redis
+        of the runner's own, the broadcast load spread over them."""
+        if spec["name"] != FINCH:
+            return
+        if not redisServer():
+            if repeat == 0:
+                log("skipping cluster: no redis-server (apt-get install redis-server, or scripts/install-deps.sh)")
+            return
+        p = self.profile
+        log(f"[{repeat + 1}/{p['repeat']}] cluster {spec['name']}: {p['cluster']} receivers over {CLUSTER_NODES} "
+            "nodes through Redis, the sender on node 1")
+        self.measure(spec, "broadcast", p["cluster"], label=CLUSTER_POINT, run=self.runClusterPoint)
+
     def measureZlibMemory(self):
         """bench/compression_memory: the heap bytes of finch's zlib state per
         thread and of a kept client window, counted around the codec."""
@@ -649,6 +807,37 @@ class Runner:
 
     def failures(self):
         return [r for r in self.results if r["errors"] or r["lost"]]
+
+
+def clusterFigures(report):
+    """A cluster point's figures by role, flat so that the repetitions'
+    medians can be taken: node 1 holds the sender, its deliveries are local;
+    the other nodes' deliveries came through Redis."""
+    nodes = report.get("nodes", [])
+    window = report.get("window_seconds", 0)
+    if len(nodes) != CLUSTER_NODES or window <= 0:
+        return {}
+    out = {}
+    for index, node in enumerate(nodes, 1):
+        out[f"node{index}_receivers"] = node["receivers"]
+        out[f"node{index}_deliveries_per_second"] = node["deliveries"] / window
+        for key in ("server_cpu_us_per_delivery", "server_kernel_us_per_delivery", "server_cpu_utilisation",
+                    "server_run_queue_wait"):
+            if key in node:
+                out[f"node{index}_{key}"] = node[key]
+    local = nodes[0]
+    remote = nodes[1:]
+    if not local.get("deliveries") or "server_cpu_seconds" not in local or \
+            not all(node.get("deliveries") and "server_cpu_seconds" in node for node in remote):
+        return out
+    localCpu = local["server_cpu_seconds"] / local["deliveries"] * 1e6
+    remoteCpu = sum(node["server_cpu_seconds"] for node in remote) / sum(node["deliveries"] for node in remote) * 1e6
+    out.update(local_cpu_us_per_delivery=localCpu, remote_cpu_us_per_delivery=remoteCpu)
+    if localCpu > 0:
+        out["remote_local_ratio"] = remoteCpu / localCpu
+        out["worst_remote_local_ratio"] = max(node["server_cpu_seconds"] / node["deliveries"] * 1e6
+                                              for node in remote) / localCpu
+    return out
 
 
 def perfWorks():
@@ -872,6 +1061,93 @@ class Report:
             None if finch is None or beast is None else
             finch < beast and r.clean(FINCH, point) and r.clean(FLOOR, point))
         return rows
+
+    def clusterTargets(self):
+        """Issue 17's target: a delivery through Redis costs its node at most
+        CLUSTER_TARGET times what a local delivery costs the sender's node."""
+        r = self.r
+        local = r.median(FINCH, CLUSTER_POINT, "local_cpu_us_per_delivery")
+        remote = r.median(FINCH, CLUSTER_POINT, "remote_cpu_us_per_delivery")
+        q = r.median(FINCH, CLUSTER_POINT, "remote_local_ratio")
+        worst = r.median(FINCH, CLUSTER_POINT, "worst_remote_local_ratio")
+        met = None if q is None else worst <= CLUSTER_TARGET and r.clean(FINCH, CLUSTER_POINT)
+        figure = "not run" if q is None else \
+            (f"{fmt(remote)} us vs {fmt(local)} us: {fmtRatio(q)} (the busier remote node: {fmtRatio(worst)})")
+        return [(f"cluster of {CLUSTER_NODES} nodes, {r.profile['cluster']:,} receivers: server CPU per delivery "
+                 "on the nodes that receive through Redis against the sender's node",
+                 f"at most {CLUSTER_TARGET:.1f}x a local delivery", figure,
+                 "n/a" if met is None else ("met" if met else "**not met**"))]
+
+    def clusterSection(self):
+        """The cluster point: deliveries per second, each node's CPU per
+        delivery by role, and Redis' CPU per broadcast."""
+        r = self.r
+        p = r.profile
+        if not r.points(FINCH, CLUSTER_POINT):
+            return []
+        point = CLUSTER_POINT
+        versions = sorted({x["redis_version"] for x in r.points(FINCH, point) if "redis_version" in x})
+        lines = [CLUSTER_TITLE, "",
+                 f"{CLUSTER_NODES} bench_server processes on this machine, each with `--redis`: "
+                 "`manager.joinCluster(std::make_shared<finch::RedisBackplane>(...))` with the default "
+                 "`RedisOptions` and `ClusterOptions` before `listen`, as `docs/cluster.md` shows. One "
+                 f"redis-server {', '.join(versions) or '?'} of the runner's own on a free loopback port "
+                 "(`--save \"\" --appendonly no`). "
+                 f"The broadcast load with {p['cluster']:,} receivers, connection i on node 1 + (i mod "
+                 f"{CLUSTER_NODES}); the sender is connection 0, on node 1, and sends the next broadcast once "
+                 "every receiver of every node has the previous one (one broadcast in flight); every delivery "
+                 "is checked for its sequence number. Node 1 delivers each broadcast to its own connections "
+                 "(local deliveries) and publishes it once on Redis as the envelope's JSON text; nodes 2 and 3 "
+                 "receive it from Redis and frame it once for their connections (remote deliveries). Node 1's "
+                 "CPU also holds reading the sender's message and publishing it, and its own copy coming "
+                 "back from Redis (a node subscribes to the channel it publishes on). Redis' CPU is "
+                 "redis-server's process CPU clock (`clock_getcpuclockid`, to the nanosecond; its utime + stime "
+                 "in `/proc/PID/stat`, in ticks of 10 ms, are in the raw results) over the same window, per "
+                 "broadcast. "
+                 f"All {CLUSTER_NODES} nodes and Redis run on CPU {SERVER_CPU}, the server's core of the other "
+                 f"points, scheduled as the servers are; the load generator on CPU {LOADGEN_CPU}. Warm-up "
+                 f"{p['warmup']} s, window {self.r.args.duration or p.get('cluster_duration', p['duration'])} s, "
+                 f"{PAYLOAD}-byte payloads.", "",
+                 "| target | goal | measured | |", "|---|---|---|---|"]
+        lines += [f"| {t} | {g} | {f} | {s} |" for t, g, f, s in self.clusterTargets()]
+        # One server under the same load, when this run measured it (not in a
+        # run of the cluster alone).
+        single = r.median(FINCH, "broadcast", "server_cpu_us_per_operation") \
+            if p["broadcast"] == p["cluster"] else None
+        lines += ["", "| deliveries/s | latency p50 | latency p99 | server CPU per delivery, all nodes "
+                  + ("" if single is None else "| the same load on one server (broadcast above) ") +
+                  "| Redis CPU per broadcast | Redis CPU use | load generator CPU use | waited |",
+                  "|---:|---:|---:|---:|---:|---:|---:|---:|" + ("" if single is None else "---:|"),
+                  f"| {fmt(r.median(FINCH, point, 'operations_per_second'), 0)} "
+                  f"| {fmt(r.median(FINCH, point, 'latency_p50_us'), 0)} us "
+                  f"| {fmt(r.median(FINCH, point, 'latency_p99_us'), 0)} us "
+                  f"| {fmt(r.median(FINCH, point, 'server_cpu_us_per_operation'))} us"
+                  f"{r.spread(FINCH, point, 'server_cpu_us_per_operation')} "
+                  + ("" if single is None else f"| {fmt(single)} us ") +
+                  f"| {fmt(r.median(FINCH, point, 'backplane_cpu_us_per_broadcast'))} us"
+                  f"{r.spread(FINCH, point, 'backplane_cpu_us_per_broadcast')} "
+                  f"| {fmt(100 * (r.median(FINCH, point, 'backplane_cpu_utilisation') or 0), 0)} % "
+                  f"| {fmt(100 * (r.median(FINCH, point, 'loadgen_cpu_utilisation') or 0), 0)} % "
+                  f"| {fmt(100 * (r.median(FINCH, point, 'waited') or 0), 0)} % |{self.flag(FINCH, point)}",
+                  "", "| node | its deliveries | receivers | deliveries/s | server CPU per delivery "
+                  "| of it in the kernel | vs node 1 | server CPU use |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|"]
+        local = r.median(FINCH, point, "node1_server_cpu_us_per_delivery")
+        for index in range(1, CLUSTER_NODES + 1):
+            key = f"node{index}_"
+            cpu = r.median(FINCH, point, key + "server_cpu_us_per_delivery")
+            role = "local (the sender's node)" if index == 1 else "remote, through Redis"
+            lines.append(
+                f"| {index} | {role} "
+                f"| {fmt(r.median(FINCH, point, key + 'receivers'), 0)} "
+                f"| {fmt(r.median(FINCH, point, key + 'deliveries_per_second'), 0)} "
+                f"| {fmt(cpu)} us{r.spread(FINCH, point, key + 'server_cpu_us_per_delivery')} "
+                f"| {fmt(r.median(FINCH, point, key + 'server_kernel_us_per_delivery'))} us "
+                f"| {'' if index == 1 else fmtRatio(ratio(cpu, local))} "
+                f"| {fmt(100 * (r.median(FINCH, point, key + 'server_cpu_utilisation') or 0), 0)} % |")
+        lines += ["", "CPU times are read in ticks of 10 ms (`/proc/PID/stat`): with each node using a fraction "
+                  "of the core, a short window moves a node's figure by a few per cent.", ""]
+        return lines
 
     def wssSection(self):
         """TLS: the echo, broadcast and idle points over wss://, finch beside
@@ -1333,15 +1609,16 @@ class Report:
             return False
         return True
 
-    def splice(self):
-        """--splice: this run's permessage-deflate section, and nothing else,
-        goes into the benchmarks.md already in outDir, in place of its earlier
-        version or else before "## Servers"; the rest of the file, from
-        another run, stays as it was. The section says when it was measured."""
+    def splice(self, mode):
+        """--splice: this run's section of `mode` (compression: the
+        permessage-deflate section; cluster), and nothing else, goes into the
+        benchmarks.md already in outDir, in place of its earlier version or
+        else before "## Servers"; the rest of the file, from another run,
+        stays as it was. The section says when it was measured."""
         path = self.outDir / "benchmarks.md"
-        section = self.compressionSection()
+        section = {"compression": self.compressionSection, "cluster": self.clusterSection}[mode]()
         if not section or not path.exists():
-            log(f"nothing to splice: {'no compression points in this run' if not section else f'no {path}'}")
+            log(f"nothing to splice: {f'no {mode} points in this run' if not section else f'no {path}'}")
             return False
         m = self.machine
         section[2:2] = [f"Measured in a run of its own, {m['date']} on commit `{m['commit']}`, on the machine "
@@ -1355,7 +1632,7 @@ class Report:
         else:
             start = end = lines.index("## Servers") if "## Servers" in lines else len(lines)
         path.write_text("\n".join(lines[:start] + section + lines[end:]))
-        log(f"wrote the permessage-deflate section into {path}")
+        log(f"wrote the {mode} section into {path}")
         return True
 
     def write(self):
@@ -1419,6 +1696,7 @@ class Report:
                       "answers without parsing: a prefix check and the frame's length) have this route.", ""]
             lines += summary + ["", "Each size:", ""] + details + [""]
         lines += self.wssSection()
+        lines += self.clusterSection()
         threads = self.threadsTable()
         if threads:
             lines += ["## finch with 1 and 2 threads", "",
@@ -1546,9 +1824,9 @@ def main():
     parser.add_argument("--docs-dir", help="where to write benchmarks.md and .png "
                         "(default docs/, or the build directory with --quick)")
     parser.add_argument("--splice", action="store_true",
-                        help="with --modes compression: put only the permessage-deflate section into the "
+                        help="with --modes compression or --modes cluster: put only that mode's section into the "
                         "benchmarks.md already there, in place of its earlier version, and keep the rest; raw "
-                        "results in bench-results-<profile>-compression.json")
+                        "results in bench-results-<profile>-<mode>.json")
     parser.add_argument("--from-results", metavar="JSON",
                         help="write the report from the bench-results-*.json of an earlier run, without running")
     parser.add_argument("--scheduling", choices=["realtime", "nice", "normal"],
@@ -1561,8 +1839,9 @@ def main():
     if args.profile == "smoke":
         args.servers = args.servers or FINCH
         args.quiet_wait = 0
-    if args.splice and (args.profile == "smoke" or (not args.from_results and args.modes != "compression")):
-        parser.error("--splice goes with --modes compression (or --from-results), and not with --smoke")
+    if args.splice and (args.profile == "smoke" or (not args.from_results and args.modes not in SPLICE_MODES)):
+        parser.error("--splice goes with --modes " + " or --modes ".join(SPLICE_MODES) +
+                     " (or --from-results), and not with --smoke")
 
     global SCHEDULING
     # The smoke run checks correctness only: it needs no priority over anyone.
@@ -1590,7 +1869,7 @@ def main():
                  "results": runner.results, "profiles": runner.profiles}
         # One file per profile: a smoke run must not overwrite the full run's
         # results, nor a spliced run those of the run it is spliced into.
-        suffix = "-compression" if args.splice else ""
+        suffix = f"-{args.modes}" if args.splice else ""
         (runner.binDir / f"bench-results-{args.profile}{suffix}.json").write_text(json.dumps(saved, indent=1))
     failures = runner.failures()
     for f in failures:
@@ -1600,7 +1879,9 @@ def main():
             (runner.binDir if args.profile == "quick" else SOURCE_DIR / "docs")
         report = Report(runner, machine, outDir.resolve())
         if args.splice:
-            if not report.splice():
+            # --from-results without --modes: the compression section, as before the cluster's existed.
+            mode = args.modes if args.modes in SPLICE_MODES else "compression"
+            if not report.splice(mode):
                 return 1
         else:
             report.write()
@@ -1617,8 +1898,11 @@ def main():
         summary, _ = report.largeTables()
         if summary:
             log("\nlarge (medians; server CPU per MiB received):\n" + "\n".join(summary))
+        cluster = report.clusterSection()
+        if cluster:
+            log("\ncluster (medians):\n" + "\n".join(line for line in cluster if line.startswith("|")))
         log("")
-        for target, goal, figure, status in report.targets() + report.wssTargets():
+        for target, goal, figure, status in report.targets() + report.wssTargets() + report.clusterTargets():
             log(f"target: {target}: {figure}: {status.replace('*', '')}")
     return 1 if failures else 0
 

@@ -4,9 +4,11 @@
 # servers and the load generator in CMake's plain Release (-O3 -DNDEBUG, what
 # a project that uses finch gets) under build/bench (or --build-dir), then runs
 # bench/run.py. Takes about 35 minutes on an idle machine (the compression
-# points about 14 of them, the wss points about 6), up to an hour when other
-# work keeps it busy; it needs root (apt-get, real-time scheduling of the
-# measured processes) and about 20,000 open files per process (ulimit -Hn).
+# points about 14 of them, the wss points about 6, the cluster point about 1),
+# up to an hour when other work keeps it busy; it needs root (apt-get,
+# real-time scheduling of the measured processes) and about 20,000 open files
+# per process (ulimit -Hn). The cluster point starts a redis-server of its own
+# on a free 127.0.0.1 port, without persistence, and stops it afterwards.
 #
 #   bash scripts/bench.sh            # the full run, 3 repetitions of every point
 #   bash scripts/bench.sh --quick    # 1 s per point, fewer connections, report in build/bench/bench
@@ -14,6 +16,12 @@
 #   bash scripts/bench.sh --modes compression --splice
 #                                    # permessage-deflate alone, its section of
 #                                    # docs/benchmarks.md rewritten, the rest kept
+#   bash scripts/bench.sh --modes cluster --splice
+#                                    # the cluster point alone (3 nodes through
+#                                    # Redis, 1000 receivers; about a minute), its
+#                                    # section of docs/benchmarks.md rewritten
+#   bash scripts/bench.sh --quick --modes cluster --docs-dir /tmp/cluster
+#                                    # the same with 300 receivers, 3 s, once (~25 s)
 #   bash scripts/bench.sh --build-dir build/bench-tls --quick --modes wss --docs-dir /tmp/wss
 #                                    # another build directory (one per
 #                                    # worktree or branch measured side by side)

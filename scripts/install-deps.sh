@@ -8,8 +8,10 @@ cd "$(dirname "$0")/.."
 # build the fuzzers; llvm-14 brings llvm-symbolizer for readable crash reports.
 # chromium runs the example pages in the browser tests (tests/js/browser); Node
 # runs the JavaScript client's tests. Node 18 or later: Debian's nodejs is
-# installed only when no node is on the PATH.
+# installed only when no node is on the PATH. libhiredis-dev is the Redis
+# backplane's client library (finch::redis); its tests run redis-server.
 packages=(g++ cmake ninja-build ccache libboost1.81-dev nlohmann-json3-dev catch2 zlib1g-dev libssl-dev openssl libnss3-tools doxygen python3-websockets python3-msgpack python3-cbor2
+    libhiredis-dev redis-server
     clang-14 libclang-rt-14-dev llvm-14 chromium)
 command -v node >/dev/null || packages+=(nodejs npm)
 missing=()

@@ -4,10 +4,17 @@
 // WebSockets at "/ws?nick=<nickname>".
 //
 //   chat [--port N] [--threads N] [--address A] [--compression] [--tls-cert FILE --tls-key FILE]
+//        [--redis HOST:PORT]
 //
 // With --tls-cert and --tls-key the port serves TLS only: the page at
 // https://<host>/ and WebSockets at wss://<host>/ws (the page picks wss://
 // itself when it was loaded over https).
+//
+// With --redis, the chat servers given the same Redis share their rooms:
+// messages, "joined" and "left" reach the members on every server, and the
+// counts are the cluster's. A nickname is unique on its server only; a
+// room's "members" lists the members on the server that answers, and
+// "delivered" counts that server's receivers.
 //
 // The upgrade handler admits a connection only with a valid nickname (1 to
 // 20 letters, digits, '_', '-' or '.'; else 400) that nobody online uses
@@ -21,6 +28,8 @@
 //   say      data {"room", "text"}: only for the room's members (a route
 //            guard; others get 403); sends {"room", "from", "text", "at"} on
 //            "message" to the room's other members; answers {"delivered": n}
+//   whisper  data {"to", "text"}: sends {"from", "text", "at"} on "whisper" to
+//            every connection of that nickname; answers {"delivered": n}
 //   rooms    answers [{"name", "count"}] for every room that has members
 //   latency  the server asks the client "ping" (Socket::request) and answers
 //            {"ms": <round trip>}, or status 504 if no answer came in time
@@ -30,6 +39,7 @@
 #include "page.hpp"
 
 #include "../common/client_script.hpp"
+#include "../common/cluster_server.hpp"
 #include "../common/tls_server.hpp"
 
 #include <finch/tls.hpp>
@@ -259,6 +269,20 @@ Manager::Routes routes(Manager& manager)
         socket.reply(message, {{"delivered", delivered}, {"said", socket.data().said}});
     };
 
+    // To every connection of one nickname (the connection's user id), on
+    // every server of a cluster.
+    routes["whisper"].onMessage = [&manager](Socket& socket, const json& message) {
+        const json& data = message["data"];
+        const json to = data.is_object() ? data.value("to", json()) : json();
+        const json text = data.is_object() ? data.value("text", json()) : json();
+        if (!to.is_string() || !text.is_string() || text.get_ref<const std::string&>().empty() ||
+            text.get_ref<const std::string&>().size() > 2000)
+            return void(socket.reply(message, {{"message", "expected data {\"to\": nick, \"text\": 1 to 2000 characters}"}}, 400));
+        const auto delivered = manager.sendToUser(
+            to.get<std::string>(), {{"from", socket.data().nick}, {"text", text}, {"at", nowMilliseconds()}}, "whisper");
+        socket.reply(message, {{"delivered", delivered}});
+    };
+
     routes["rooms"].onMessage = [&manager](Socket& socket, const json& message) {
         json rooms = json::array();
         for (const auto& name : manager.rooms())
@@ -328,6 +352,8 @@ int run(const examples::ServerSettings& settings)
         return Decision::accept(nick, Member{nick});
     });
     // Plain TCP, or TLS only with --tls-cert and --tls-key.
+    // Before listening: the connections' ids then carry the node's.
+    examples::joinClusterIfAsked(manager, context, settings);
     const auto listening = examples::listenMaybeTls(manager, settings, "/ws");
     if (!listening)
         return 1;
@@ -345,6 +371,7 @@ int main(int argc, char** argv)
     examples::ServerSettings settings;
     settings.program = "chat";
     settings.offersTls = true;
+    settings.offersRedis = true;
     if (const auto exitCode = examples::parseServerArguments(argc, argv, settings))
         return *exitCode;
     try {

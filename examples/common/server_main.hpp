@@ -37,6 +37,11 @@ struct ServerSettings {
     bool offersTls = false;
     std::string tlsCert;  // --tls-cert: PEM certificate chain, the server's first
     std::string tlsKey;  // --tls-key: PEM private key of that certificate
+    // Whether the program takes --redis (it joins a cluster with
+    // cluster_server.hpp); set by the program before parsing.
+    bool offersRedis = false;
+    std::string redisHost;  // --redis HOST:PORT: empty for no cluster
+    unsigned short redisPort = 6379;
 
     // Whether --port serves TLS (https:// and wss://) instead of plain TCP.
     bool tls() const { return !tlsCert.empty(); }
@@ -45,7 +50,8 @@ struct ServerSettings {
 inline void printUsage(std::ostream& out, const ServerSettings& defaults)
 {
     out << "usage: " << defaults.program << " [--port N] [--threads N] [--address A] [--compression]"
-        << (defaults.offersTls ? " [--tls-cert FILE --tls-key FILE]" : "") << "\n"
+        << (defaults.offersTls ? " [--tls-cert FILE --tls-key FILE]" : "")
+        << (defaults.offersRedis ? " [--redis HOST:PORT]" : "") << "\n"
         << "  --port N     TCP port to listen on, 0 for any free one (default " << defaults.port << ")\n"
         << "  --threads N  threads running the server (default 1)\n"
         << "  --address A  address to listen on (default " << defaults.address
@@ -56,6 +62,9 @@ inline void printUsage(std::ostream& out, const ServerSettings& defaults)
         out << "  --tls-cert FILE  PEM certificate chain (the server's certificate first) and\n"
             << "  --tls-key FILE   its unencrypted PEM private key: --port then serves only\n"
             << "               TLS, https:// and wss:// (give both, or neither)\n";
+    if (defaults.offersRedis)
+        out << "  --redis HOST:PORT  join the cluster of the servers given the same Redis:\n"
+            << "               sends, rooms, users and counts span them (docs/cluster.md)\n";
     out << "  --help       show this text\n";
 }
 
@@ -98,7 +107,8 @@ inline std::optional<int> parseServerArguments(int argc, char** argv, ServerSett
             continue;
         }
         const bool tlsFlag = settings.offersTls && (flag == "--tls-cert" || flag == "--tls-key");
-        if (flag != "--port" && flag != "--threads" && flag != "--address" && !tlsFlag)
+        const bool redisFlag = settings.offersRedis && flag == "--redis";
+        if (flag != "--port" && flag != "--threads" && flag != "--address" && !tlsFlag && !redisFlag)
             return bad("unknown argument '" + std::string(flag) + "'");
         if (i + 1 == argc)
             return bad(std::string(flag) + " needs a value");
@@ -113,6 +123,13 @@ inline std::optional<int> parseServerArguments(int argc, char** argv, ServerSett
             if (!threads)
                 return bad("bad thread count '" + std::string(value) + "' (1 to 256)");
             settings.threads = static_cast<unsigned>(*threads);
+        } else if (redisFlag) {
+            const auto colon = value.rfind(':');
+            const auto port = colon == std::string_view::npos ? std::nullopt : parseNumber(value.substr(colon + 1), 1, 65535);
+            if (!port || colon == 0)
+                return bad("bad Redis address '" + std::string(value) + "' (HOST:PORT)");
+            settings.redisHost = value.substr(0, colon);
+            settings.redisPort = static_cast<unsigned short>(*port);
         } else if (tlsFlag) {
             if (value.empty())
                 return bad(std::string(flag) + " needs a file name");

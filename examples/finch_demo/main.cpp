@@ -5,16 +5,21 @@
 // envelope the server sends back.
 //
 //   finch_demo [--port N] [--threads N] [--address A] [--compression] [--tls-cert FILE --tls-key FILE]
+//              [--redis HOST:PORT]
 //
 // With --tls-cert and --tls-key the port serves TLS only: the page at
 // https://<host>/ and WebSockets at wss://<host>/ws (the page picks wss://
 // itself when it was loaded over https). The manager is a
 // finch::TlsSocketManager either way, so one binary serves both.
 //
+// With --redis, the servers given the same Redis form a cluster: each
+// announces its connections to the clients of all, "clients" lists every
+// node's clients, and "toclient" reaches a client of any node.
+//
 // Routes (a client sends {"path": "<route>", "data": ...}):
 //   test      replies the headers of the client's upgrade request, on "test"
 //   time      replies the current UTC time, on "output"
-//   clients   replies the ids of all connected clients, on "clients"
+//   clients   replies the ids of all connected clients (of every node), on "clients"
 //   toclient  data {"id", "message"}: sends the message to that client, on "output"
 //   close     closes the sender's connection
 // Any other path gets finch's error envelope (path "error", status 404).
@@ -22,6 +27,7 @@
 #include "page.hpp"
 
 #include "../common/client_script.hpp"
+#include "../common/cluster_server.hpp"
 #include "../common/tls_server.hpp"
 
 #include <finch/tls.hpp>
@@ -112,8 +118,10 @@ finch::TlsSocketManager::Routes routes(finch::TlsSocketManager& manager)
 
     routes["time"].onMessage = [](finch::TlsSocket& socket, const nlohmann::json&) { socket.send(utcNow(), "output"); };
 
+    // Every node's clients in a cluster (--redis), this server's otherwise.
     routes["clients"].onMessage = [&manager](finch::TlsSocket& socket, const nlohmann::json&) {
-        socket.send(manager.getAllClientsKeys(), "clients");
+        manager.getAllClientsKeys(
+            [socket](std::vector<std::string> ids, bool) { socket.send(ids, "clients"); }, std::chrono::seconds(2));
     };
 
     routes["toclient"].onMessage = [&manager](finch::TlsSocket& socket, const nlohmann::json& message) {
@@ -160,6 +168,8 @@ int run(const examples::ServerSettings& settings)
     finch::TlsSocketManager manager(context, rootEvent(manager), routes(manager), examples::serverOptions(settings));
     manager.setHttpHandler(serveHttp);
     // Plain TCP, or TLS only with --tls-cert and --tls-key.
+    // Before listening: the connections' ids then carry the node's.
+    examples::joinClusterIfAsked(manager, context, settings);
     const auto listening = examples::listenMaybeTls(manager, settings, "/ws");
     if (!listening)
         return 1;
@@ -177,6 +187,7 @@ int main(int argc, char** argv)
     examples::ServerSettings settings;
     settings.program = "finch_demo";
     settings.offersTls = true;
+    settings.offersRedis = true;
     if (const auto exitCode = examples::parseServerArguments(argc, argv, settings))
         return *exitCode;
     try {

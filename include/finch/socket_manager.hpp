@@ -1,6 +1,8 @@
 #ifndef FINCH_SOCKET_MANAGER_HPP
 #define FINCH_SOCKET_MANAGER_HPP
 
+#include <finch/backplane.hpp>
+#include <finch/cluster.hpp>
 #include <finch/error.hpp>
 #include <finch/http.hpp>
 #include <finch/options.hpp>
@@ -16,6 +18,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -51,6 +54,11 @@ class Listener;
 ///
 /// Connections may join named rooms (`Socket::join`); `sendToRoom` reaches the
 /// members of one room, serialized once like `sendToAll`.
+///
+/// Managers in several processes, on one machine or several, form a cluster
+/// once each has joined it (`joinCluster`): the `sendTo...` members then
+/// reach the connections of every node, and the counts cover the cluster.
+/// See `docs/cluster.md`.
 ///
 /// @par Thread Safety
 /// Every member function is safe to call from any thread, concurrently, and
@@ -231,51 +239,125 @@ public:
         requestHandle(std::forward<Connection>(connection), request, std::move(userId), std::move(data));
     }
 
-    /// The number of open connections.
+    /// Joins the cluster that `backplane` links (`finch::RedisBackplane`,
+    /// say): from then on every `sendTo...` member also reaches the
+    /// connections of the cluster's other nodes, `closeClient` closes a
+    /// connection of any node, and `countClients`, `countUsers` and
+    /// `countRoom` count the whole cluster. Each send is published once, as
+    /// the envelope's JSON text, and each other node frames it once for its
+    /// own receivers. See `docs/cluster.md` for what is guaranteed (in
+    /// short: at most once; in order from one node to one room, user or
+    /// connection).
+    ///
+    /// Call it once, before the first `listen()` or `requestHandle()`: the
+    /// ids of the connections made afterwards start with the node's id, so
+    /// that a send to one of them goes to its node only. `stop()` leaves the
+    /// cluster and stops the backplane.
+    /// @throws std::logic_error if the manager has joined a cluster, listens
+    /// or has connections already; std::invalid_argument for a null backplane
+    /// or an `app` or `nodeId` not of the documented form; `finch::error::managerStopped`
+    /// (as boost::system::system_error) once `stop()` has begun.
+    void joinCluster(std::shared_ptr<Backplane> backplane, ClusterOptions options = {});
+
+    /// This node's id in its cluster (`ClusterOptions::nodeId`); empty when
+    /// the manager has not joined one.
+    std::string nodeId() const;
+
+    /// The number of open connections: of this manager, or of the whole
+    /// cluster once it has joined one, where the other nodes' part is their
+    /// last report (at most `ClusterOptions::reportInterval` old).
     std::size_t countClients() const;
 
-    /// The number of distinct non-empty user ids among the open connections.
+    /// The number of distinct non-empty user ids among the open connections,
+    /// of this manager or of the cluster, as `countClients`. A user with
+    /// connections on several nodes counts once.
     std::size_t countUsers() const;
 
-    /// The ids of all open connections, in no particular order.
+    /// `countClients` of this manager alone, in a cluster or not.
+    std::size_t countLocalClients() const;
+
+    /// `countUsers` of this manager alone, in a cluster or not.
+    std::size_t countLocalUsers() const;
+
+    /// The ids of this manager's open connections, in no particular order.
     std::vector<std::string> getAllClientsKeys() const;
 
-    /// The open connection with this id, if there is one.
+    /// What `getAllClientsKeys` and `getRoomClients` call with the cluster's
+    /// answer: the ids, and whether every node that had reported when it was
+    /// asked has answered (false when the timeout came first: `ids` then
+    /// holds the answers that came in time).
+    using ClusterIdsHandler = std::function<void(std::vector<std::string> ids, bool complete)>;
+
+    /// Asks every node of the cluster for the ids of its open connections,
+    /// and calls `done` with all of them, once, on the manager's executor:
+    /// when every node has answered, or after `timeout` with the answers
+    /// that came. Without a cluster, it is called with this manager's ids.
+    /// An exception thrown by `done` is caught and dropped. `done` does not
+    /// run once the manager is destroyed.
+    void getAllClientsKeys(ClusterIdsHandler done, std::chrono::milliseconds timeout = std::chrono::seconds(5)) const;
+
+    /// This manager's open connection with this id, if there is one.
     std::optional<socket_type> getClient(std::string_view id) const;
 
-    /// Sends to every open connection. @return how many connections it was queued for.
+    /// Sends to every open connection (of the cluster, once joined).
+    /// @return how many of this manager's connections it was queued for:
+    /// deliveries on other nodes are not counted.
     std::size_t sendToAll(const nlohmann::json& data, std::string_view path = {}, int status = 200);
 
-    /// Sends to every open connection but `except`. @return how many it was queued for.
+    /// Sends to every open connection but `except`. @return as `sendToAll`.
     std::size_t sendToAllExcept(
         const socket_type& except, const nlohmann::json& data, std::string_view path = {}, int status = 200);
 
-    /// Sends to the connection with this id. @return whether it was queued.
+    /// Sends to the connection with this id, on this manager or, in a
+    /// cluster, on the node the id names. @return whether it was queued
+    /// here, or published to a node that has reported lately; false for an
+    /// id of no open connection here and of no live node.
     bool sendToClient(std::string_view id, const nlohmann::json& data, std::string_view path = {}, int status = 200);
 
-    /// Sends to every open connection of one user. @return how many it was queued for.
+    /// Sends to every open connection of one user, on every node of the
+    /// cluster once joined. @return as `sendToAll`.
     std::size_t sendToUser(
         std::string_view userId, const nlohmann::json& data, std::string_view path = {}, int status = 200);
 
-    /// Sends to every member of `room` (see `Socket::join`), serializing the
-    /// envelope once. Visits the room's members only, whatever the number of
-    /// connections. @return how many it was queued for; 0 for an unknown room.
+    /// Sends to every member of `room` (see `Socket::join`), on every node of
+    /// the cluster once joined, serializing the envelope once. Visits the
+    /// room's members only, whatever the number of connections; a node
+    /// without members of the room does not receive it. @return as
+    /// `sendToAll`; 0 for a room without members here.
     std::size_t sendToRoom(
         std::string_view room, const nlohmann::json& data, std::string_view path = {}, int status = 200);
 
     /// Sends to every member of `room` but `except` (typically the author of
-    /// a chat message). @return how many it was queued for.
+    /// a chat message). @return as `sendToAll`.
     std::size_t sendToRoomExcept(std::string_view room, const socket_type& except, const nlohmann::json& data,
         std::string_view path = {}, int status = 200);
 
-    /// The number of connections in `room`; 0 for an unknown room.
+    /// Closes the connection with this id, on this manager or, in a cluster,
+    /// on the node the id names, as `Socket::close` does.
+    /// @return whether it was closed here (false if it was closing already),
+    /// or the close was published to a node that has reported lately; false
+    /// for a `code` or `reason` that `Socket::close` refuses.
+    bool closeClient(std::string_view id,
+        boost::beast::websocket::close_code code = boost::beast::websocket::close_code::normal,
+        std::string_view reason = {});
+
+    /// The number of connections in `room`, of this manager or of the
+    /// cluster, as `countClients`; 0 for a room without members.
     std::size_t countRoom(std::string_view room) const;
 
-    /// The ids of the connections in `room`, in no particular order.
+    /// `countRoom` of this manager alone, in a cluster or not.
+    std::size_t countLocalRoom(std::string_view room) const;
+
+    /// The ids of this manager's connections in `room`, in no particular order.
     std::vector<std::string> getRoomClients(std::string_view room) const;
 
-    /// The names of the rooms that have at least one member, in no particular
-    /// order. A room exists while it has members.
+    /// The ids of the members of `room` on every node of the cluster, as
+    /// `getAllClientsKeys(done, timeout)` gathers the connections' ids.
+    void getRoomClients(
+        std::string_view room, ClusterIdsHandler done, std::chrono::milliseconds timeout = std::chrono::seconds(5)) const;
+
+    /// The names of the rooms that have at least one member on this manager,
+    /// in no particular order. A room exists while it has members.
     std::vector<std::string> rooms() const;
 
     /// Closes every open connection with 1001 Going Away, after the messages
@@ -309,12 +391,16 @@ private:
     void listenWith(const boost::asio::ip::tcp::endpoint& endpoint, std::string target, Factory&& makeTransport,
         boost::system::error_code& ec);
 
-    template <class Visit>
-    std::size_t broadcast(Visit&& visit, const nlohmann::json& data, std::string_view path, int status);
+    // Delivers to the connections `visit` gathers, then gives the
+    // envelope's JSON text to `publish` in a cluster.
+    template <class Visit, class Publish>
+    std::size_t broadcast(
+        Visit&& visit, Publish&& publish, const nlohmann::json& data, std::string_view path, int status);
 
     std::shared_ptr<detail::ManagerState<Transport, UserData>> state_;
     std::vector<std::shared_ptr<detail::Listener<Transport, UserData>>> listeners_;
     bool stopped_ = false;  // stop() has begun; guarded by listenersMutex_
+    bool clustered_ = false;  // joinCluster() has run; guarded by listenersMutex_
     mutable std::mutex listenersMutex_;
 };
 

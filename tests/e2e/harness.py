@@ -179,12 +179,12 @@ async def run_server(name, command, scenario):
                 print(f"--- {name} stderr ---\n" + log.rstrip())
 
 
-def main(doc, scenario_main):
-    """Runs `scenario_main(binary)` for the binary named on the command line,
-    prints the tally and exits 1 on any failure."""
-    if len(sys.argv) != 2:
+def main(doc, scenario_main, binaries=1):
+    """Runs `scenario_main(*binaries)` for the binaries named on the command
+    line, prints the tally and exits 1 on any failure."""
+    if len(sys.argv) != binaries + 1:
         print(doc.strip().splitlines()[2], file=sys.stderr)
         sys.exit(2)
-    asyncio.run(scenario_main(sys.argv[1]))
+    asyncio.run(scenario_main(*sys.argv[1:]))
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)

@@ -19,7 +19,6 @@ import asyncio
 import re
 import signal
 import ssl
-import sys
 import tempfile
 import urllib.error
 import urllib.request
@@ -366,14 +365,5 @@ async def run(demo, chat):
         await harness.run_server("chat", [chat, *tls], lambda proc: chat_scenario(proc, files))
 
 
-def main():
-    if len(sys.argv) != 3:
-        print(__doc__.strip().splitlines()[2], file=sys.stderr)
-        sys.exit(2)
-    asyncio.run(run(sys.argv[1], sys.argv[2]))
-    print(f"{harness.passed} passed, {harness.failed} failed")
-    sys.exit(1 if harness.failed else 0)
-
-
 if __name__ == "__main__":
-    main()
+    harness.main(__doc__, run, binaries=2)

@@ -2,7 +2,11 @@
 // (tests/js/client) and the protocol's schema test (tests/js/protocol) talk to.
 //
 //   finch_js_test_server [--port N] [--threads N] [--address A] [--compression] [--subprotocols a,b]
-//                        [--encodings json,msgpack,cbor]
+//                        [--encodings json,msgpack,cbor] [--redis HOST:PORT]
+//
+// With --redis, the manager joins the cluster of the servers given the same
+// Redis (tests/e2e/cluster_test.py starts several), and a client names its
+// user with ?user=<id> in the WebSocket URL.
 //
 // WebSockets at "/ws". With --subprotocols, the manager speaks those
 // subprotocols (Options::subprotocols, refusing clients that offer only
@@ -27,8 +31,16 @@
 //   compressed replies Socket::compressed(): whether permessage-deflate was agreed
 //   broadcast data {"path", "data"}: sends that data on that path to every
 //           connection (sendToAll), then replies how many it reached
+//   whoami  replies {"id", "user"} of the connection
+//   join    data "<room>": joins it; replies whether it was not in it yet
+//   send    data {"kind", "to", "path", "data"}: sendToAll ("all"),
+//           sendToAllExcept the sender ("allExcept"), sendToRoom ("room"),
+//           sendToRoomExcept the sender ("roomExcept"), sendToUser ("user"),
+//           sendToClient ("client"), or closeClient with 4000 ("close"), "to"
+//           naming the room, user or connection; replies what it returned
 // Any other path gets finch's error envelope (path "error", status 404).
 
+#include "../../examples/common/cluster_server.hpp"
 #include "../../examples/common/server_main.hpp"
 
 #include <finch/finch.hpp>
@@ -127,6 +139,48 @@ finch::SocketManager::Routes routes()
         socket.reply(message, socket.compressed());
     };
 
+    routes["whoami"].onMessage = [](finch::Socket& socket, const nlohmann::json& message) {
+        socket.reply(message, {{"id", socket.id()}, {"user", socket.userId()}});
+    };
+
+    routes["join"].onMessage = [](finch::Socket& socket, const nlohmann::json& message) {
+        const auto room = message.value("data", nlohmann::json());
+        if (!room.is_string())
+            return void(socket.reply(message, {{"message", "expected data \"<room>\""}}, 400));
+        socket.reply(message, socket.join(room.get<std::string>()));
+    };
+
+    // data {"kind", "to", "path", "data"}: one of the manager's sends, as the
+    // cluster tests drive them (tests/e2e/cluster_test.py); answers what it
+    // returned. "to" is the room, the user or the connection id.
+    routes["send"].onMessage = [](finch::Socket& socket, const nlohmann::json& message) {
+        const auto request = message.value("data", nlohmann::json::object());
+        if (!request.is_object())
+            return void(socket.reply(message, {{"message", "expected data {\"kind\", ...}"}}, 400));
+        const std::string kind = request.value("kind", "");
+        const std::string to = request.value("to", "");
+        const std::string path = request.value("path", "sent");
+        const nlohmann::json data = request.value("data", nlohmann::json());
+        nlohmann::json result;
+        if (kind == "all")
+            result = theManager->sendToAll(data, path);
+        else if (kind == "allExcept")
+            result = theManager->sendToAllExcept(socket, data, path);
+        else if (kind == "room")
+            result = theManager->sendToRoom(to, data, path);
+        else if (kind == "roomExcept")
+            result = theManager->sendToRoomExcept(to, socket, data, path);
+        else if (kind == "user")
+            result = theManager->sendToUser(to, data, path);
+        else if (kind == "client")
+            result = theManager->sendToClient(to, data, path);
+        else if (kind == "close")
+            result = theManager->closeClient(to, finch::Socket::close_code{4000}, "closed by " + socket.id());
+        else
+            return void(socket.reply(message, {{"message", "unknown kind \"" + kind + "\""}}, 400));
+        socket.reply(message, result);
+    };
+
     routes["broadcast"].onMessage = [](finch::Socket& socket, const nlohmann::json& message) {
         const auto data = message.value("data", nlohmann::json::object());
         if (!data.is_object() || !data.contains("path") || !data["path"].is_string()) {
@@ -163,6 +217,16 @@ int run(const examples::ServerSettings& settings, const finch::Options& options)
     // Declared after the context, so destroyed before it.
     finch::SocketManager manager(context, {}, routes(), options);
     theManager = &manager;
+    if (!settings.redisHost.empty()) {
+        // In a cluster, a client names its user in the query: ?user=<id>.
+        manager.setUpgradeHandler([](const finch::Request& request) {
+            const std::string_view target = request.target();
+            const auto at = target.find("user=");
+            return finch::UpgradeDecision::accept(
+                at == std::string_view::npos ? std::string() : std::string(target.substr(at + 5)));
+        });
+        examples::joinClusterIfAsked(manager, context, settings);
+    }
     const auto host = examples::listen(manager, settings, "/ws");
     if (!host)
         return 1;
@@ -179,6 +243,7 @@ int main(int argc, char** argv)
     examples::ServerSettings settings;
     settings.program = "finch_js_test_server";
     settings.address = "127.0.0.1";
+    settings.offersRedis = true;
     // --subprotocols and --encodings are this server's own; the shared parser reads the rest.
     finch::Options options;
     std::vector<char*> shared{argv[0]};

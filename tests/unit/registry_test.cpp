@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -109,4 +110,25 @@ TEST_CASE("registry stays consistent under concurrent adds, removes and reads")
         thread.join();
     CHECK(registry.countClients() == 0);
     CHECK(registry.countUsers() == 0);
+}
+
+TEST_CASE("registry tells its user watcher of each user's first and last connection, and of those already there")
+{
+    finch::detail::Registry<FakeConnection> registry;
+    FakeConnection early{"e", "eve"}, a1{"a1", "ann"}, a2{"a2", "ann"}, anonymous{"x", ""};
+    registry.add(early);
+    std::vector<std::pair<std::string, bool>> seen;
+    registry.watchUsers([&](const std::string& user, bool exists) { seen.emplace_back(user, exists); });
+    CHECK(seen == std::vector<std::pair<std::string, bool>>{{"eve", true}});
+    registry.add(a1);
+    registry.add(a2);
+    registry.add(anonymous);
+    registry.remove(a1);
+    CHECK(seen.size() == 2);
+    registry.remove(a2);
+    registry.remove(early);
+    registry.remove(anonymous);
+    CHECK(seen == std::vector<std::pair<std::string, bool>>{{"eve", true}, {"ann", true}, {"ann", false}, {"eve", false}});
+    CHECK(registry.userIds().empty());
+    CHECK_FALSE(registry.hasUser("ann"));
 }

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <string>
 #include <thread>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -85,4 +87,26 @@ TEST_CASE("room registry stays consistent under concurrent joins, leaves and bro
     for (auto& thread : threads)
         thread.join();
     CHECK(rooms.names().empty());
+}
+
+TEST_CASE("room registry: the watcher hears of each room's first member and last leave, and of the rooms already there")
+{
+    finch::detail::RoomRegistry<FakeConnection> rooms;
+    FakeConnection a{"a"}, b{"b"};
+    rooms.add("early", a);
+    std::vector<std::pair<std::string, bool>> seen;
+    rooms.watch([&](const std::string& room, bool exists) { seen.emplace_back(room, exists); });
+    CHECK(seen == std::vector<std::pair<std::string, bool>>{{"early", true}});
+    rooms.add("r", a);
+    rooms.add("r", b);
+    rooms.add("r", b);
+    rooms.remove("r", a);
+    rooms.remove("r", a);
+    CHECK(seen.size() == 2);
+    rooms.remove("r", b);
+    rooms.remove("early", a);
+    CHECK(seen == std::vector<std::pair<std::string, bool>>{{"early", true}, {"r", true}, {"r", false}, {"early", false}});
+    rooms.add("s", a);
+    rooms.add("s", b);
+    CHECK(rooms.counts() == std::unordered_map<std::string, std::size_t>{{"s", 2}});
 }

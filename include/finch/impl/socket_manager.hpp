@@ -3,8 +3,10 @@
 
 #include <finch/socket_manager.hpp>
 
+#include <finch/detail/cluster/cluster_node.hpp>
 #include <finch/detail/http/http_session.hpp>
 #include <finch/detail/http/listener.hpp>
+#include <finch/detail/manager/broadcast_envelope.hpp>
 #include <finch/detail/manager/completion_guard.hpp>
 #include <finch/detail/manager/manager_state.hpp>
 #include <finch/detail/session/session.hpp>
@@ -14,7 +16,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <stdexcept>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -217,13 +221,70 @@ void BasicSocketManager<Transport, UserData>::requestHandle(boost::beast::tcp_st
 }
 
 template <class Transport, class UserData>
+void BasicSocketManager<Transport, UserData>::joinCluster(std::shared_ptr<Backplane> backplane, ClusterOptions options)
+{
+    if (!backplane)
+        throw std::invalid_argument("finch: joinCluster needs a backplane");
+    const auto isNameCharacter = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+            c == '.';
+    };
+    if (options.app.empty() || options.app.size() > 64 ||
+        !std::all_of(options.app.begin(), options.app.end(), isNameCharacter))
+        throw std::invalid_argument("finch: ClusterOptions::app must be 1 to 64 letters, digits, '-', '_' or '.'");
+    const auto isHexDigit = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); };
+    if (options.nodeId.empty())
+        options.nodeId = detail::newSocketId().substr(0, 8);
+    if (options.nodeId.size() != 8 || !std::all_of(options.nodeId.begin(), options.nodeId.end(), isHexDigit))
+        throw std::invalid_argument("finch: ClusterOptions::nodeId must be 8 lowercase hexadecimal digits");
+    if (options.nodeTimeout < 2 * options.reportInterval || options.reportInterval.count() <= 0)
+        throw std::invalid_argument("finch: ClusterOptions::nodeTimeout must be at least twice reportInterval");
+
+    std::lock_guard lock(listenersMutex_);
+    if (stopped_)
+        throw boost::system::system_error(error::managerStopped, "finch: cannot join a cluster");
+    if (clustered_ || !listeners_.empty() || state_->registry.countClients() != 0)
+        throw std::logic_error("finch: joinCluster must come once, before listen() and requestHandle()");
+    clustered_ = true;
+    std::string nodeId = options.nodeId;
+    auto node = std::make_shared<detail::ClusterNode<Transport, UserData>>(
+        state_, state_->executor, std::move(backplane), std::move(options));
+    state_->setCluster(node, std::move(nodeId));
+    node->start(*state_);
+}
+
+template <class Transport, class UserData>
+std::string BasicSocketManager<Transport, UserData>::nodeId() const
+{
+    const auto* const cluster = state_->cluster();
+    return cluster ? cluster->nodeId() : std::string();
+}
+
+template <class Transport, class UserData>
 std::size_t BasicSocketManager<Transport, UserData>::countClients() const
+{
+    const auto* const cluster = state_->cluster();
+    return state_->registry.countClients() + (cluster ? cluster->others().clients() : 0);
+}
+
+template <class Transport, class UserData>
+std::size_t BasicSocketManager<Transport, UserData>::countUsers() const
+{
+    const auto* const cluster = state_->cluster();
+    const std::size_t local = state_->registry.countUsers();
+    if (!cluster)
+        return local;
+    return local + cluster->others().usersBeside([&](const std::string& user) { return state_->registry.hasUser(user); });
+}
+
+template <class Transport, class UserData>
+std::size_t BasicSocketManager<Transport, UserData>::countLocalClients() const
 {
     return state_->registry.countClients();
 }
 
 template <class Transport, class UserData>
-std::size_t BasicSocketManager<Transport, UserData>::countUsers() const
+std::size_t BasicSocketManager<Transport, UserData>::countLocalUsers() const
 {
     return state_->registry.countUsers();
 }
@@ -232,6 +293,28 @@ template <class Transport, class UserData>
 std::vector<std::string> BasicSocketManager<Transport, UserData>::getAllClientsKeys() const
 {
     return state_->registry.ids();
+}
+
+template <class Transport, class UserData>
+void BasicSocketManager<Transport, UserData>::getAllClientsKeys(
+    ClusterIdsHandler done, std::chrono::milliseconds timeout) const
+{
+    auto* const cluster = state_->cluster();
+    if (!cluster)
+        return detail::postQueryResult(std::weak_ptr(state_), state_->executor,
+            detail::ClusterQueries::Finished{std::move(done), state_->registry.ids(), true});
+    cluster->ask("clients", state_->registry.ids(), std::move(done), timeout, state_->executor);
+}
+
+template <class Transport, class UserData>
+void BasicSocketManager<Transport, UserData>::getRoomClients(
+    std::string_view room, ClusterIdsHandler done, std::chrono::milliseconds timeout) const
+{
+    auto* const cluster = state_->cluster();
+    if (!cluster)
+        return detail::postQueryResult(std::weak_ptr(state_), state_->executor,
+            detail::ClusterQueries::Finished{std::move(done), state_->rooms.ids(room), true});
+    cluster->ask("room:" + std::string(room), state_->rooms.ids(room), std::move(done), timeout, state_->executor);
 }
 
 template <class Transport, class UserData>
@@ -246,9 +329,9 @@ auto BasicSocketManager<Transport, UserData>::getClient(std::string_view id) con
 }
 
 template <class Transport, class UserData>
-template <class Visit>
+template <class Visit, class Publish>
 std::size_t BasicSocketManager<Transport, UserData>::broadcast(
-    Visit&& visit, const nlohmann::json& data, std::string_view path, int status)
+    Visit&& visit, Publish&& publish, const nlohmann::json& data, std::string_view path, int status)
 {
     // The receivers are gathered under the registry's (or room's) lock and
     // written to after it is released: an idle receiver's frame is sent on
@@ -259,54 +342,13 @@ std::size_t BasicSocketManager<Transport, UserData>::broadcast(
         if (auto alive = connection.share())
             receivers.push_back(std::move(alive));
     });
-    // Serialized and framed once per encoding in use among the receivers,
-    // outside any lock, when the first receiver of that encoding comes;
-    // every receiver's queue shares the frame of its encoding. A manager of
-    // JSON connections only builds the JSON frame, as before.
-    const std::int64_t timestamp = nowMilliseconds();
-    const EnvelopeFormat& format = state_->options.envelope;
-    std::optional<detail::OutFrame> frames[3];
-    const auto frameFor = [&](Encoding encoding) -> const detail::OutFrame& {
-        auto& frame = frames[static_cast<std::size_t>(encoding)];
-        if (!frame) {
-            std::string bytes = detail::frameBuffer();
-            if (encoding == Encoding::json) {
-                detail::appendEnvelope(bytes, format, path, status, timestamp, data);
-                frame = detail::finishFrame(std::move(bytes));
-            } else {
-                detail::appendBinaryEnvelope(bytes, encoding, format, path, status, timestamp, data);
-                frame = detail::finishFrame(std::move(bytes), detail::Opcode::binary);
-            }
-        }
-        return *frame;
-    };
-    // Receivers that negotiated permessage-deflate share one compressed
-    // frame per encoding (the server keeps no context between messages).
-    const Compression* const codec = state_->options.compression.get();
-    std::size_t queued = 0;
-    if (!detail::speaksBinaryEncoding(state_->options)) {
-        // Every receiver speaks JSON: no choice per receiver (callgrind: 239
-        // instructions per delivery, against 248 through the loop below).
-        const detail::OutFrame& frame = frameFor(Encoding::json);
-        detail::DeflatedFrames deflated(frame, codec);
-        for (const auto& receiver : receivers)
-            if (receiver->sendEnvelope(frame, deflated))
-                ++queued;
-        return queued;
-    }
-    std::optional<detail::DeflatedFrames> deflated[3];
-    for (const auto& receiver : receivers) {
-        const Encoding encoding = receiver->encoding();
-        const auto index = static_cast<std::size_t>(encoding);
-        if (!deflated[index])
-            deflated[index].emplace(frameFor(encoding), codec);
-        // The client id makes each binary envelope different: written whole per receiver.
-        const bool sent = encoding != Encoding::json && state_->options.includeClientId
-            ? receiver->sendBinaryEnvelope(path, status, timestamp, data)
-            : receiver->sendEnvelope(frameFor(encoding), *deflated[index]);
-        if (sent)
-            ++queued;
-    }
+    // Serialized and framed once per encoding in use, outside any lock.
+    detail::BroadcastEnvelope envelope(state_->options, path, status, nowMilliseconds(), data);
+    const std::size_t queued = envelope.sendTo(receivers);
+    // After the local receivers: they are not kept waiting for the
+    // backplane, and the other nodes get the JSON frame's own bytes.
+    if (auto* const cluster = state_->cluster())
+        publish(*cluster, envelope.jsonText());
     return queued;
 }
 
@@ -314,7 +356,8 @@ template <class Transport, class UserData>
 std::size_t BasicSocketManager<Transport, UserData>::sendToAll(
     const nlohmann::json& data, std::string_view path, int status)
 {
-    return broadcast([&](auto&& deliver) { state_->registry.forEach(deliver); }, data, path, status);
+    return broadcast([&](auto&& deliver) { state_->registry.forEach(deliver); },
+        [](auto& cluster, std::string_view envelope) { cluster.publishAll(envelope); }, data, path, status);
 }
 
 template <class Transport, class UserData>
@@ -329,7 +372,8 @@ std::size_t BasicSocketManager<Transport, UserData>::sendToAllExcept(
                     deliver(connection);
             });
         },
-        data, path, status);
+        // `except` is a connection of this node: the others have nothing to skip.
+        [](auto& cluster, std::string_view envelope) { cluster.publishAll(envelope); }, data, path, status);
 }
 
 template <class Transport, class UserData>
@@ -339,21 +383,30 @@ bool BasicSocketManager<Transport, UserData>::sendToClient(
     std::shared_ptr<detail::Session<Transport, UserData>> target;
     state_->registry.visitClient(
         id, [&](detail::Session<Transport, UserData>& connection) { target = connection.share(); });
-    return target && target->send(data, path, status);
+    if (target)
+        return target->send(data, path, status);
+    auto* const cluster = state_->cluster();
+    if (!cluster || cluster->remoteNodeOf(id).empty())
+        return false;
+    // The receiver's node frames it in the receiver's encoding.
+    detail::BroadcastEnvelope envelope(state_->options, path, status, nowMilliseconds(), data);
+    return cluster->publishClient(id, envelope.jsonText());
 }
 
 template <class Transport, class UserData>
 std::size_t BasicSocketManager<Transport, UserData>::sendToUser(
     std::string_view userId, const nlohmann::json& data, std::string_view path, int status)
 {
-    return broadcast([&](auto&& deliver) { state_->registry.forEachOfUser(userId, deliver); }, data, path, status);
+    return broadcast([&](auto&& deliver) { state_->registry.forEachOfUser(userId, deliver); },
+        [&](auto& cluster, std::string_view envelope) { cluster.publishUser(userId, envelope); }, data, path, status);
 }
 
 template <class Transport, class UserData>
 std::size_t BasicSocketManager<Transport, UserData>::sendToRoom(
     std::string_view room, const nlohmann::json& data, std::string_view path, int status)
 {
-    return broadcast([&](auto&& deliver) { state_->rooms.forEachIn(room, deliver); }, data, path, status);
+    return broadcast([&](auto&& deliver) { state_->rooms.forEachIn(room, deliver); },
+        [&](auto& cluster, std::string_view envelope) { cluster.publishRoom(room, envelope); }, data, path, status);
 }
 
 template <class Transport, class UserData>
@@ -368,11 +421,34 @@ std::size_t BasicSocketManager<Transport, UserData>::sendToRoomExcept(
                     deliver(connection);
             });
         },
-        data, path, status);
+        [&](auto& cluster, std::string_view envelope) { cluster.publishRoom(room, envelope); }, data, path, status);
+}
+
+template <class Transport, class UserData>
+bool BasicSocketManager<Transport, UserData>::closeClient(
+    std::string_view id, boost::beast::websocket::close_code code, std::string_view reason)
+{
+    const auto value = static_cast<std::uint16_t>(code);
+    if (!detail::isValidClose(value, reason))
+        return false;
+    std::shared_ptr<detail::Session<Transport, UserData>> target;
+    state_->registry.visitClient(
+        id, [&](detail::Session<Transport, UserData>& connection) { target = connection.share(); });
+    if (target)
+        return target->close(value, reason);
+    auto* const cluster = state_->cluster();
+    return cluster && cluster->publishClose(id, value, reason);
 }
 
 template <class Transport, class UserData>
 std::size_t BasicSocketManager<Transport, UserData>::countRoom(std::string_view room) const
+{
+    const auto* const cluster = state_->cluster();
+    return state_->rooms.count(room) + (cluster ? cluster->others().room(room) : 0);
+}
+
+template <class Transport, class UserData>
+std::size_t BasicSocketManager<Transport, UserData>::countLocalRoom(std::string_view room) const
 {
     return state_->rooms.count(room);
 }
@@ -419,6 +495,11 @@ void BasicSocketManager<Transport, UserData>::stop(std::function<void()> onStopp
         connection.close(detail::closeCode::goingAway, {});
         detail::holdUntilEnded(connection, guard);
     });
+    // The other nodes forget this one at once, and the backplane's
+    // connections end, so an io_context that runs until it is out of work
+    // returns.
+    if (auto* const cluster = state_->cluster())
+        cluster->stop(guard);
     if (guard)
         guard->release();  // make()'s hold: everyone waited for has one of their own now
 }

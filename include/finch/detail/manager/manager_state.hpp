@@ -17,6 +17,8 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <string_view>
 
 namespace finch::detail {
 
@@ -24,6 +26,8 @@ template <class Transport, class UserData>
 class Session;
 template <class Transport, class UserData>
 class HttpSession;
+template <class Transport, class UserData>
+class ClusterNode;
 
 // What a manager shares with its connections and listeners. They hold it by
 // shared pointer, so a completion handler that runs after the manager object
@@ -58,6 +62,22 @@ struct ManagerState {
     std::mutex watchersMutex;
     std::atomic<bool> detached{false};
 
+    // The manager's part in a cluster, once it has joined one; null before.
+    ClusterNode<Transport, UserData>* cluster() const noexcept { return cluster_.load(std::memory_order_acquire); }
+
+    // Set once (BasicSocketManager::joinCluster); the node lives as long as
+    // this state.
+    void setCluster(std::shared_ptr<ClusterNode<Transport, UserData>> node, std::string nodeId)
+    {
+        clusterOwner_ = std::move(node);
+        nodeId_ = std::move(nodeId);
+        cluster_.store(clusterOwner_.get(), std::memory_order_release);
+    }
+
+    // What a new connection's id starts with: the node's id in a cluster
+    // (so a send to one connection goes to its node only), else nothing.
+    std::string_view idPrefix() const noexcept { return cluster() ? std::string_view(nodeId_) : std::string_view(); }
+
     void setHttpHandler(HttpHandler handler)
     {
         auto shared = handler ? std::make_shared<const HttpHandler>(std::move(handler)) : nullptr;
@@ -86,6 +106,9 @@ struct ManagerState {
     }
 
 private:
+    std::shared_ptr<ClusterNode<Transport, UserData>> clusterOwner_;
+    std::string nodeId_;
+    std::atomic<ClusterNode<Transport, UserData>*> cluster_{nullptr};
     mutable std::mutex httpMutex_;  // also guards upgradeHandler_
     std::shared_ptr<const HttpHandler> httpHandler_;
     std::shared_ptr<const upgrade_handler_type> upgradeHandler_;

@@ -2,6 +2,7 @@
 #define FINCH_DETAIL_MANAGER_REGISTRY_HPP
 
 #include <algorithm>
+#include <functional>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
@@ -37,8 +38,12 @@ public:
         if (sealed_)
             return false;
         clients_.emplace(connection.id(), &connection);
-        if (!connection.userId().empty())
-            users_[connection.userId()].push_back(&connection);
+        if (!connection.userId().empty()) {
+            auto& list = users_[connection.userId()];
+            if (list.empty() && userWatcher_)
+                userWatcher_(connection.userId(), true);
+            list.push_back(&connection);
+        }
         return true;
     }
 
@@ -54,8 +59,23 @@ public:
             return;
         auto& list = user->second;
         list.erase(std::remove(list.begin(), list.end(), &connection), list.end());
-        if (list.empty())
+        if (list.empty()) {
+            if (userWatcher_)
+                userWatcher_(user->first, false);
             users_.erase(user);
+        }
+    }
+
+    // Calls `watcher(user, true)` for each user that has connections now, and
+    // from now on when a user gets a first connection, and
+    // `watcher(user, false)` when its last one ends; under the registry's
+    // lock, so in that order. The watcher must not block or call back in.
+    void watchUsers(std::function<void(const std::string& user, bool exists)> watcher)
+    {
+        std::unique_lock lock(mutex_);
+        userWatcher_ = std::move(watcher);
+        for (const auto& user : users_)
+            userWatcher_(user.first, true);
     }
 
     // Seals the registry and visits everything still in it, atomically, so no
@@ -79,6 +99,23 @@ public:
     {
         std::shared_lock lock(mutex_);
         return users_.size();
+    }
+
+    // The distinct non-empty user ids.
+    std::vector<std::string> userIds() const
+    {
+        std::shared_lock lock(mutex_);
+        std::vector<std::string> result;
+        result.reserve(users_.size());
+        for (const auto& entry : users_)
+            result.push_back(entry.first);
+        return result;
+    }
+
+    bool hasUser(const std::string& userId) const
+    {
+        std::shared_lock lock(mutex_);
+        return users_.count(userId) != 0;
     }
 
     std::vector<std::string> ids() const
@@ -127,6 +164,7 @@ private:
     bool sealed_ = false;
     std::unordered_map<std::string_view, Connection*> clients_;
     std::unordered_map<std::string, std::vector<Connection*>> users_;
+    std::function<void(const std::string&, bool)> userWatcher_;
 };
 
 }  // namespace finch::detail

@@ -2,6 +2,7 @@
 #define FINCH_DETAIL_MANAGER_ROOM_REGISTRY_HPP
 
 #include <cstddef>
+#include <functional>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
@@ -34,7 +35,10 @@ public:
     bool add(const std::string& room, Connection& connection)
     {
         std::unique_lock lock(mutex_);
-        return rooms_[room].insert(&connection).second;
+        auto& members = rooms_[room];
+        if (members.empty() && watcher_)
+            watcher_(room, true);
+        return members.insert(&connection).second;
     }
 
     // Whether `connection` was in `room`.
@@ -44,9 +48,24 @@ public:
         const auto found = rooms_.find(std::string(room));
         if (found == rooms_.end() || found->second.erase(&connection) == 0)
             return false;
-        if (found->second.empty())
+        if (found->second.empty()) {
+            if (watcher_)
+                watcher_(found->first, false);
             rooms_.erase(found);
+        }
         return true;
+    }
+
+    // Calls `watcher(room, true)` for each room that exists now, and from now
+    // on when a room gets its first member, and `watcher(room, false)` when
+    // its last one leaves; under the registry's lock, so in the order the
+    // rooms came and went. The watcher must not block or call back in.
+    void watch(std::function<void(const std::string& room, bool exists)> watcher)
+    {
+        std::unique_lock lock(mutex_);
+        watcher_ = std::move(watcher);
+        for (const auto& room : rooms_)
+            watcher_(room.first, true);
     }
 
     template <class Visitor>
@@ -92,9 +111,21 @@ public:
         return result;
     }
 
+    // Each room with its number of members.
+    std::unordered_map<std::string, std::size_t> counts() const
+    {
+        std::unordered_map<std::string, std::size_t> result;
+        std::shared_lock lock(mutex_);
+        result.reserve(rooms_.size());
+        for (const auto& room : rooms_)
+            result.emplace(room.first, room.second.size());
+        return result;
+    }
+
 private:
     mutable std::shared_mutex mutex_;
     std::unordered_map<std::string, std::unordered_set<Connection*>> rooms_;
+    std::function<void(const std::string&, bool)> watcher_;
 };
 
 }  // namespace finch::detail

@@ -96,7 +96,7 @@ public:
               state->options.compression.get(), deflate, state->options.maxIncomingBytes)
         , state_(std::move(state))
         , request_(std::move(request))
-        , id_(newSocketId())
+        , id_(std::string(state_->idPrefix()) + newSocketId())
         , userId_(std::move(userId))
         , data_(std::move(data))
         , subprotocol_(std::move(subprotocol))

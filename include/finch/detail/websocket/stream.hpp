@@ -33,6 +33,12 @@
 
 namespace finch::detail {
 
+// Whether a transport can say if it is secure (TLS); one that cannot is not.
+template <class Transport, class = void>
+constexpr bool knowsSecurity = false;
+template <class Transport>
+constexpr bool knowsSecurity<Transport, std::void_t<decltype(std::declval<const Transport&>().secure())>> = true;
+
 // A server's WebSocket connection after the upgrade: RFC 6455 spoken over a
 // transport (TcpTransport, or a test's memory transport). It reads and
 // parses frames, answers pings, keeps the connection alive, writes what is
@@ -58,12 +64,6 @@ namespace finch::detail {
 // Reads are driven by readiness: a read is tried at once, and the stream
 // waits only when it would block, either for readiness or, while messages
 // keep arriving, with a receive into a block of its own (see awaitBytes()).
-// Whether a transport can say if it is secure (TLS); one that cannot is not.
-template <class Transport, class = void>
-constexpr bool knowsSecurity = false;
-template <class Transport>
-constexpr bool knowsSecurity<Transport, std::void_t<decltype(std::declval<const Transport&>().secure())>> = true;
-
 template <class Transport, class Session>
 class WebSocketStream {
 public:
