@@ -141,7 +141,7 @@ void doHandlerWork()
 template <class Manager>
 typename Manager::Routes routes(Manager& manager)
 {
-    using Socket = typename Manager::socket_type;
+    using Socket = typename Manager::SocketType;
     typename Manager::Routes routes;
     routes["echo"].onMessage = [](Socket& socket, const nlohmann::json& message) {
         countHandled();

@@ -5,8 +5,10 @@
 #          client's tests, the example pages in headless Chromium and the
 #          protocol's JSON Schema (tests/js, Node), the Autobahn|Testsuite
 #          conformance run against finch_echo (scripts/autobahn.sh; skipped
-#          without the suite, required when CI=true), the README check, the
-#          packaging tests and a build of every header on its own;
+#          without the suite, required when CI=true), the README check, a
+#          build of every C++ block of the README and docs/, as C++17 and C++20
+#          (tests/doc_examples.py), the packaging tests and a build of every
+#          header on its own;
 #   cxx20  GCC, C++20: the unit and integration tests again;
 #   asan   GCC, AddressSanitizer + LeakSanitizer + UndefinedBehaviorSanitizer:
 #          the unit and integration tests (the churn test's connections

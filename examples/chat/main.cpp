@@ -71,9 +71,9 @@ struct Member {
 // On finch::TlsTransport: the same binary serves ws:// or, with
 // --tls-cert and --tls-key, wss://.
 using Manager = finch::TlsSocketManagerWith<Member>;
-using Socket = Manager::socket_type;
-using Event = Manager::event_type;
-using Decision = Manager::upgrade_decision_type;
+using Socket = Manager::SocketType;
+using Event = Manager::EventType;
+using Decision = Manager::UpgradeDecisionType;
 
 // The value of `key` in a request target's query string, as sent. Nicknames
 // and room names are restricted to characters that need no percent-encoding,
@@ -210,7 +210,7 @@ Event rootEvent(Manager& manager, Nicknames& nicknames)
         if (!nicknames.claim(socket.data().nick, socket.id())) {
             // Another upgrade with this name got in between our check and now.
             socket.send({{"message", "that nickname is taken"}}, "error", 409);
-            socket.close(static_cast<Socket::close_code>(4009), "nickname taken");
+            socket.close(finch::CloseCode{4009}, "nickname taken");
             return;
         }
         socket.send({{"nick", socket.data().nick}}, "welcome");

@@ -86,9 +86,9 @@ nlohmann::json headersOf(const finch::Request& request)
 
 // The lifecycle callbacks. `manager` is only stored here: the callbacks run
 // once connections arrive, long after the manager has been constructed.
-finch::TlsSocketManager::event_type rootEvent(finch::TlsSocketManager& manager)
+finch::TlsSocketManager::EventType rootEvent(finch::TlsSocketManager& manager)
 {
-    finch::TlsSocketManager::event_type root;
+    finch::TlsSocketManager::EventType root;
     root.onConnect = [&manager](finch::TlsSocket& socket) {
         // countClients() already counts the new connection, which also
         // receives this broadcast.

@@ -55,12 +55,12 @@ std::string withClientId(std::string_view envelope, std::string_view clientId);
 /// `{"path":"error","status":<statusOf(code)>,"timestamp":...,"data":{"message":...}}`,
 /// plus `"path":<requestPath>` inside `data` when the request's path is known.
 std::string encodeErrorEnvelope(
-    error code, std::string_view message, std::int64_t timestamp, std::string_view requestPath = {});
+    ErrorCode code, std::string_view message, std::int64_t timestamp, std::string_view requestPath = {});
 
 /// The error envelope that answers a message which carried `"id":<requestId>`:
 /// as above, with `"id"` and `"replyTo"` as in `encodeReplyEnvelope`, so that
 /// the client can match the failure to its request.
-std::string encodeErrorEnvelope(error code, std::string_view message, std::int64_t timestamp,
+std::string encodeErrorEnvelope(ErrorCode code, std::string_view message, std::int64_t timestamp,
     std::string_view requestPath, const nlohmann::json& requestId);
 
 /// `encodeEnvelope` in another format (`Options::envelope`): the route
@@ -76,7 +76,7 @@ std::string encodeReplyEnvelope(const EnvelopeFormat& format, std::string_view p
 
 /// `encodeErrorEnvelope` in another format: the route `"error"`, and the
 /// request's path inside the data under the format's route member.
-std::string encodeErrorEnvelope(const EnvelopeFormat& format, error code, std::string_view message,
+std::string encodeErrorEnvelope(const EnvelopeFormat& format, ErrorCode code, std::string_view message,
     std::int64_t timestamp, std::string_view requestPath = {}, const nlohmann::json& requestId = nullptr);
 
 /// The result of decoding one incoming text frame.
@@ -103,7 +103,7 @@ struct DecodedMessage {
 
 /// How deeply an incoming message may nest arrays and objects, the envelope
 /// itself counting as one level. A deeper message is refused as
-/// `error::invalidJson` without being parsed: copying or serializing a JSON
+/// `ErrorCode::invalidJson` without being parsed: copying or serializing a JSON
 /// value (as `Socket::send` does) recurses once per level, so a frame of a
 /// few hundred kilobytes of brackets would otherwise overflow the stack.
 inline constexpr std::size_t maxMessageDepth = 128;
@@ -127,7 +127,7 @@ DecodedMessage decodeEnvelope(const EnvelopeFormat& format, std::string_view tex
 /// `bytes` as JSON text). The same rules apply after decoding, and the same
 /// errors: bytes that are not one complete value of the encoding (invalid,
 /// truncated, trailing bytes) or nest deeper than
-/// `maxMessageDepth` give `error::invalidJson`, found before the value is
+/// `maxMessageDepth` give `ErrorCode::invalidJson`, found before the value is
 /// built past the limit. MessagePack bin and ext and CBOR byte strings become
 /// `nlohmann::json::binary_t`. CBOR tags are skipped (the tagged value is
 /// read as if untagged). Map keys must be strings.

@@ -22,9 +22,11 @@ namespace finch {
 ///   errors reach the callback of `Socket::request` only, and
 ///   `managerStopped` is returned by `listen()` only.
 ///
-/// Enumerators follow finch's naming rule (camelCase). The snake_case names
-/// of finch 0.1 (`invalid_json` ...) remain, deprecated, for one release.
-enum class error {
+/// Named by finch's naming rule: the type PascalCase, the enumerators
+/// camelCase. finch 0.1 called it `finch::error`, with snake_case
+/// enumerators (`invalid_json` ...); those names remain, deprecated, for one
+/// release. `finch::Error` is what `onError` receives: a code and a message.
+enum class ErrorCode {
     /// A text frame that is not valid JSON. Status 400.
     invalidJson = 1,
     /// Valid JSON that is not an object. Status 400.
@@ -111,29 +113,32 @@ enum class error {
     /// not allowed to keep. Close code 1007 (RFC 7692 6.2, 8.1 of RFC 6455).
     invalidCompressedData,
 
-    /// Deprecated: the former name of `invalidJson`, kept for one release.
-    invalid_json [[deprecated("renamed finch::error::invalidJson")]] = invalidJson,
-    /// Deprecated: the former name of `notAnObject`, kept for one release.
-    not_an_object [[deprecated("renamed finch::error::notAnObject")]] = notAnObject,
-    /// Deprecated: the former name of `invalidPath`, kept for one release.
-    invalid_path [[deprecated("renamed finch::error::invalidPath")]] = invalidPath,
-    /// Deprecated: the former name of `unknownPath`, kept for one release.
-    unknown_path [[deprecated("renamed finch::error::unknownPath")]] = unknownPath,
-    /// Deprecated: the former name of `binaryFrame`, kept for one release.
-    binary_frame [[deprecated("renamed finch::error::binaryFrame")]] = binaryFrame,
-    /// Deprecated: the former name of `handlerException`, kept for one release.
-    handler_exception [[deprecated("renamed finch::error::handlerException")]] = handlerException,
-    /// Deprecated: the former name of `queueOverflow`, kept for one release.
-    queue_overflow [[deprecated("renamed finch::error::queueOverflow")]] = queueOverflow,
-    /// Deprecated: the former name of `messagesDropped`, kept for one release.
-    messages_dropped [[deprecated("renamed finch::error::messagesDropped")]] = messagesDropped,
-    /// Deprecated: the former name of `invalidId`, kept for one release.
-    invalid_id [[deprecated("renamed finch::error::invalidId")]] = invalidId,
-    /// Deprecated: the former name of `replyTimeout`, kept for one release.
-    reply_timeout [[deprecated("renamed finch::error::replyTimeout")]] = replyTimeout,
-    /// Deprecated: the former name of `connectionClosed`, kept for one release.
-    connection_closed [[deprecated("renamed finch::error::connectionClosed")]] = connectionClosed,
+    /// @deprecated The former name of `invalidJson`, kept for one release.
+    invalid_json [[deprecated("renamed finch::ErrorCode::invalidJson")]] = invalidJson,
+    /// @deprecated The former name of `notAnObject`, kept for one release.
+    not_an_object [[deprecated("renamed finch::ErrorCode::notAnObject")]] = notAnObject,
+    /// @deprecated The former name of `invalidPath`, kept for one release.
+    invalid_path [[deprecated("renamed finch::ErrorCode::invalidPath")]] = invalidPath,
+    /// @deprecated The former name of `unknownPath`, kept for one release.
+    unknown_path [[deprecated("renamed finch::ErrorCode::unknownPath")]] = unknownPath,
+    /// @deprecated The former name of `binaryFrame`, kept for one release.
+    binary_frame [[deprecated("renamed finch::ErrorCode::binaryFrame")]] = binaryFrame,
+    /// @deprecated The former name of `handlerException`, kept for one release.
+    handler_exception [[deprecated("renamed finch::ErrorCode::handlerException")]] = handlerException,
+    /// @deprecated The former name of `queueOverflow`, kept for one release.
+    queue_overflow [[deprecated("renamed finch::ErrorCode::queueOverflow")]] = queueOverflow,
+    /// @deprecated The former name of `messagesDropped`, kept for one release.
+    messages_dropped [[deprecated("renamed finch::ErrorCode::messagesDropped")]] = messagesDropped,
+    /// @deprecated The former name of `invalidId`, kept for one release.
+    invalid_id [[deprecated("renamed finch::ErrorCode::invalidId")]] = invalidId,
+    /// @deprecated The former name of `replyTimeout`, kept for one release.
+    reply_timeout [[deprecated("renamed finch::ErrorCode::replyTimeout")]] = replyTimeout,
+    /// @deprecated The former name of `connectionClosed`, kept for one release.
+    connection_closed [[deprecated("renamed finch::ErrorCode::connectionClosed")]] = connectionClosed,
 };
+
+/// @deprecated The former name of `ErrorCode`, kept for one release.
+using error [[deprecated("renamed finch::ErrorCode")]] = ErrorCode;
 
 namespace detail {
 
@@ -143,64 +148,64 @@ public:
 
     std::string message(int value) const override
     {
-        switch (static_cast<error>(value)) {
-        case error::invalidJson:
+        switch (static_cast<ErrorCode>(value)) {
+        case ErrorCode::invalidJson:
             return "message is not valid JSON";
-        case error::notAnObject:
+        case ErrorCode::notAnObject:
             return "message is not a JSON object";
-        case error::invalidPath:
+        case ErrorCode::invalidPath:
             return "message has no string \"path\"";
-        case error::unknownPath:
+        case ErrorCode::unknownPath:
             return "no route for this path";
-        case error::binaryFrame:
+        case ErrorCode::binaryFrame:
             return "binary frames are not supported";
-        case error::handlerException:
+        case ErrorCode::handlerException:
             return "handler threw an exception";
-        case error::queueOverflow:
+        case ErrorCode::queueOverflow:
             return "outgoing queue full; connection closed";
-        case error::messagesDropped:
+        case ErrorCode::messagesDropped:
             return "outgoing queue full; oldest messages dropped";
-        case error::invalidId:
+        case ErrorCode::invalidId:
             return "message has an invalid \"id\" or \"replyTo\"";
-        case error::forbidden:
+        case ErrorCode::forbidden:
             return "the route's guard refused the message";
-        case error::replyTimeout:
+        case ErrorCode::replyTimeout:
             return "no reply within the timeout";
-        case error::connectionClosed:
+        case ErrorCode::connectionClosed:
             return "the connection ended before the reply";
-        case error::reservedBits:
+        case ErrorCode::reservedBits:
             return "frame has reserved bits set";
-        case error::unmaskedFrame:
+        case ErrorCode::unmaskedFrame:
             return "client frame is not masked";
-        case error::unknownOpcode:
+        case ErrorCode::unknownOpcode:
             return "frame has an unknown opcode";
-        case error::unexpectedContinuation:
+        case ErrorCode::unexpectedContinuation:
             return "continuation frame without a message to continue";
-        case error::unfinishedMessage:
+        case ErrorCode::unfinishedMessage:
             return "new message before the fragmented one ended";
-        case error::fragmentedControlFrame:
+        case ErrorCode::fragmentedControlFrame:
             return "control frame is fragmented";
-        case error::controlFrameTooLong:
+        case ErrorCode::controlFrameTooLong:
             return "control frame payload is longer than 125 bytes";
-        case error::nonMinimalLength:
+        case ErrorCode::nonMinimalLength:
             return "payload length is not in its minimal encoding";
-        case error::lengthOutOfRange:
+        case ErrorCode::lengthOutOfRange:
             return "payload length has its most significant bit set";
-        case error::messageTooBig:
+        case ErrorCode::messageTooBig:
             return "message is larger than maxMessageSize";
-        case error::invalidUtf8:
+        case ErrorCode::invalidUtf8:
             return "text message is not UTF-8";
-        case error::invalidClosePayload:
+        case ErrorCode::invalidClosePayload:
             return "close frame payload of one byte";
-        case error::invalidCloseCode:
+        case ErrorCode::invalidCloseCode:
             return "close frame has a code that may not be sent";
-        case error::invalidCloseReason:
+        case ErrorCode::invalidCloseReason:
             return "close reason is not UTF-8";
-        case error::incomingMemoryFull:
+        case ErrorCode::incomingMemoryFull:
             return "incoming messages hold maxIncomingBytes across connections";
-        case error::managerStopped:
+        case ErrorCode::managerStopped:
             return "the manager has been stopped";
-        case error::invalidCompressedData:
+        case ErrorCode::invalidCompressedData:
             return "compressed message does not inflate";
         }
         return "unknown finch error";
@@ -209,7 +214,7 @@ public:
 
 }  // namespace detail
 
-/// The category of `finch::error` values. One instance per program, so codes
+/// The category of `finch::ErrorCode` values. One instance per program, so codes
 /// compare equal across translation units.
 inline const boost::system::error_category& errorCategory() noexcept
 {
@@ -217,55 +222,55 @@ inline const boost::system::error_category& errorCategory() noexcept
     return category;
 }
 
-/// Makes `finch::error` usable wherever a `boost::system::error_code` is expected.
-inline boost::system::error_code make_error_code(error value) noexcept
+/// Makes `finch::ErrorCode` usable wherever a `boost::system::error_code` is expected.
+inline boost::system::error_code make_error_code(ErrorCode value) noexcept
 {
     return {static_cast<int>(value), errorCategory()};
 }
 
 /// The HTTP-like status that finch puts in the error envelope for `value`.
-constexpr int statusOf(error value) noexcept
+constexpr int statusOf(ErrorCode value) noexcept
 {
     switch (value) {
-    case error::invalidJson:
-    case error::notAnObject:
-    case error::invalidPath:
-    case error::invalidId:
+    case ErrorCode::invalidJson:
+    case ErrorCode::notAnObject:
+    case ErrorCode::invalidPath:
+    case ErrorCode::invalidId:
         return 400;
-    case error::forbidden:
+    case ErrorCode::forbidden:
         return 403;
-    case error::unknownPath:
+    case ErrorCode::unknownPath:
         return 404;
-    case error::binaryFrame:
+    case ErrorCode::binaryFrame:
         return 415;
-    case error::handlerException:
+    case ErrorCode::handlerException:
         return 500;
-    case error::queueOverflow:
-    case error::messagesDropped:
-    case error::connectionClosed:
+    case ErrorCode::queueOverflow:
+    case ErrorCode::messagesDropped:
+    case ErrorCode::connectionClosed:
         return 503;
-    case error::replyTimeout:
+    case ErrorCode::replyTimeout:
         return 504;
-    case error::messageTooBig:
+    case ErrorCode::messageTooBig:
         return 413;
-    case error::incomingMemoryFull:
-    case error::managerStopped:
+    case ErrorCode::incomingMemoryFull:
+    case ErrorCode::managerStopped:
         return 503;
     // Listed, not a default: a new error without a status is a warning.
-    case error::reservedBits:
-    case error::unmaskedFrame:
-    case error::unknownOpcode:
-    case error::unexpectedContinuation:
-    case error::unfinishedMessage:
-    case error::fragmentedControlFrame:
-    case error::controlFrameTooLong:
-    case error::nonMinimalLength:
-    case error::lengthOutOfRange:
-    case error::invalidUtf8:
-    case error::invalidClosePayload:
-    case error::invalidCloseCode:
-    case error::invalidCloseReason:
-    case error::invalidCompressedData:
+    case ErrorCode::reservedBits:
+    case ErrorCode::unmaskedFrame:
+    case ErrorCode::unknownOpcode:
+    case ErrorCode::unexpectedContinuation:
+    case ErrorCode::unfinishedMessage:
+    case ErrorCode::fragmentedControlFrame:
+    case ErrorCode::controlFrameTooLong:
+    case ErrorCode::nonMinimalLength:
+    case ErrorCode::lengthOutOfRange:
+    case ErrorCode::invalidUtf8:
+    case ErrorCode::invalidClosePayload:
+    case ErrorCode::invalidCloseCode:
+    case ErrorCode::invalidCloseReason:
+    case ErrorCode::invalidCompressedData:
         return 400;
     }
     return 500;
@@ -277,29 +282,29 @@ constexpr int statusOf(error value) noexcept
 /// compressed data that does not inflate, 1009
 /// (Message Too Big), 1013 (Try Again Later) for `incomingMemoryFull` and
 /// `queueOverflow`; 0 for the errors that do not close the connection.
-constexpr unsigned short closeCodeOf(error value) noexcept
+constexpr unsigned short closeCodeOf(ErrorCode value) noexcept
 {
     switch (value) {
-    case error::reservedBits:
-    case error::unmaskedFrame:
-    case error::unknownOpcode:
-    case error::unexpectedContinuation:
-    case error::unfinishedMessage:
-    case error::fragmentedControlFrame:
-    case error::controlFrameTooLong:
-    case error::nonMinimalLength:
-    case error::lengthOutOfRange:
-    case error::invalidClosePayload:
-    case error::invalidCloseCode:
+    case ErrorCode::reservedBits:
+    case ErrorCode::unmaskedFrame:
+    case ErrorCode::unknownOpcode:
+    case ErrorCode::unexpectedContinuation:
+    case ErrorCode::unfinishedMessage:
+    case ErrorCode::fragmentedControlFrame:
+    case ErrorCode::controlFrameTooLong:
+    case ErrorCode::nonMinimalLength:
+    case ErrorCode::lengthOutOfRange:
+    case ErrorCode::invalidClosePayload:
+    case ErrorCode::invalidCloseCode:
         return 1002;
-    case error::invalidUtf8:
-    case error::invalidCloseReason:
-    case error::invalidCompressedData:
+    case ErrorCode::invalidUtf8:
+    case ErrorCode::invalidCloseReason:
+    case ErrorCode::invalidCompressedData:
         return 1007;
-    case error::messageTooBig:
+    case ErrorCode::messageTooBig:
         return 1009;
-    case error::incomingMemoryFull:
-    case error::queueOverflow:
+    case ErrorCode::incomingMemoryFull:
+    case ErrorCode::queueOverflow:
         return 1013;
     default:
         return 0;
@@ -308,13 +313,13 @@ constexpr unsigned short closeCodeOf(error value) noexcept
 
 /// What `SocketEvent::onError` receives.
 ///
-/// `code` is either a `finch::error` (compare with `code == finch::error::invalidJson`)
+/// `code` is either a `finch::ErrorCode` (compare with `code == finch::ErrorCode::invalidJson`)
 /// or the network error that ended the connection (Asio's or Beast's category).
 /// `message` is a human-readable detail: the exception's `what()` for
 /// `handlerException`, the parser's complaint for `invalidJson`, or
 /// `code.message()` otherwise.
 struct Error {
-    /// What went wrong: a `finch::error`, or the network's error.
+    /// What went wrong: a `finch::ErrorCode`, or the network's error.
     boost::system::error_code code;
     /// A human-readable detail (see above).
     std::string message;
@@ -324,7 +329,7 @@ struct Error {
 
 namespace boost::system {
 template <>
-struct is_error_code_enum<finch::error> : std::true_type {
+struct is_error_code_enum<finch::ErrorCode> : std::true_type {
 };
 }  // namespace boost::system
 

@@ -4,6 +4,7 @@
 /// @file
 /// The whole of finch: WebSocket routing on Boost.Beast, in Finch's model.
 
+#include <finch/close_code.hpp>
 #include <finch/encoding.hpp>
 #include <finch/envelope.hpp>
 #include <finch/error.hpp>

@@ -17,12 +17,12 @@ namespace finch {
 /// `Options::maxQueuedBytes` (the client reads slower than the server sends).
 enum class OverflowPolicy {
     /// Close the connection with 1013 (Try Again Later). The messages still
-    /// queued for it are dropped, and `onError` reports `error::queueOverflow`.
+    /// queued for it are dropped, and `onError` reports `ErrorCode::queueOverflow`.
     /// For clients that must not miss a message: they reconnect and resync
     /// (1013 tells finch's JavaScript client to come back; 1008 would not).
     closeConnection,
     /// Drop the oldest queued messages until the new one fits, and keep the
-    /// connection. `onError` reports `error::messagesDropped`. For feeds where
+    /// connection. `onError` reports `ErrorCode::messagesDropped`. For feeds where
     /// only the latest state matters (prices, positions, presence).
     dropOldest,
 };

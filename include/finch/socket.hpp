@@ -1,6 +1,7 @@
 #ifndef FINCH_SOCKET_HPP
 #define FINCH_SOCKET_HPP
 
+#include <finch/close_code.hpp>
 #include <finch/encoding.hpp>
 #include <finch/http.hpp>
 #include <finch/message_kind.hpp>
@@ -45,14 +46,21 @@ template <class Transport, class UserData = NoUserData>
 class BasicSocket {
 public:
     /// The type of `data()`.
-    using user_data_type = UserData;
+    using UserDataType = UserData;
 
     /// What `request()` passes to its completion handler: an error (none on
     /// success) and the client's answer.
-    using request_signature = void(boost::system::error_code, nlohmann::json);
+    using RequestSignature = void(boost::system::error_code, nlohmann::json);
 
-    /// The close code type of `close()`: `close_code::normal` (1000), `going_away` (1001) ...
-    using close_code = boost::beast::websocket::close_code;
+    /// @deprecated The old name of `UserDataType`; removed in the next release.
+    using user_data_type [[deprecated("use UserDataType")]] = UserData;
+
+    /// @deprecated The old name of `RequestSignature`; removed in the next release.
+    using request_signature [[deprecated("use RequestSignature")]] = RequestSignature;
+
+    /// @deprecated Beast's close code type, which `close()` took before
+    /// `finch::CloseCode`; removed in the next release.
+    using close_code [[deprecated("use finch::CloseCode")]] = boost::beast::websocket::close_code;
 
     /// The connection's id: 128 random bits from the operating system's
     /// cryptographic generator, as 32 hexadecimal digits. Unique and
@@ -155,7 +163,12 @@ public:
     /// @return true if this call started the close; false if the code or the
     /// reason is not allowed (nothing is sent then), or the connection was
     /// already closing or closed.
-    bool close(close_code code = close_code::normal, std::string_view reason = {}) const;
+    bool close(CloseCode code = CloseCode::normal, std::string_view reason = {}) const;
+
+    /// @deprecated `close` with Beast's close code type; use `finch::CloseCode`
+    /// (the same numbers). Removed in the next release.
+    [[deprecated("use finch::CloseCode")]] bool close(
+        boost::beast::websocket::close_code code, std::string_view reason = {}) const;
 
     /// True while the connection is open and not closing.
     bool isOpen() const noexcept;
@@ -192,8 +205,8 @@ public:
     /// completes once, with:
     /// - no error and the client's answer, the whole object it sent back
     ///   (`{"replyTo": <n>, "data": ...}`, with whatever else it put in);
-    /// - `finch::error::replyTimeout` and null after `timeout`;
-    /// - `finch::error::connectionClosed` and null if the connection ends
+    /// - `finch::ErrorCode::replyTimeout` and null after `timeout`;
+    /// - `finch::ErrorCode::connectionClosed` and null if the connection ends
     ///   before the answer (then before `onDisconnect`), or was closing or
     ///   closed already when `request` was called (then soon after).
     ///
@@ -205,7 +218,7 @@ public:
     /// `data()` may be touched.
     ///
     /// An exception from a handler is caught and reported to the root's
-    /// `onError` as `finch::error::handlerException`, with the exception's
+    /// `onError` as `finch::ErrorCode::handlerException`, with the exception's
     /// `what()`, on the connection's strand, like one from any callback of the
     /// connection. That holds too for a handler bound to an executor of its
     /// own (`boost::asio::bind_executor`), the manager's io_context included:

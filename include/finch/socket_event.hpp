@@ -58,7 +58,7 @@ struct BasicSocketEvent {
     std::function<void(Socket&)> onDisconnect{};
 
     /// Something went wrong with this connection: a bad message (a
-    /// `finch::error` code), a handler that threw, or the network failure that
+    /// `finch::ErrorCode` code), a handler that threw, or the network failure that
     /// is about to end the connection. Called on the root event, or on the
     /// route whose handler threw when that route has an `onError` of its own.
     std::function<void(Socket&, const Error&)> onError{};
@@ -79,7 +79,7 @@ struct BasicSocketEvent {
 
     /// Decides whether a message may reach this event's `onMessage`; runs on
     /// the connection's strand just before it. When it returns false, the
-    /// client gets an error envelope with status 403 (`finch::error::forbidden`,
+    /// client gets an error envelope with status 403 (`finch::ErrorCode::forbidden`,
     /// carrying the request's `"id"` if it had one), the root's `onError` is
     /// told, and `onMessage` does not run. An exception counts as a handler's
     /// (status 500). The root's guard applies to the messages that reach the

@@ -89,21 +89,36 @@ class BasicSocketManager {
 
 public:
     /// The type of `Socket::data()`.
-    using user_data_type = UserData;
+    using UserDataType = UserData;
     /// The handle that callbacks receive.
-    using socket_type = BasicSocket<Transport, UserData>;
+    using SocketType = BasicSocket<Transport, UserData>;
     /// The callbacks of a route or of the root.
-    using event_type = BasicSocketEvent<socket_type>;
+    using EventType = BasicSocketEvent<SocketType>;
     /// A table of routes, path to event.
-    using Routes = std::map<std::string, event_type>;
+    using Routes = std::map<std::string, EventType>;
     /// What an upgrade handler decides.
-    using upgrade_decision_type = BasicUpgradeDecision<UserData>;
+    using UpgradeDecisionType = BasicUpgradeDecision<UserData>;
     /// What an asynchronous upgrade handler calls with its decision.
-    using upgrade_completion_type = BasicUpgradeCompletion<UserData>;
+    using UpgradeCompletionType = BasicUpgradeCompletion<UserData>;
     /// An upgrade handler that decides at once.
-    using upgrade_handler_type = BasicUpgradeHandler<UserData>;
+    using UpgradeHandlerType = BasicUpgradeHandler<UserData>;
     /// An upgrade handler that decides later.
-    using async_upgrade_handler_type = BasicAsyncUpgradeHandler<UserData>;
+    using AsyncUpgradeHandlerType = BasicAsyncUpgradeHandler<UserData>;
+
+    /// @deprecated The old name of `UserDataType`; removed in the next release.
+    using user_data_type [[deprecated("use UserDataType")]] = UserData;
+    /// @deprecated The old name of `SocketType`; removed in the next release.
+    using socket_type [[deprecated("use SocketType")]] = SocketType;
+    /// @deprecated The old name of `EventType`; removed in the next release.
+    using event_type [[deprecated("use EventType")]] = EventType;
+    /// @deprecated The old name of `UpgradeDecisionType`; removed in the next release.
+    using upgrade_decision_type [[deprecated("use UpgradeDecisionType")]] = UpgradeDecisionType;
+    /// @deprecated The old name of `UpgradeCompletionType`; removed in the next release.
+    using upgrade_completion_type [[deprecated("use UpgradeCompletionType")]] = UpgradeCompletionType;
+    /// @deprecated The old name of `UpgradeHandlerType`; removed in the next release.
+    using upgrade_handler_type [[deprecated("use UpgradeHandlerType")]] = UpgradeHandlerType;
+    /// @deprecated The old name of `AsyncUpgradeHandlerType`; removed in the next release.
+    using async_upgrade_handler_type [[deprecated("use AsyncUpgradeHandlerType")]] = AsyncUpgradeHandlerType;
 
     /// Creates a manager whose connections run on `executor`.
     /// @param executor the executor of an io_context: each connection gets a strand of it.
@@ -111,11 +126,11 @@ public:
     /// @param routes the initial routes; `addRoute` and `addEvents` add more later.
     /// @param options the manager's settings, fixed from here (`Options`).
     explicit BasicSocketManager(
-        boost::asio::any_io_executor executor, event_type root = {}, Routes routes = {}, Options options = {});
+        boost::asio::any_io_executor executor, EventType root = {}, Routes routes = {}, Options options = {});
 
     /// Creates a manager whose connections run on `context`.
     explicit BasicSocketManager(
-        boost::asio::io_context& context, event_type root = {}, Routes routes = {}, Options options = {});
+        boost::asio::io_context& context, EventType root = {}, Routes routes = {}, Options options = {});
 
     /// Stops the manager (see `stop()`); no callback runs after this.
     ~BasicSocketManager();
@@ -125,7 +140,7 @@ public:
 
     /// Adds or replaces the route for `path`. Safe while messages are being
     /// dispatched: a handler already running keeps the event it started with.
-    void addRoute(std::string path, event_type event);
+    void addRoute(std::string path, EventType event);
 
     /// Adds or replaces several routes at once (Finch's `addEvents`).
     void addEvents(Routes routes);
@@ -152,13 +167,13 @@ public:
     ///
     /// The handler runs on an io_context thread; it must not block. Replaces
     /// the previous handler; an empty one removes it.
-    void setUpgradeHandler(upgrade_handler_type handler);
+    void setUpgradeHandler(UpgradeHandlerType handler);
 
     /// As above, for a handler that decides later, from any thread, by
     /// calling its completion once (to ask a database, say). If no decision
     /// has come within `Options::handshakeTimeout` of the TCP accept, the
     /// connection is closed without an answer.
-    void setUpgradeHandler(async_upgrade_handler_type handler);
+    void setUpgradeHandler(AsyncUpgradeHandlerType handler);
 
     /// Opens `endpoint`, and upgrades the WebSocket requests whose target path
     /// is `target` (a query string is allowed). On that target, a request that
@@ -170,15 +185,15 @@ public:
     /// other requests go to the `HttpHandler`, or get 426 without one.
     ///
     /// Once `stop()` has begun, opens nothing and fails with
-    /// `finch::error::managerStopped`: a stopped manager stays stopped. A
+    /// `finch::ErrorCode::managerStopped`: a stopped manager stays stopped. A
     /// `listen()` concurrent with `stop()` on another thread either fails so,
     /// or opens its endpoint and has it closed by that `stop()`.
     /// @throws boost::system::system_error when the endpoint cannot be opened
-    /// (the system's error), or with `finch::error::managerStopped`.
+    /// (the system's error), or with `finch::ErrorCode::managerStopped`.
     void listen(const boost::asio::ip::tcp::endpoint& endpoint, std::string target = "/ws");
 
     /// As above, reporting failure in `ec` instead of throwing: the system's
-    /// error when the endpoint cannot be opened, `finch::error::managerStopped`
+    /// error when the endpoint cannot be opened, `finch::ErrorCode::managerStopped`
     /// once `stop()` has begun; cleared on success.
     void listen(const boost::asio::ip::tcp::endpoint& endpoint, std::string target, boost::system::error_code& ec);
 
@@ -190,13 +205,13 @@ public:
     /// @throws boost::system::system_error as `listen()` above.
     template <class TransportConfig,
         class = std::enable_if_t<
-            std::is_constructible_v<Transport, typename Transport::socket_type&&, const TransportConfig&>>>
+            std::is_constructible_v<Transport, typename Transport::SocketType&&, const TransportConfig&>>>
     void listen(const boost::asio::ip::tcp::endpoint& endpoint, std::string target, TransportConfig config);
 
     /// As above, reporting failure in `ec` instead of throwing.
     template <class TransportConfig,
         class = std::enable_if_t<
-            std::is_constructible_v<Transport, typename Transport::socket_type&&, const TransportConfig&>>>
+            std::is_constructible_v<Transport, typename Transport::SocketType&&, const TransportConfig&>>>
     void listen(const boost::asio::ip::tcp::endpoint& endpoint, std::string target, TransportConfig config,
         boost::system::error_code& ec);
 
@@ -255,7 +270,7 @@ public:
     /// cluster and stops the backplane.
     /// @throws std::logic_error if the manager has joined a cluster, listens
     /// or has connections already; std::invalid_argument for a null backplane
-    /// or an `app` or `nodeId` not of the documented form; `finch::error::managerStopped`
+    /// or an `app` or `nodeId` not of the documented form; `finch::ErrorCode::managerStopped`
     /// (as boost::system::system_error) once `stop()` has begun.
     void joinCluster(std::shared_ptr<Backplane> backplane, ClusterOptions options = {});
 
@@ -297,7 +312,7 @@ public:
     void getAllClientsKeys(ClusterIdsHandler done, std::chrono::milliseconds timeout = std::chrono::seconds(5)) const;
 
     /// This manager's open connection with this id, if there is one.
-    std::optional<socket_type> getClient(std::string_view id) const;
+    std::optional<SocketType> getClient(std::string_view id) const;
 
     /// Sends to every open connection (of the cluster, once joined).
     /// @return how many of this manager's connections it was queued for:
@@ -306,7 +321,7 @@ public:
 
     /// Sends to every open connection but `except`. @return as `sendToAll`.
     std::size_t sendToAllExcept(
-        const socket_type& except, const nlohmann::json& data, std::string_view path = {}, int status = 200);
+        const SocketType& except, const nlohmann::json& data, std::string_view path = {}, int status = 200);
 
     /// Sends to the connection with this id, on this manager or, in a
     /// cluster, on the node the id names. @return whether it was queued
@@ -329,7 +344,7 @@ public:
 
     /// Sends to every member of `room` but `except` (typically the author of
     /// a chat message). @return as `sendToAll`.
-    std::size_t sendToRoomExcept(std::string_view room, const socket_type& except, const nlohmann::json& data,
+    std::size_t sendToRoomExcept(std::string_view room, const SocketType& except, const nlohmann::json& data,
         std::string_view path = {}, int status = 200);
 
     /// Closes the connection with this id, on this manager or, in a cluster,
@@ -337,9 +352,12 @@ public:
     /// @return whether it was closed here (false if it was closing already),
     /// or the close was published to a node that has reported lately; false
     /// for a `code` or `reason` that `Socket::close` refuses.
-    bool closeClient(std::string_view id,
-        boost::beast::websocket::close_code code = boost::beast::websocket::close_code::normal,
-        std::string_view reason = {});
+    bool closeClient(std::string_view id, CloseCode code = CloseCode::normal, std::string_view reason = {});
+
+    /// @deprecated `closeClient` with Beast's close code type; use
+    /// `finch::CloseCode` (the same numbers). Removed in the next release.
+    [[deprecated("use finch::CloseCode")]] bool closeClient(
+        std::string_view id, boost::beast::websocket::close_code code, std::string_view reason = {});
 
     /// The number of connections in `room`, of this manager or of the
     /// cluster, as `countClients`; 0 for a room without members.
@@ -377,7 +395,7 @@ public:
     /// connection with 1001 Going Away after its queued messages, waiting at
     /// most `Options::closeTimeout` for each. Each `onDisconnect` runs exactly
     /// once. Final: a stopped manager admits no connection again, and
-    /// `listen()` fails with `finch::error::managerStopped`.
+    /// `listen()` fails with `finch::ErrorCode::managerStopped`.
     /// @param onStopped runs once, on the manager's executor, once every
     /// connection has ended, every `onDisconnect` has returned and no
     /// `HttpHandler` is running; nothing of this manager calls user code after

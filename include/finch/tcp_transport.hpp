@@ -25,8 +25,12 @@ namespace finch {
 /// transport offers the members of this one:
 /// - `executor_type`, `get_executor()`: a strand (or an executor run by one
 ///   thread); every operation but `writeSome` runs on it, and so do the
-///   connection's callbacks;
-/// - `clock_type`, `timer_type`, `now()`, `makeTimer()`: the time the
+///   connection's callbacks. These two keep Asio's names, the only
+///   exception to finch's naming rule: Asio's `associated_executor`, and so
+///   every composed operation and `bind_executor`, looks for them by name;
+/// - `SocketType`: the socket the listener accepts, which the transport is
+///   made from;
+/// - `ClockType`, `TimerType`, `now()`, `makeTimer()`: the time the
 ///   connection's deadlines (keepalive, closing, requests) are measured in;
 /// - `readSome` and `writeSome`: one non-blocking attempt each, reporting
 ///   `boost::asio::error::would_block` when nothing can be done yet;
@@ -55,14 +59,21 @@ public:
     /// The socket, with the strand as its executor type: Asio copies the
     /// executor into every operation, and a strand wrapped in an
     /// `any_io_executor` would cost a heap allocation each time.
-    using socket_type = boost::asio::basic_stream_socket<boost::asio::ip::tcp, executor_type>;
+    using SocketType = boost::asio::basic_stream_socket<boost::asio::ip::tcp, executor_type>;
 
     /// The clock of timers and deadlines.
-    using clock_type = std::chrono::steady_clock;
+    using ClockType = std::chrono::steady_clock;
 
     /// A timer on the strand.
-    using timer_type =
-        boost::asio::basic_waitable_timer<clock_type, boost::asio::wait_traits<clock_type>, executor_type>;
+    using TimerType =
+        boost::asio::basic_waitable_timer<ClockType, boost::asio::wait_traits<ClockType>, executor_type>;
+
+    /// @deprecated The old name of `SocketType`; removed in the next release.
+    using socket_type [[deprecated("use SocketType")]] = SocketType;
+    /// @deprecated The old name of `ClockType`; removed in the next release.
+    using clock_type [[deprecated("use ClockType")]] = ClockType;
+    /// @deprecated The old name of `TimerType`; removed in the next release.
+    using timer_type [[deprecated("use TimerType")]] = TimerType;
 
     /// `writeSome` may run beside `readSome` (see the class's Thread Safety).
     static constexpr bool sendsBesideReceive = true;
@@ -70,7 +81,7 @@ public:
     /// Takes a connected socket: turns off Nagle's algorithm (a message that
     /// leaves in more than one segment would wait for the peer's delayed ACK,
     /// about 40 ms on Linux) and makes it non-blocking.
-    explicit TcpTransport(socket_type socket) noexcept
+    explicit TcpTransport(SocketType socket) noexcept
         : socket_(std::move(socket))
     {
         boost::system::error_code ignored;
@@ -81,12 +92,12 @@ public:
     /// The connection's strand (the name Asio's I/O objects use).
     executor_type get_executor() noexcept { return socket_.get_executor(); }
 
-    /// The time now, on `clock_type`.
-    clock_type::time_point now() const noexcept { return clock_type::now(); }
+    /// The time now, on `ClockType`.
+    ClockType::time_point now() const noexcept { return ClockType::now(); }
 
     /// A new timer on the strand; allocated, so that a connection that never
     /// needs one pays nothing for it.
-    std::unique_ptr<timer_type> makeTimer() { return std::make_unique<timer_type>(socket_.get_executor()); }
+    std::unique_ptr<TimerType> makeTimer() { return std::make_unique<TimerType>(socket_.get_executor()); }
 
     /// One `recv`: the bytes available now, `would_block` if there are none,
     /// `eof` once the peer has closed.
@@ -114,14 +125,14 @@ public:
     template <class Handler>
     void asyncWaitReadable(Handler&& handler)
     {
-        socket_.async_wait(socket_type::wait_read, std::forward<Handler>(handler));
+        socket_.async_wait(SocketType::wait_read, std::forward<Handler>(handler));
     }
 
     /// Calls `handler(error_code)` once the kernel takes bytes again.
     template <class Handler>
     void asyncWaitWritable(Handler&& handler)
     {
-        socket_.async_wait(socket_type::wait_write, std::forward<Handler>(handler));
+        socket_.async_wait(SocketType::wait_write, std::forward<Handler>(handler));
     }
 
     /// Ends the pending waits and receives with `operation_aborted`.
@@ -136,14 +147,14 @@ public:
     void shutdownSend() noexcept
     {
         boost::system::error_code ignored;
-        socket_.shutdown(socket_type::shutdown_send, ignored);
+        socket_.shutdown(SocketType::shutdown_send, ignored);
     }
 
     /// Closes the socket; pending operations end with `operation_aborted`.
     void close() noexcept
     {
         boost::system::error_code ignored;
-        socket_.shutdown(socket_type::shutdown_both, ignored);
+        socket_.shutdown(SocketType::shutdown_both, ignored);
         socket_.close(ignored);
     }
 
@@ -151,10 +162,10 @@ public:
     bool isOpen() const noexcept { return socket_.is_open(); }
 
     /// The socket itself, for its endpoints and options.
-    socket_type& socket() noexcept { return socket_; }
+    SocketType& socket() noexcept { return socket_; }
 
 private:
-    socket_type socket_;
+    SocketType socket_;
 };
 
 }  // namespace finch

@@ -29,7 +29,7 @@ template <class UserData>
 using TlsSocketManagerWith = BasicSocketManager<TlsTransport, UserData>;
 
 /// The handle of a `TlsSocketManager`'s connections.
-using TlsSocket = TlsSocketManager::socket_type;
+using TlsSocket = TlsSocketManager::SocketType;
 
 }  // namespace finch
 

@@ -40,21 +40,28 @@ public:
     /// Where the connection's operations and callbacks run.
     using executor_type = TcpTransport::executor_type;
     /// The TCP socket, with the strand as its executor type.
-    using socket_type = TcpTransport::socket_type;
+    using SocketType = TcpTransport::SocketType;
     /// The clock of timers and deadlines.
-    using clock_type = TcpTransport::clock_type;
+    using ClockType = TcpTransport::ClockType;
     /// A timer on the strand.
-    using timer_type = TcpTransport::timer_type;
+    using TimerType = TcpTransport::TimerType;
+
+    /// @deprecated The old name of `SocketType`; removed in the next release.
+    using socket_type [[deprecated("use SocketType")]] = SocketType;
+    /// @deprecated The old name of `ClockType`; removed in the next release.
+    using clock_type [[deprecated("use ClockType")]] = ClockType;
+    /// @deprecated The old name of `TimerType`; removed in the next release.
+    using timer_type [[deprecated("use TimerType")]] = TimerType;
 
     /// `writeSome` may run beside `readSome` (see the class's Thread Safety).
     static constexpr bool sendsBesideReceive = true;
 
     /// A plain TCP connection (`ws://`, or a socket given to `requestHandle()`).
-    explicit TlsTransport(socket_type socket) noexcept : tcp_(std::move(socket)) { }
+    explicit TlsTransport(SocketType socket) noexcept : tcp_(std::move(socket)) { }
 
     /// A TLS connection, server side, serving `context`. A failure to set it
     /// up (out of memory) is reported by the first read.
-    TlsTransport(socket_type socket, std::shared_ptr<const TlsContext> context)
+    TlsTransport(SocketType socket, std::shared_ptr<const TlsContext> context)
         : tcp_(std::move(socket))
         , context_(std::move(context))
     {
@@ -84,11 +91,11 @@ public:
     /// The connection's strand.
     executor_type get_executor() noexcept { return tcp_.get_executor(); }
 
-    /// The time now, on `clock_type`.
-    clock_type::time_point now() const noexcept { return tcp_.now(); }
+    /// The time now, on `ClockType`.
+    ClockType::time_point now() const noexcept { return tcp_.now(); }
 
     /// A new timer on the strand.
-    std::unique_ptr<timer_type> makeTimer() { return tcp_.makeTimer(); }
+    std::unique_ptr<TimerType> makeTimer() { return tcp_.makeTimer(); }
 
     /// One non-blocking read of plaintext (after the handshake, which it
     /// drives): `would_block` when there is none yet, `eof` once the peer has
@@ -186,10 +193,10 @@ public:
 
     /// The TCP socket, for its endpoints and options (not for reading or
     /// writing a TLS connection).
-    socket_type& socket() noexcept { return tcp_.socket(); }
+    SocketType& socket() noexcept { return tcp_.socket(); }
 
 private:
-    using Channel = detail::TlsChannel<socket_type>;
+    using Channel = detail::TlsChannel<SocketType>;
 
     // The second half of asyncReceive: decrypts what arrived into `buffer`,
     // or receives again when a record is not whole yet.

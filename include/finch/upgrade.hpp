@@ -131,29 +131,32 @@ template <class UserData = NoUserData>
 class BasicUpgradeCompletion {
 public:
     /// The decision type this completion takes.
-    using decision_type = BasicUpgradeDecision<UserData>;
+    using DecisionType = BasicUpgradeDecision<UserData>;
+
+    /// @deprecated The old name of `DecisionType`; removed in the next release.
+    using decision_type [[deprecated("use DecisionType")]] = DecisionType;
 
     /// Delivers the decision; ignored after the first call.
-    void operator()(decision_type decision) const
+    void operator()(DecisionType decision) const
     {
         if (state_ && !state_->called.exchange(true))
             state_->deliver(std::move(decision));
     }
 
     /// For finch's own use: `deliver` receives the first decision.
-    explicit BasicUpgradeCompletion(std::function<void(decision_type)> deliver)
+    explicit BasicUpgradeCompletion(std::function<void(DecisionType)> deliver)
         : state_(std::make_shared<State>(std::move(deliver)))
     {
     }
 
 private:
     struct State {
-        explicit State(std::function<void(decision_type)> deliver_)
+        explicit State(std::function<void(DecisionType)> deliver_)
             : deliver(std::move(deliver_))
         {
         }
         std::atomic<bool> called{false};
-        const std::function<void(decision_type)> deliver;
+        const std::function<void(DecisionType)> deliver;
     };
 
     std::shared_ptr<State> state_;

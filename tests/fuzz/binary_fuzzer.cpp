@@ -86,24 +86,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         broken("dispatchMessage threw");
     }
     const bool tooDeep =
-        target.failure == finch::error::invalidJson && target.detail.find("deeper") != std::string::npos;
+        target.failure == finch::ErrorCode::invalidJson && target.detail.find("deeper") != std::string::npos;
     if (!tooDeep) {
         const json theirs = readWithNlohmann(encoding, bytes);
         const bool theyRead = !theirs.is_discarded();
-        const bool weRead = target.failure != finch::error::invalidJson;
+        const bool weRead = target.failure != finch::ErrorCode::invalidJson;
         if (theyRead != weRead)
             broken("finch and nlohmann disagree on whether the input is valid");
         if (weRead && !target.decoded.message.is_null() && !sameValue(encoding, target.decoded.message, theirs))
             broken("finch and nlohmann read different values");
     }
-    if (!target.handler && target.decoded.replyTo && target.failure == finch::error{})
+    if (!target.handler && target.decoded.replyTo && target.failure == finch::ErrorCode{})
         return 0;  // an answer to a request of the server
     if (!target.handler) {
         switch (target.failure) {
-        case finch::error::invalidJson:
-        case finch::error::notAnObject:
-        case finch::error::invalidPath:
-        case finch::error::invalidId:
+        case finch::ErrorCode::invalidJson:
+        case finch::ErrorCode::notAnObject:
+        case finch::ErrorCode::invalidPath:
+        case finch::ErrorCode::invalidId:
             if (target.detail.empty())
                 broken("a refusal without a message");
             return 0;

@@ -331,7 +331,7 @@ void readServerFrames(
 
 struct FinchRun {
     Outcome outcome;
-    std::optional<finch::error> failure;
+    std::optional<finch::ErrorCode> failure;
 };
 
 bool isFinchError(const boost::system::error_code& code)
@@ -375,7 +375,7 @@ FinchRun runFinch(std::string_view bytes, const Parameters& parameters)
     if (!session.errors.empty()) {
         const boost::system::error_code code = session.errors.front().code;
         require(isFinchError(code), "finch: an error that is not a protocol failure");
-        run.failure = static_cast<finch::error>(code.value());
+        run.failure = static_cast<finch::ErrorCode>(code.value());
         outcome.verdict = Verdict::failed;
         outcome.detail = code.message();
         require(outcome.closeCode == finch::closeCodeOf(*run.failure), "finch: the close code is not the failure's");
@@ -547,19 +547,19 @@ const char* nameOf(Normalised normalised)
 }
 
 // finch's failures found in a frame header, before any payload.
-bool isHeaderFailure(finch::error failure)
+bool isHeaderFailure(finch::ErrorCode failure)
 {
     switch (failure) {
-    case finch::error::reservedBits:
-    case finch::error::unmaskedFrame:
-    case finch::error::unknownOpcode:
-    case finch::error::unexpectedContinuation:
-    case finch::error::unfinishedMessage:
-    case finch::error::fragmentedControlFrame:
-    case finch::error::controlFrameTooLong:
-    case finch::error::nonMinimalLength:
-    case finch::error::lengthOutOfRange:
-    case finch::error::messageTooBig:
+    case finch::ErrorCode::reservedBits:
+    case finch::ErrorCode::unmaskedFrame:
+    case finch::ErrorCode::unknownOpcode:
+    case finch::ErrorCode::unexpectedContinuation:
+    case finch::ErrorCode::unfinishedMessage:
+    case finch::ErrorCode::fragmentedControlFrame:
+    case finch::ErrorCode::controlFrameTooLong:
+    case finch::ErrorCode::nonMinimalLength:
+    case finch::ErrorCode::lengthOutOfRange:
+    case finch::ErrorCode::messageTooBig:
         return true;
     default:
         return false;
@@ -574,12 +574,12 @@ Normalised sameFailure(const FinchRun& finch, const BeastRun& beast, std::option
         return Normalised::none;
     // 1014 with a reason that is not UTF-8: finch accepts the code, then
     // fails on the reason (1007); Beast fails on the code (1002).
-    if (finch.failure == finch::error::invalidCloseReason && beast.error == websocket::error::bad_close_code &&
+    if (finch.failure == finch::ErrorCode::invalidCloseReason && beast.error == websocket::error::bad_close_code &&
         sent == 1014)
         return Normalised::closeCode1014;
-    if (finch.failure == finch::error::invalidCloseReason && beast.error == websocket::error::bad_close_payload)
+    if (finch.failure == finch::ErrorCode::invalidCloseReason && beast.error == websocket::error::bad_close_payload)
         return Normalised::closeReasonNotUtf8;
-    if (finch.failure == finch::error::lengthOutOfRange && beast.error == websocket::error::message_too_big)
+    if (finch.failure == finch::ErrorCode::lengthOutOfRange && beast.error == websocket::error::message_too_big)
         return Normalised::lengthMostSignificantBit;
     violated("finch and beast failed with different close codes");
 }
@@ -606,7 +606,7 @@ Normalised compare(std::string_view bytes, const Parameters& parameters, const F
     for (std::size_t i = 0; i < beastMessages.size(); ++i) {
         if (beastMessages[i].rfind("text:", 0) != 0 || isUtf8(std::string_view(beastMessages[i]).substr(5)))
             continue;
-        require(finch.failure == finch::error::invalidUtf8, "beast delivered invalid UTF-8 and finch did not fail");
+        require(finch.failure == finch::ErrorCode::invalidUtf8, "beast delivered invalid UTF-8 and finch did not fail");
         require(std::vector<std::string>(beastMessages.begin(), beastMessages.begin() + static_cast<std::ptrdiff_t>(i)) ==
                 finch.outcome.messages,
             "beast delivered invalid UTF-8 after other messages than finch");
@@ -651,7 +651,7 @@ Normalised compare(std::string_view bytes, const Parameters& parameters, const F
         f.closeCode == 1014)
         return Normalised::closeCode1014;
     // 3. Above 4999: finch refuses it, Beast accepts and echoes it.
-    if (finch.failure == finch::error::invalidCloseCode && b.verdict == Verdict::clean && sent && *sent > 4999 &&
+    if (finch.failure == finch::ErrorCode::invalidCloseCode && b.verdict == Verdict::clean && sent && *sent > 4999 &&
         b.closeCode == *sent && beast.receivedCode == *sent)
         return Normalised::closeCodeAbove4999;
     // 6. finch failed inside a header the input cut short; Beast waited for the rest.

@@ -194,7 +194,7 @@ void runHandler(const finch::detail::Dispatch<FuzzEvent>& target)
     }
     if (!failure.empty()) {
         try {
-            envelope = finch::encodeErrorEnvelope(finch::error::handlerException, failure, timestamp, target.path());
+            envelope = finch::encodeErrorEnvelope(finch::ErrorCode::handlerException, failure, timestamp, target.path());
         } catch (...) {
             violated("encodeErrorEnvelope threw");
         }
@@ -217,10 +217,10 @@ finch::detail::Dispatch<FuzzEvent> dispatchOnce(std::string_view text, const Fuz
     }
     if (!target.handler) {
         switch (target.failure) {
-        case finch::error::invalidJson:
-        case finch::error::notAnObject:
-        case finch::error::invalidPath:
-        case finch::error::unknownPath:
+        case finch::ErrorCode::invalidJson:
+        case finch::ErrorCode::notAnObject:
+        case finch::ErrorCode::invalidPath:
+        case finch::ErrorCode::unknownPath:
             break;
         default:
             violated("a refusal with an unexpected error code");
@@ -265,7 +265,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
     const bool routed = route && route->onMessage;
     if (routed != (refused.handler != nullptr) || (routed && served.handler != refused.handler))
         violated("a route's handler was not chosen, or was chosen wrongly");
-    if (!routed && (served.handler != &withRoot || refused.failure != finch::error::unknownPath))
+    if (!routed && (served.handler != &withRoot || refused.failure != finch::ErrorCode::unknownPath))
         violated("a path without a handler did not reach the root, or was not refused as unknown");
     return 0;
 }

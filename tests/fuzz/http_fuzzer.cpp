@@ -574,7 +574,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         auto& pipe = *connection.pipe;
         if (config.readLimit != 0)
             pipe.setReadLimit(config.readLimit);
-        auto state = std::make_shared<State>(connection.io.get_executor(), State::event_type{}, optionsOf(config));
+        auto state = std::make_shared<State>(connection.io.get_executor(), State::EventType{}, optionsOf(config));
         if (config.httpHandler)
             state->setHttpHandler(httpHandler);
         auto late = std::make_shared<std::optional<finch::UpgradeCompletion>>();

@@ -145,14 +145,14 @@ TEST_CASE("error envelopes carry the id of the request they refuse", "[acks][err
     struct Case {
         json request;
         int status;
-        finch::error code;
+        finch::ErrorCode code;
     };
     const Case cases[] = {
-        {{{"path", "nope"}, {"id", 1}}, 404, finch::error::unknownPath},
-        {{{"path", "boom"}, {"id", "b"}}, 500, finch::error::handlerException},
-        {{{"path", "sum"}, {"id", 2}, {"data", "not a list"}}, 500, finch::error::handlerException},
-        {{{"id", 3}, {"data", 1}}, 400, finch::error::invalidPath},
-        {{{"path", 5}, {"id", 4}}, 400, finch::error::invalidPath},
+        {{{"path", "nope"}, {"id", 1}}, 404, finch::ErrorCode::unknownPath},
+        {{{"path", "boom"}, {"id", "b"}}, 500, finch::ErrorCode::handlerException},
+        {{{"path", "sum"}, {"id", 2}, {"data", "not a list"}}, 500, finch::ErrorCode::handlerException},
+        {{{"id", 3}, {"data", 1}}, 400, finch::ErrorCode::invalidPath},
+        {{{"path", 5}, {"id", 4}}, 400, finch::ErrorCode::invalidPath},
     };
     for (const auto& c : cases) {
         INFO(c.request.dump());
@@ -187,7 +187,7 @@ TEST_CASE("an id that is neither a string nor a number is refused with 400, with
     CHECK(client.receive()["status"] == 400);
     REQUIRE(server.errors.waitForCount(5));
     for (const auto& error : server.errors.snapshot())
-        CHECK(error.error.code == finch::error::invalidId);
+        CHECK(error.error.code == finch::ErrorCode::invalidId);
     // The connection is fine.
     client.send({{"path", "sum"}, {"id", 1}, {"data", {1, 1}}});
     CHECK(client.receive()["data"] == 2);
@@ -248,7 +248,7 @@ TEST_CASE("request: no answer within the timeout completes with replyTimeout, on
     client.send({{"path", "ask"}});
     const json request = expectRequest(client, "question");
     REQUIRE(outcomes.waitForCount(1));
-    CHECK(outcomes.snapshot()[0].error == finch::error::replyTimeout);
+    CHECK(outcomes.snapshot()[0].error == finch::ErrorCode::replyTimeout);
     CHECK(outcomes.snapshot()[0].reply.is_null());
 
     answer(client, request, "late");
@@ -267,7 +267,7 @@ TEST_CASE("request: a connection that ends first completes its requests with con
     ask.onMessage = [&](finch::Socket& socket, const json& message) {
         const std::string name = message["data"];
         socket.request("question", name, 60s, [&order, name](boost::system::error_code ec, const json& reply) {
-            order.push(name + ": " + (ec == finch::error::connectionClosed ? "closed" : ec.message()) +
+            order.push(name + ": " + (ec == finch::ErrorCode::connectionClosed ? "closed" : ec.message()) +
                 (reply.is_null() ? "" : " with a reply"));
         });
     };
@@ -301,7 +301,7 @@ TEST_CASE("request: a connection that ends first completes its requests with con
         late.push({ec, reply});
     });
     REQUIRE(late.waitForCount(1));
-    CHECK(late.snapshot()[0].error == finch::error::connectionClosed);
+    CHECK(late.snapshot()[0].error == finch::ErrorCode::connectionClosed);
     client.reset();
 }
 
@@ -318,7 +318,7 @@ TEST_CASE("request: a callback that throws is reported to onError", "[acks][requ
     client.send({{"path", "ask"}});
     answer(client, expectRequest(client, "question"), 1);
     REQUIRE(server.errors.waitForCount(1));
-    CHECK(server.errors.snapshot()[0].error.code == finch::error::handlerException);
+    CHECK(server.errors.snapshot()[0].error.code == finch::ErrorCode::handlerException);
     CHECK(server.errors.snapshot()[0].error.message == "callback boom");
     expectEcho(client, "still fine");
 }
@@ -345,7 +345,7 @@ TEST_CASE("request: a callback bound to another executor that throws is reported
     REQUIRE(server.errors.waitForCount(1));
     const ErrorEvent reported = server.errors.snapshot()[0];
     CHECK(reported.id == socket.id());
-    CHECK(reported.error.code == finch::error::handlerException);
+    CHECK(reported.error.code == finch::ErrorCode::handlerException);
     CHECK(reported.error.message == "bound callback boom");
     expectEcho(client, "still fine");
 }
@@ -369,7 +369,7 @@ TEST_CASE("request: a callback bound to the server's own io_context that throws 
     REQUIRE(server.errors.waitForCount(1));
     const ErrorEvent reported = server.errors.snapshot()[0];
     CHECK(reported.id == socket.id());
-    CHECK(reported.error.code == finch::error::handlerException);
+    CHECK(reported.error.code == finch::ErrorCode::handlerException);
     CHECK(reported.error.message == "callback boom on the server's context");
     expectEcho(client, "still serving");
 }
@@ -416,7 +416,7 @@ TEST_CASE("request with completion tokens: use_future and deferred", "[acks][req
             future.get();
             FAIL("no exception");
         } catch (const boost::system::system_error& e) {
-            CHECK(e.code() == finch::error::replyTimeout);
+            CHECK(e.code() == finch::ErrorCode::replyTimeout);
         }
     }
     SECTION("deferred: nothing is sent until it is launched")
@@ -472,7 +472,7 @@ TEST_CASE("request in a coroutine on another io_context: a timeout is thrown ins
                 co_await socket.request("question", 1, 20ms, boost::asio::use_awaitable);
                 outcomes.push("answered");
             } catch (const boost::system::system_error& e) {
-                outcomes.push(e.code() == finch::error::replyTimeout ? "timeout" : e.what());
+                outcomes.push(e.code() == finch::ErrorCode::replyTimeout ? "timeout" : e.what());
             }
         },
         boost::asio::detached);

@@ -256,7 +256,7 @@ TEST_CASE("connection churn: every connection ends exactly once and the manager 
     root.onConnect = [&](finch::Socket& socket) { lifecycles.connected(socket.id()); };
     root.onDisconnect = [&](finch::Socket& socket) { lifecycles.disconnected(socket.id()); };
     finch::SocketEvent quit;
-    quit.onMessage = [](finch::Socket& socket, const json&) { socket.close(websocket::close_code::normal, "bye"); };
+    quit.onMessage = [](finch::Socket& socket, const json&) { socket.close(finch::CloseCode::normal, "bye"); };
     std::optional<finch::SocketManager> manager;
     manager.emplace(threads.context, root, finch::SocketManager::Routes{{"echo", echoEvent()}, {"quit", quit}});
     // Whatever happens below, the io_context's threads stop before the manager goes.

@@ -206,7 +206,7 @@ TEST_CASE("cluster: every send kind reaches exactly its connections on every nod
     }
     SECTION("closeClient closes a connection of another node")
     {
-        CHECK(a.manager().closeClient(b2.socket.id(), finch::Socket::close_code{4000}, "moved"));
+        CHECK(a.manager().closeClient(b2.socket.id(), finch::CloseCode{4000}, "moved"));
         const auto reason = b2->expectClose();
         CHECK(reason.code == 4000);
         CHECK(reasonText(reason) == "moved");
@@ -216,7 +216,7 @@ TEST_CASE("cluster: every send kind reaches exactly its connections on every nod
         CHECK_FALSE(b.backplane->subscribed("finch:room:r"));
         CHECK_FALSE(b.backplane->subscribed("finch:user:carol"));
         // A code Socket::close refuses is refused here too.
-        CHECK_FALSE(a.manager().closeClient(b1.socket.id(), finch::Socket::close_code{1005}));
+        CHECK_FALSE(a.manager().closeClient(b1.socket.id(), finch::CloseCode{1005}));
     }
 }
 

@@ -307,7 +307,7 @@ TEST_CASE("a compression bomb closes the connection with 1009 at the inflated li
     client.sendText(R"({"path":"echo","data":")" + std::string(8 * 1024 * 1024, ' ') + "\"}");
     CHECK(client.expectClose().code == 1009);
     REQUIRE(server.waitDisconnected(socket.id()));
-    CHECK(countErrors(server.errors.snapshot(), socket.id(), finch::error::messageTooBig) == 1);
+    CHECK(countErrors(server.errors.snapshot(), socket.id(), finch::ErrorCode::messageTooBig) == 1);
 }
 
 TEST_CASE("compressed data that does not inflate closes with 1007", "[compression]")
@@ -320,7 +320,7 @@ TEST_CASE("compressed data that does not inflate closes with 1007", "[compressio
     client.sendRaw(maskedFrameWithOpcode(0x41, "\xff\xff\xff"));
     CHECK(client.expectClose().code == 1007);
     REQUIRE(server.waitDisconnected(socket.id()));
-    CHECK(countErrors(server.errors.snapshot(), socket.id(), finch::error::invalidCompressedData) == 1);
+    CHECK(countErrors(server.errors.snapshot(), socket.id(), finch::ErrorCode::invalidCompressedData) == 1);
 }
 
 TEST_CASE("offers finch must decline leave the upgrade uncompressed, never refused", "[compression]")

@@ -97,8 +97,8 @@ TEST_CASE(
         socket.send(1, "queued");
         socket.send(2, "queued");
         socket.send(3, "queued");
-        const bool first = socket.close(static_cast<finch::Socket::close_code>(4001), "see you");
-        const bool second = socket.close(finch::Socket::close_code::normal, "again");
+        const bool first = socket.close(finch::CloseCode{4001}, "see you");
+        const bool second = socket.close(finch::CloseCode::normal, "again");
         const bool late = socket.send(4, "queued");
         results.push({first, second, late});
     };
@@ -130,10 +130,28 @@ TEST_CASE(
     CHECK_FALSE(socket.close());
 }
 
+TEST_CASE("socket.close with Beast's close code, deprecated, sends that code", "[connection][lifecycle]")
+{
+    TestServer server;
+    finch::SocketEvent bye;
+    bye.onMessage = [&](finch::Socket& socket, const json&) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+        socket.close(boost::beast::websocket::close_code::going_away, "old name");
+#pragma GCC diagnostic pop
+    };
+    server.start({}, {{"bye", bye}});
+    TestClient client(server.port());
+    client.send({{"path", "bye"}});
+    const auto reason = client.expectClose();
+    CHECK(reason.code == 1001);
+    CHECK(reasonText(reason) == "old name");
+}
+
 TEST_CASE(
     "Socket::close refuses codes a server may not send and reasons that do not fit, and stays open", "[connection]")
 {
-    using code = finch::Socket::close_code;
+    using code = finch::CloseCode;
     TestServer server;
     EventLog<std::string> verdicts;
     finch::SocketEvent close;
@@ -271,7 +289,7 @@ TEST_CASE("exceptions thrown by onConnect, onDisconnect and onError are containe
     {
         const auto error = server.errors.snapshot().front();
         CHECK(error.id == socketA.id());
-        CHECK(error.error.code == finch::error::handlerException);
+        CHECK(error.error.code == finch::ErrorCode::handlerException);
         CHECK(error.error.message == "connect boom");
     }
     expectEcho(a, "connected anyway");
@@ -282,7 +300,7 @@ TEST_CASE("exceptions thrown by onConnect, onDisconnect and onError are containe
     b->close();
     REQUIRE(server.waitDisconnected(socketB.id()));
     REQUIRE(server.errors.waitFor([&](const std::vector<ErrorEvent>& errors) {
-        return countErrors(errors, socketB.id(), finch::error::handlerException) == 1;
+        return countErrors(errors, socketB.id(), finch::ErrorCode::handlerException) == 1;
     }));
     for (const auto& error : server.errors.snapshot())
         if (error.id == socketB.id())
@@ -329,7 +347,7 @@ TEST_CASE("a message over maxMessageSize closes the connection with 1009", "[con
     REQUIRE(server.waitDisconnected(socket.id()));
     const auto errors = server.errors.snapshot();
     REQUIRE(errors.size() == 1);
-    CHECK(errors[0].error.code == finch::error::messageTooBig);
+    CHECK(errors[0].error.code == finch::ErrorCode::messageTooBig);
     CHECK(server.settledClientCount() == 0);
 }
 
@@ -358,7 +376,7 @@ TEST_CASE("a protocol violation reaches onError as its own finch error, and the 
     struct Case {
         const char* name;
         std::string frame;
-        finch::error error;
+        finch::ErrorCode error;
         unsigned short closeCode;
     };
     FrameSpec unmasked;
@@ -366,10 +384,10 @@ TEST_CASE("a protocol violation reaches onError as its own finch error, and the 
     FrameSpec longLength;
     longLength.length = LengthField::sixteenBits;
     const std::vector<Case> cases = {
-        {"unmasked", clientFrame(unmasked, "{}"), finch::error::unmaskedFrame, 1002},
-        {"non-minimal length", clientFrame(longLength, "{}"), finch::error::nonMinimalLength, 1002},
-        {"invalid UTF-8", textFrame("{\"path\":\"\xff\"}"), finch::error::invalidUtf8, 1007},
-        {"a close code that may not be sent", closeFrame(1006), finch::error::invalidCloseCode, 1002},
+        {"unmasked", clientFrame(unmasked, "{}"), finch::ErrorCode::unmaskedFrame, 1002},
+        {"non-minimal length", clientFrame(longLength, "{}"), finch::ErrorCode::nonMinimalLength, 1002},
+        {"invalid UTF-8", textFrame("{\"path\":\"\xff\"}"), finch::ErrorCode::invalidUtf8, 1007},
+        {"a close code that may not be sent", closeFrame(1006), finch::ErrorCode::invalidCloseCode, 1002},
     };
     for (const Case& c : cases) {
         CAPTURE(c.name);

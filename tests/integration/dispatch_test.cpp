@@ -198,7 +198,7 @@ TEST_CASE("without a root onMessage, an unrouted path is answered 404", "[dispat
     const json data = expectErrorEnvelope(client, 404);
     CHECK(data["path"] == "nowhere");
     REQUIRE(server.errors.waitForCount(1));
-    CHECK(server.errors.snapshot().front().error.code == finch::error::unknownPath);
+    CHECK(server.errors.snapshot().front().error.code == finch::ErrorCode::unknownPath);
     expectEcho(client, "still served");
 }
 
@@ -242,22 +242,22 @@ TEST_CASE(
         std::string frame;
         bool binary;
         int status;
-        finch::error code;
+        finch::ErrorCode code;
     };
     const std::vector<Case> cases = {
-        {"not JSON", "this is not json", false, 400, finch::error::invalidJson},
-        {"truncated JSON", R"({"path":"echo")", false, 400, finch::error::invalidJson},
-        {"a JSON array", R"([{"path":"echo"}])", false, 400, finch::error::notAnObject},
-        {"a JSON number", "42", false, 400, finch::error::notAnObject},
-        {"a JSON string", R"("echo")", false, 400, finch::error::notAnObject},
-        {"no path", R"({"data":1})", false, 400, finch::error::invalidPath},
-        {"a numeric path", R"({"path":5,"data":1})", false, 400, finch::error::invalidPath},
-        {"a null path", R"({"path":null})", false, 400, finch::error::invalidPath},
-        {"a binary frame", R"({"path":"echo","data":1})", true, 415, finch::error::binaryFrame},
+        {"not JSON", "this is not json", false, 400, finch::ErrorCode::invalidJson},
+        {"truncated JSON", R"({"path":"echo")", false, 400, finch::ErrorCode::invalidJson},
+        {"a JSON array", R"([{"path":"echo"}])", false, 400, finch::ErrorCode::notAnObject},
+        {"a JSON number", "42", false, 400, finch::ErrorCode::notAnObject},
+        {"a JSON string", R"("echo")", false, 400, finch::ErrorCode::notAnObject},
+        {"no path", R"({"data":1})", false, 400, finch::ErrorCode::invalidPath},
+        {"a numeric path", R"({"path":5,"data":1})", false, 400, finch::ErrorCode::invalidPath},
+        {"a null path", R"({"path":null})", false, 400, finch::ErrorCode::invalidPath},
+        {"a binary frame", R"({"path":"echo","data":1})", true, 415, finch::ErrorCode::binaryFrame},
         // Echoing this would overflow the server's stack (finch::maxMessageDepth).
         {"nesting 100000 levels deep",
             R"({"path":"echo","data":)" + std::string(100000, '[') + std::string(100000, ']') + "}", false, 400,
-            finch::error::invalidJson},
+            finch::ErrorCode::invalidJson},
     };
 
     TestServer server;
@@ -324,7 +324,7 @@ TEST_CASE(
         const auto errors = server.errors.snapshot();
         REQUIRE(errors.size() == 1);
         CHECK(errors[0].id == socket.id());
-        CHECK(errors[0].error.code == finch::error::handlerException);
+        CHECK(errors[0].error.code == finch::ErrorCode::handlerException);
         CHECK(errors[0].error.message == "boom");
         CHECK(routeErrors.size() == 0);
     }
@@ -337,7 +337,7 @@ TEST_CASE(
         expectEcho(client, "served after the throw");
         const auto errors = routeErrors.snapshot();
         REQUIRE(errors.size() == 1);
-        CHECK(errors[0].code == finch::error::handlerException);
+        CHECK(errors[0].code == finch::ErrorCode::handlerException);
         CHECK(errors[0].message == "own boom");
         CHECK(server.errors.size() == 0);
     }
@@ -349,7 +349,7 @@ TEST_CASE(
         expectEcho(client, "served after the throw");
         const auto errors = server.errors.snapshot();
         REQUIRE(errors.size() == 1);
-        CHECK(errors[0].error.code == finch::error::handlerException);
+        CHECK(errors[0].error.code == finch::ErrorCode::handlerException);
         CHECK(routeErrors.size() == 0);
     }
 

@@ -155,7 +155,7 @@ TEST_CASE("bad binary input gets the 400 error envelope in the connection's enco
     CHECK(errors.waitFor([](const std::vector<finch::Error>& seen) {
         std::size_t invalid = 0;
         for (const auto& error : seen)
-            invalid += error.code == finch::error::invalidJson;
+            invalid += error.code == finch::ErrorCode::invalidJson;
         return invalid == 6;
     }));
 }

@@ -83,7 +83,7 @@ TEST_CASE("a message over the default 1 MiB closes that connection with 1009 and
     big.send({{"path", "echo"}, {"data", std::string(1024 * 1024, 'x')}});
     CHECK(big.expectClose().code == websocket::close_code::too_big);
     REQUIRE(server.waitDisconnected(bigSocket.id()));
-    CHECK(countErrors(server.errors.snapshot(), bigSocket.id(), finch::error::messageTooBig) == 1);
+    CHECK(countErrors(server.errors.snapshot(), bigSocket.id(), finch::ErrorCode::messageTooBig) == 1);
     expectEcho(other, "still here");
 }
 
@@ -463,7 +463,7 @@ TEST_CASE("slow consumer, closeConnection policy: closed with 1013, the others g
     CHECK(flood.failures == 0);
     // Queued bytes never pass the cap; the one message being written comes on top.
     CHECK(highWater <= Flood::cap + Flood::payload + 100);
-    REQUIRE(hasError(flood.server, stalledSocket.id(), finch::error::queueOverflow));
+    REQUIRE(hasError(flood.server, stalledSocket.id(), finch::ErrorCode::queueOverflow));
     CHECK_FALSE(stalledSocket.isOpen());
 
     // What reaches the stalled client is an unbroken prefix of the flood, then 1013.
@@ -476,7 +476,7 @@ TEST_CASE("slow consumer, closeConnection policy: closed with 1013, the others g
     for (std::size_t i = 0; i < seqs.size(); ++i)
         REQUIRE(seqs[i] == static_cast<int>(i));
     REQUIRE(flood.server.waitDisconnected(stalledSocket.id()));
-    CHECK(countErrors(flood.server.errors.snapshot(), stalledSocket.id(), finch::error::queueOverflow) == 1);
+    CHECK(countErrors(flood.server.errors.snapshot(), stalledSocket.id(), finch::ErrorCode::queueOverflow) == 1);
     CHECK(flood.server.errors.size() == 1);  // the overflow explains the end; nothing else is reported
 }
 
@@ -493,7 +493,7 @@ TEST_CASE("slow consumer, dropOldest policy: the stalled client keeps the newest
     const std::size_t highWater = flood.run(stalled, stalledSocket);
     CHECK(flood.failures == 0);
     CHECK(highWater <= Flood::cap + Flood::payload + 100);
-    REQUIRE(hasError(flood.server, stalledSocket.id(), finch::error::messagesDropped));
+    REQUIRE(hasError(flood.server, stalledSocket.id(), finch::ErrorCode::messagesDropped));
     CHECK(stalledSocket.isOpen());
 
     // In order, with a gap where messages were dropped, up to the very last one.
@@ -510,7 +510,7 @@ TEST_CASE("slow consumer, dropOldest policy: the stalled client keeps the newest
     stalled.close();
     REQUIRE(flood.server.waitDisconnected(stalledSocket.id()));
     for (const ErrorEvent& event : flood.server.errors.snapshot())
-        CHECK(event.error.code == finch::error::messagesDropped);
+        CHECK(event.error.code == finch::ErrorCode::messagesDropped);
 }
 
 TEST_CASE("onConnect may send more than maxQueuedBytes: the 101 still goes first, then the message whole",
@@ -621,12 +621,12 @@ TEST_CASE("maxIncomingBytes: a message that would pass the manager's budget clos
     first.sendRaw(frame.substr(0, 1000));
     second.sendRaw(frame.substr(0, 1000));
     REQUIRE(server.errors.waitFor([&](const std::vector<ErrorEvent>& errors) {
-        return countErrors(errors, firstSocket.id(), finch::error::incomingMemoryFull) +
-            countErrors(errors, secondSocket.id(), finch::error::incomingMemoryFull) >
+        return countErrors(errors, firstSocket.id(), finch::ErrorCode::incomingMemoryFull) +
+            countErrors(errors, secondSocket.id(), finch::ErrorCode::incomingMemoryFull) >
             0;
     }));
     const bool firstRefused =
-        countErrors(server.errors.snapshot(), firstSocket.id(), finch::error::incomingMemoryFull) == 1;
+        countErrors(server.errors.snapshot(), firstSocket.id(), finch::ErrorCode::incomingMemoryFull) == 1;
     TestClient& refused = firstRefused ? first : second;
     TestClient& admitted = firstRefused ? second : first;
     CHECK(refused.expectClose().code == 1013);

@@ -175,12 +175,12 @@ TEST_CASE("listen() after stop() opens nothing and fails with managerStopped", "
 
     boost::system::error_code ec;
     manager.listen(loopback(), "/ws", ec);
-    CHECK(ec == finch::error::managerStopped);
+    CHECK(ec == finch::ErrorCode::managerStopped);
     try {
         manager.listen(loopback());
         FAIL_CHECK("listen() after stop() did not throw");
     } catch (const boost::system::system_error& e) {
-        CHECK(e.code() == finch::error::managerStopped);
+        CHECK(e.code() == finch::ErrorCode::managerStopped);
     }
     CHECK(manager.port() == port);
     // Nothing is left listening: the io_context runs out of work by itself.
@@ -208,7 +208,7 @@ TEST_CASE("a listen() racing with stop() on another thread is either stopped by 
         stopping.join();
 
         INFO("round " << round << ": listen said \"" << ec.message() << "\"");
-        CHECK((!ec || ec == finch::error::managerStopped));
+        CHECK((!ec || ec == finch::ErrorCode::managerStopped));
         REQUIRE(server.threads.drainFor());
         if (!ec)
             CHECK_THROWS(TestClient(manager.port()));

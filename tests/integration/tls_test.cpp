@@ -33,7 +33,7 @@ using TlsServer = BasicTestServer<finch::NoUserData, finch::TlsTransport>;
 
 finch::TlsSocketManager::Routes tlsEchoRoutes()
 {
-    finch::TlsSocketManager::event_type echo;
+    finch::TlsSocketManager::EventType echo;
     echo.onMessage = [](finch::TlsSocket& socket, const json& message) {
         socket.send({{"data", message["data"]}, {"secure", socket.secure()}}, "echo");
     };
@@ -476,7 +476,7 @@ TEST_CASE("wss: broadcasts from several threads reach every TLS client once, eac
     auto tls = std::make_shared<finch::TlsContext>(authority.issue("server"));
     TlsServer server(4);
     auto& manager = server.create();
-    finch::TlsSocketManager::event_type all;
+    finch::TlsSocketManager::EventType all;
     all.onMessage = [&manager](finch::TlsSocket& socket, const json& message) {
         manager.sendToAll({{"from", socket.id()}, {"seq", message["data"]}}, "all");
     };

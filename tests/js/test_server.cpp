@@ -112,7 +112,7 @@ finch::SocketManager::Routes routes()
     };
 
     routes["kick"].onMessage = [](finch::Socket& socket, const nlohmann::json&) {
-        socket.close(finch::Socket::close_code::policy_error, "kicked");
+        socket.close(finch::CloseCode::policyViolation, "kicked");
     };
 
     routes["bye"].onMessage = [](finch::Socket& socket, const nlohmann::json&) { socket.close(); };
@@ -175,7 +175,7 @@ finch::SocketManager::Routes routes()
         else if (kind == "client")
             result = theManager->sendToClient(to, data, path);
         else if (kind == "close")
-            result = theManager->closeClient(to, finch::Socket::close_code{4000}, "closed by " + socket.id());
+            result = theManager->closeClient(to, finch::CloseCode{4000}, "closed by " + socket.id());
         else
             return void(socket.reply(message, {{"message", "unknown kind \"" + kind + "\""}}, 400));
         socket.reply(message, result);

@@ -384,8 +384,8 @@ template <bool SendsBesideReceive>
 class BasicMemoryTransport {
 public:
     using executor_type = boost::asio::io_context::executor_type;
-    using clock_type = ManualClock;
-    using timer_type = ManualTimer;
+    using ClockType = ManualClock;
+    using TimerType = ManualTimer;
     static constexpr bool sendsBesideReceive = SendsBesideReceive;
 
     explicit BasicMemoryTransport(std::shared_ptr<MemoryPipe> pipe)

@@ -44,8 +44,8 @@ template <class UserData, class Transport = TcpTransport>
 class BasicTestServer {
 public:
     using Manager = BasicSocketManager<Transport, UserData>;
-    using Event = typename Manager::event_type;
-    using Socket = typename Manager::socket_type;
+    using Event = typename Manager::EventType;
+    using Socket = typename Manager::SocketType;
 
     explicit BasicTestServer(int threadCount = 1)
         : threads(threadCount)

@@ -96,11 +96,11 @@ TEST_CASE("CBOR tags are skipped: a tagged byte string is bytes", "[encoding]")
 TEST_CASE("the envelope rules apply to binary messages", "[encoding]")
 {
     for (const Encoding encoding : {Encoding::msgpack, Encoding::cbor}) {
-        CHECK(decodedAs(encoding, encodedAs(encoding, json::array({1, 2}))).error == finch::error::notAnObject);
-        CHECK(decodedAs(encoding, encodedAs(encoding, {{"data", 1}})).error == finch::error::invalidPath);
-        CHECK(decodedAs(encoding, encodedAs(encoding, {{"path", 1}})).error == finch::error::invalidPath);
+        CHECK(decodedAs(encoding, encodedAs(encoding, json::array({1, 2}))).error == finch::ErrorCode::notAnObject);
+        CHECK(decodedAs(encoding, encodedAs(encoding, {{"data", 1}})).error == finch::ErrorCode::invalidPath);
+        CHECK(decodedAs(encoding, encodedAs(encoding, {{"path", 1}})).error == finch::ErrorCode::invalidPath);
         CHECK(
-            decodedAs(encoding, encodedAs(encoding, {{"path", "p"}, {"id", true}})).error == finch::error::invalidId);
+            decodedAs(encoding, encodedAs(encoding, {{"path", "p"}, {"id", true}})).error == finch::ErrorCode::invalidId);
         const auto answer = decodedAs(encoding, encodedAs(encoding, {{"replyTo", 3}, {"data", "ok"}}));
         REQUIRE_FALSE(answer.error);
         CHECK(answer.replyTo == 3u);
@@ -113,21 +113,21 @@ TEST_CASE("invalid, truncated and trailing binary input is invalidJson", "[encod
         const std::string whole = encodedAs(encoding, {{"path", "echo"}, {"data", "some text"}});
         for (std::size_t length = 0; length < whole.size(); ++length) {
             const auto truncated = decodedAs(encoding, whole.substr(0, length));
-            CHECK(truncated.error == finch::error::invalidJson);
+            CHECK(truncated.error == finch::ErrorCode::invalidJson);
             CHECK(truncated.message.is_null());
         }
-        CHECK(decodedAs(encoding, whole + '\x01').error == finch::error::invalidJson);
+        CHECK(decodedAs(encoding, whole + '\x01').error == finch::ErrorCode::invalidJson);
         // 0xC1 is never used in MessagePack; 0xFF is a CBOR "break" out of place.
         const auto invalid = decodedAs(encoding, std::string(1, encoding == Encoding::cbor ? '\xFF' : '\xC1'));
-        CHECK(invalid.error == finch::error::invalidJson);
+        CHECK(invalid.error == finch::ErrorCode::invalidJson);
         CHECK_THAT(invalid.detail, Catch::Contains(encoding == Encoding::cbor ? "CBOR" : "MessagePack"));
     }
     // A map whose key is a number, and one that declares 2^32-1 members.
-    CHECK(decodedAs(Encoding::msgpack, std::string("\x81\x01\x02", 3)).error == finch::error::invalidJson);
-    CHECK(decodedAs(Encoding::cbor, std::string("\xA1\x01\x02", 3)).error == finch::error::invalidJson);
-    CHECK(decodedAs(Encoding::msgpack, std::string("\xDF\xFF\xFF\xFF\xFF", 5)).error == finch::error::invalidJson);
+    CHECK(decodedAs(Encoding::msgpack, std::string("\x81\x01\x02", 3)).error == finch::ErrorCode::invalidJson);
+    CHECK(decodedAs(Encoding::cbor, std::string("\xA1\x01\x02", 3)).error == finch::ErrorCode::invalidJson);
+    CHECK(decodedAs(Encoding::msgpack, std::string("\xDF\xFF\xFF\xFF\xFF", 5)).error == finch::ErrorCode::invalidJson);
     CHECK(decodedAs(Encoding::cbor, std::string("\xBB\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF", 9)).error ==
-        finch::error::invalidJson);
+        finch::ErrorCode::invalidJson);
 }
 
 TEST_CASE("binary nesting is bounded before the value is built", "[encoding]")
@@ -141,12 +141,12 @@ TEST_CASE("binary nesting is bounded before the value is built", "[encoding]")
         CHECK_FALSE(atLimit.error);
 
         const auto past = decodedAs(encoding, encodedAs(encoding, {{"path", "p"}, {"data", json::array({inner})}}));
-        CHECK(past.error == finch::error::invalidJson);
+        CHECK(past.error == finch::ErrorCode::invalidJson);
         CHECK_THAT(past.detail, Catch::Contains("deeper"));
 
         // Far too deep for the stack if it recursed all the way.
         const auto deep = decodedAs(encoding, deepArrays(encoding, 100000));
-        CHECK(deep.error == finch::error::invalidJson);
+        CHECK(deep.error == finch::ErrorCode::invalidJson);
         CHECK_THAT(deep.detail, Catch::Contains("deeper"));
     }
 }

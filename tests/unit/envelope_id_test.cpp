@@ -41,13 +41,13 @@ TEST_CASE("an id that is not valid UTF-8 is repaired, not thrown on")
 TEST_CASE("encodeErrorEnvelope answering a request carries its id")
 {
     const auto parsed =
-        json::parse(finch::encodeErrorEnvelope(finch::error::forbidden, "no", 9, "admin", json("req-1")));
+        json::parse(finch::encodeErrorEnvelope(finch::ErrorCode::forbidden, "no", 9, "admin", json("req-1")));
     CHECK(parsed["path"] == "error");
     CHECK(parsed["status"] == 403);
     CHECK(parsed["id"] == "req-1");
     CHECK(parsed["replyTo"] == "req-1");
     CHECK(parsed["data"] == json{{"message", "no"}, {"path", "admin"}});
-    const auto withoutId = json::parse(finch::encodeErrorEnvelope(finch::error::forbidden, "no", 9, "admin", nullptr));
+    const auto withoutId = json::parse(finch::encodeErrorEnvelope(finch::ErrorCode::forbidden, "no", 9, "admin", nullptr));
     CHECK_FALSE(withoutId.contains("id"));
     CHECK_FALSE(withoutId.contains("replyTo"));
 }
@@ -71,7 +71,7 @@ TEST_CASE("decodeEnvelope refuses an id that is neither a string nor a number")
              R"({"path":"p","id":true})"}) {
         INFO(text);
         const auto decoded = finch::decodeEnvelope(text);
-        CHECK(decoded.error == finch::error::invalidId);
+        CHECK(decoded.error == finch::ErrorCode::invalidId);
         CHECK_FALSE(decoded.detail.empty());
         CHECK(decoded.message.is_null());
         CHECK(decoded.id.is_null());
@@ -81,7 +81,7 @@ TEST_CASE("decodeEnvelope refuses an id that is neither a string nor a number")
 TEST_CASE("decodeEnvelope keeps the id of a message refused for its path")
 {
     const auto decoded = finch::decodeEnvelope(R"({"id":"x","data":1})");
-    CHECK(decoded.error == finch::error::invalidPath);
+    CHECK(decoded.error == finch::ErrorCode::invalidPath);
     CHECK(decoded.id == "x");
 }
 
@@ -104,7 +104,7 @@ TEST_CASE("decodeEnvelope refuses a replyTo that is not a non-negative integer")
     for (const char* text : {R"({"replyTo":-1})", R"({"replyTo":1.5})", R"({"replyTo":"1"})", R"({"replyTo":null})"}) {
         INFO(text);
         const auto decoded = finch::decodeEnvelope(text);
-        CHECK(decoded.error == finch::error::invalidId);
+        CHECK(decoded.error == finch::ErrorCode::invalidId);
         CHECK_FALSE(decoded.replyTo);
     }
 }

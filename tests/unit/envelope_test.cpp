@@ -69,14 +69,14 @@ TEST_CASE("withClientId puts the recipient's id first and keeps the rest")
 
 TEST_CASE("encodeErrorEnvelope uses the error's status and the request path")
 {
-    const auto parsed = json::parse(finch::encodeErrorEnvelope(finch::error::unknownPath, "no route", 9, "nope"));
+    const auto parsed = json::parse(finch::encodeErrorEnvelope(finch::ErrorCode::unknownPath, "no route", 9, "nope"));
     CHECK(parsed["path"] == "error");
     CHECK(parsed["status"] == 404);
     CHECK(parsed["timestamp"] == 9);
     CHECK(parsed["data"]["message"] == "no route");
     CHECK(parsed["data"]["path"] == "nope");
 
-    const auto withoutPath = json::parse(finch::encodeErrorEnvelope(finch::error::invalidJson, "bad", 9));
+    const auto withoutPath = json::parse(finch::encodeErrorEnvelope(finch::ErrorCode::invalidJson, "bad", 9));
     CHECK(withoutPath["status"] == 400);
     CHECK_FALSE(withoutPath["data"].contains("path"));
 }
@@ -112,22 +112,22 @@ TEST_CASE("decodeEnvelope reports each kind of bad input")
 {
     struct Case {
         const char* text;
-        finch::error expected;
+        finch::ErrorCode expected;
     };
     const Case cases[] = {
-        {"", finch::error::invalidJson},
-        {"not json", finch::error::invalidJson},
-        {R"({"path":"x")", finch::error::invalidJson},
-        {"{\"path\":\"\xff\"}", finch::error::invalidJson},
-        {"[1,2]", finch::error::notAnObject},
-        {"42", finch::error::notAnObject},
-        {R"("path")", finch::error::notAnObject},
-        {"null", finch::error::notAnObject},
-        {"{}", finch::error::invalidPath},
-        {R"({"data":1})", finch::error::invalidPath},
-        {R"({"path":1})", finch::error::invalidPath},
-        {R"({"path":null})", finch::error::invalidPath},
-        {R"({"path":["a"]})", finch::error::invalidPath},
+        {"", finch::ErrorCode::invalidJson},
+        {"not json", finch::ErrorCode::invalidJson},
+        {R"({"path":"x")", finch::ErrorCode::invalidJson},
+        {"{\"path\":\"\xff\"}", finch::ErrorCode::invalidJson},
+        {"[1,2]", finch::ErrorCode::notAnObject},
+        {"42", finch::ErrorCode::notAnObject},
+        {R"("path")", finch::ErrorCode::notAnObject},
+        {"null", finch::ErrorCode::notAnObject},
+        {"{}", finch::ErrorCode::invalidPath},
+        {R"({"data":1})", finch::ErrorCode::invalidPath},
+        {R"({"path":1})", finch::ErrorCode::invalidPath},
+        {R"({"path":null})", finch::ErrorCode::invalidPath},
+        {R"({"path":["a"]})", finch::ErrorCode::invalidPath},
     };
     for (const auto& c : cases) {
         INFO("input: " << c.text);
@@ -153,13 +153,13 @@ TEST_CASE("decodeEnvelope refuses deeper nesting before parsing, however deep")
     for (const std::size_t arrays : {finch::maxMessageDepth, std::size_t{100000}}) {
         INFO("arrays: " << arrays);
         const auto decoded = finch::decodeEnvelope(nestedEnvelope(arrays));
-        CHECK(decoded.error == finch::error::invalidJson);
+        CHECK(decoded.error == finch::ErrorCode::invalidJson);
         CHECK(decoded.detail == "the message nests deeper than " + std::to_string(finch::maxMessageDepth) + " levels");
         CHECK(decoded.message.is_null());
     }
     const auto objects =
         finch::decodeEnvelope(R"({"path":"p","data":)" + repeat(R"({"a":)", 200) + "0" + std::string(200, '}') + "}");
-    CHECK(objects.error == finch::error::invalidJson);
+    CHECK(objects.error == finch::ErrorCode::invalidJson);
 }
 
 TEST_CASE("decodeEnvelope does not count brackets inside strings as nesting")

@@ -2,31 +2,33 @@
 
 #include <catch2/catch.hpp>
 
+#include <type_traits>
+
 TEST_CASE("finch errors convert to error codes of the finch category")
 {
-    const boost::system::error_code code = finch::error::invalidJson;
+    const boost::system::error_code code = finch::ErrorCode::invalidJson;
     CHECK(code.category().name() == std::string("finch"));
-    CHECK(code == finch::error::invalidJson);
-    CHECK(code != finch::error::invalidPath);
+    CHECK(code == finch::ErrorCode::invalidJson);
+    CHECK(code != finch::ErrorCode::invalidPath);
     CHECK(&code.category() == &finch::errorCategory());
 }
 
 TEST_CASE("every finch error has a message and a status")
 {
-    const std::pair<finch::error, int> expected[] = {
-        {finch::error::invalidJson, 400},
-        {finch::error::notAnObject, 400},
-        {finch::error::invalidPath, 400},
-        {finch::error::unknownPath, 404},
-        {finch::error::binaryFrame, 415},
-        {finch::error::handlerException, 500},
-        {finch::error::queueOverflow, 503},
-        {finch::error::messagesDropped, 503},
-        {finch::error::invalidId, 400},
-        {finch::error::forbidden, 403},
-        {finch::error::replyTimeout, 504},
-        {finch::error::connectionClosed, 503},
-        {finch::error::managerStopped, 503},
+    const std::pair<finch::ErrorCode, int> expected[] = {
+        {finch::ErrorCode::invalidJson, 400},
+        {finch::ErrorCode::notAnObject, 400},
+        {finch::ErrorCode::invalidPath, 400},
+        {finch::ErrorCode::unknownPath, 404},
+        {finch::ErrorCode::binaryFrame, 415},
+        {finch::ErrorCode::handlerException, 500},
+        {finch::ErrorCode::queueOverflow, 503},
+        {finch::ErrorCode::messagesDropped, 503},
+        {finch::ErrorCode::invalidId, 400},
+        {finch::ErrorCode::forbidden, 403},
+        {finch::ErrorCode::replyTimeout, 504},
+        {finch::ErrorCode::connectionClosed, 503},
+        {finch::ErrorCode::managerStopped, 503},
     };
     for (const auto& [value, status] : expected) {
         const boost::system::error_code code = value;
@@ -40,20 +42,21 @@ TEST_CASE("every finch error has a message and a status")
 
 TEST_CASE("managerStopped says that the manager has been stopped")
 {
-    const boost::system::error_code code = finch::error::managerStopped;
+    const boost::system::error_code code = finch::ErrorCode::managerStopped;
     CHECK(code.message() == "the manager has been stopped");
-    CHECK(finch::statusOf(finch::error::managerStopped) == 503);
+    CHECK(finch::statusOf(finch::ErrorCode::managerStopped) == 503);
 }
 
-// The snake_case names of finch 0.1 stay for one release, deprecated, as
-// aliases of the camelCase ones: code that compares with them still works.
+// The names of finch 0.1 stay for one release, deprecated, as aliases of
+// the new ones: code that compares with them still works.
 #if defined(__GNUC__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 #endif
-TEST_CASE("the former snake_case names of finch::error are aliases of the new ones")
+TEST_CASE("finch::error and its snake_case enumerators, finch 0.1's names, are aliases of the new ones")
 {
     using finch::error;
+    static_assert(std::is_same_v<finch::error, finch::ErrorCode>);
     CHECK(error::invalid_json == error::invalidJson);
     CHECK(error::not_an_object == error::notAnObject);
     CHECK(error::invalid_path == error::invalidPath);

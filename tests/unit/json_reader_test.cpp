@@ -85,7 +85,7 @@ std::string nested(std::size_t depth, const std::string& inside = "")
 
 }  // namespace
 
-TEST_CASE("readJson reads every kind of value", "[json_reader]")
+TEST_CASE("readJson reads every kind of value", "[jsonReader]")
 {
     CHECK(read("null").is_null());
     CHECK(read("true") == true);
@@ -106,7 +106,7 @@ TEST_CASE("readJson reads every kind of value", "[json_reader]")
     CHECK(read(R"({"path":"echo","data":")" + data + "\"}")["data"] == data);
 }
 
-TEST_CASE("readJson allows whitespace around values and a leading byte order mark", "[json_reader]")
+TEST_CASE("readJson allows whitespace around values and a leading byte order mark", "[jsonReader]")
 {
     CHECK(read(" \t\r\n{ \"a\" : [ 1 , 2 ] , \"b\" :\n null } \n") == json::parse(R"({"a":[1,2],"b":null})"));
     CHECK(read("\xEF\xBB\xBF{\"a\":1}") == json{{"a", 1}});
@@ -114,7 +114,7 @@ TEST_CASE("readJson allows whitespace around values and a leading byte order mar
     checkRefused("\xEF\xBBnull", 0, "expected a value");
 }
 
-TEST_CASE("readJson decodes escapes and keeps UTF-8 as it is", "[json_reader]")
+TEST_CASE("readJson decodes escapes and keeps UTF-8 as it is", "[jsonReader]")
 {
     CHECK(read(R"("\"\\\/\b\f\n\r\t")") == "\"\\/\b\f\n\r\t");
     CHECK(read(R"("\u0041\u00e9\u20AC")") == "A\xC3\xA9\xE2\x82\xAC");
@@ -130,7 +130,7 @@ TEST_CASE("readJson decodes escapes and keeps UTF-8 as it is", "[json_reader]")
     }
 }
 
-TEST_CASE("readJson gives numbers nlohmann's types and values", "[json_reader]")
+TEST_CASE("readJson gives numbers nlohmann's types and values", "[jsonReader]")
 {
     const json max = read("18446744073709551615");
     CHECK(max.is_number_unsigned());
@@ -186,7 +186,7 @@ TEST_CASE("readJson gives numbers nlohmann's types and values", "[json_reader]")
         checkAgreesWithNlohmann(text);
 }
 
-TEST_CASE("readJson keeps the last of duplicate keys", "[json_reader]")
+TEST_CASE("readJson keeps the last of duplicate keys", "[jsonReader]")
 {
     const json value = read(R"({"a":1,"b":2,"a":{"c":[3]},"a":"last"})");
     CHECK(value.size() == 2);
@@ -195,7 +195,7 @@ TEST_CASE("readJson keeps the last of duplicate keys", "[json_reader]")
     checkAgreesWithNlohmann(R"({"a":[1,2],"a":{"x":1},"a":null})");
 }
 
-TEST_CASE("readJson says where and why it refuses", "[json_reader]")
+TEST_CASE("readJson says where and why it refuses", "[jsonReader]")
 {
     checkRefused("", 0, "unexpected end of input");
     checkRefused(" \n", 2, "unexpected end of input");
@@ -231,7 +231,7 @@ TEST_CASE("readJson says where and why it refuses", "[json_reader]")
     checkRefused(std::string("{\"a\":1}\0junk", 12), 7, "trailing characters after the value");
 }
 
-TEST_CASE("readJson clears a failure's tooDeep when reused", "[json_reader]")
+TEST_CASE("readJson clears a failure's tooDeep when reused", "[jsonReader]")
 {
     json value;
     JsonReadFailure failure;
@@ -242,7 +242,7 @@ TEST_CASE("readJson clears a failure's tooDeep when reused", "[json_reader]")
     CHECK(failure.reason == "unexpected end of input");
 }
 
-TEST_CASE("readJson enforces the nesting limit", "[json_reader]")
+TEST_CASE("readJson enforces the nesting limit", "[jsonReader]")
 {
     CHECK(read(nested(depthLimit, "1")) == json::parse(nested(depthLimit, "1")));
     CHECK(read(R"({"a":)" + nested(depthLimit - 1) + "}").is_object());
@@ -274,7 +274,7 @@ TEST_CASE("readJson enforces the nesting limit", "[json_reader]")
     CHECK(refusal(R"({"path":"echo","data":[1,{"a":)" + deep).offset == 30 + depthLimit - 3);
 }
 
-TEST_CASE("readJson accepts exactly what nlohmann accepts, and builds the same value", "[json_reader]")
+TEST_CASE("readJson accepts exactly what nlohmann accepts, and builds the same value", "[jsonReader]")
 {
     // Grouped by theme, several to a line.
     // clang-format off

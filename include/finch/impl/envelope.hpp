@@ -245,7 +245,7 @@ inline std::string encodeReplyEnvelope(const EnvelopeFormat& format, std::string
     return detail::encodeWith(format, path, status, timestamp, data, detail::replyMembers(requestId));
 }
 
-inline std::string encodeErrorEnvelope(const EnvelopeFormat& format, error code, std::string_view message,
+inline std::string encodeErrorEnvelope(const EnvelopeFormat& format, ErrorCode code, std::string_view message,
     std::int64_t timestamp, std::string_view requestPath, const nlohmann::json& requestId)
 {
     return encodeReplyEnvelope(
@@ -277,12 +277,12 @@ inline std::string withClientId(std::string_view envelope, std::string_view clie
 }
 
 inline std::string encodeErrorEnvelope(
-    error code, std::string_view message, std::int64_t timestamp, std::string_view requestPath)
+    ErrorCode code, std::string_view message, std::int64_t timestamp, std::string_view requestPath)
 {
     return encodeErrorEnvelope(detail::finchFormat(), code, message, timestamp, requestPath);
 }
 
-inline std::string encodeErrorEnvelope(error code, std::string_view message, std::int64_t timestamp,
+inline std::string encodeErrorEnvelope(ErrorCode code, std::string_view message, std::int64_t timestamp,
     std::string_view requestPath, const nlohmann::json& requestId)
 {
     return encodeErrorEnvelope(detail::finchFormat(), code, message, timestamp, requestPath, requestId);
@@ -298,7 +298,7 @@ inline bool readMessageIds(DecodedMessage& result)
     if (replyTo != result.message.end()) {
         // Negative integers parse as number_integer, fractions as number_float.
         if (!replyTo->is_number_unsigned()) {
-            result.error = error::invalidId;
+            result.error = ErrorCode::invalidId;
             result.detail = "\"replyTo\" must be a non-negative integer";
             return false;
         }
@@ -308,7 +308,7 @@ inline bool readMessageIds(DecodedMessage& result)
     const auto id = result.message.find("id");
     if (id != result.message.end()) {
         if (!id->is_string() && !id->is_number()) {
-            result.error = error::invalidId;
+            result.error = ErrorCode::invalidId;
             result.detail = "\"id\" must be a string or a number";
             return false;
         }
@@ -333,7 +333,7 @@ namespace detail {
 inline void checkEnvelope(const EnvelopeFormat& format, DecodedMessage& result)
 {
     if (!result.message.is_object()) {
-        result.error = error::notAnObject;
+        result.error = ErrorCode::notAnObject;
         result.detail = "expected an object, got ";
         result.detail += result.message.type_name();
         result.message = nullptr;
@@ -347,7 +347,7 @@ inline void checkEnvelope(const EnvelopeFormat& format, DecodedMessage& result)
         return;
     const auto path = result.message.find(format.pathMember());
     if (path == result.message.end() || !path->is_string()) {
-        result.error = error::invalidPath;
+        result.error = ErrorCode::invalidPath;
         result.detail = path == result.message.end() ? "the object has no \"" + format.pathMember() + "\" member"
                                                      : "\"" + format.pathMember() + "\" must be a string";
         result.message = nullptr;
@@ -372,7 +372,7 @@ inline DecodedMessage decodeEnvelope(const EnvelopeFormat& format, std::string_v
     detail::JsonReadFailure failure;
     if (!detail::readJson(text, result.message, maxMessageDepth, failure)) {
         result.message = nullptr;
-        result.error = error::invalidJson;
+        result.error = ErrorCode::invalidJson;
         if (failure.tooDeep)
             result.detail = detail::tooDeepDetail();
         else
@@ -392,7 +392,7 @@ inline DecodedMessage decodeEnvelope(const EnvelopeFormat& format, Encoding enco
     detail::BinaryReadFailure failure;
     if (!detail::readBinary(bytes, encoding, result.message, maxMessageDepth, failure)) {
         result.message = nullptr;
-        result.error = error::invalidJson;
+        result.error = ErrorCode::invalidJson;
         if (failure.tooDeep)
             result.detail = detail::tooDeepDetail();
         else

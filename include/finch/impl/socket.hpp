@@ -89,12 +89,18 @@ bool BasicSocket<Transport, UserData>::sendBinary(std::string_view bytes) const
 }
 
 template <class Transport, class UserData>
-bool BasicSocket<Transport, UserData>::close(close_code code, std::string_view reason) const
+bool BasicSocket<Transport, UserData>::close(CloseCode code, std::string_view reason) const
 {
     const auto value = static_cast<std::uint16_t>(code);
     if (!detail::isValidClose(value, reason))
         return false;
     return connection_->close(value, reason);
+}
+
+template <class Transport, class UserData>
+bool BasicSocket<Transport, UserData>::close(boost::beast::websocket::close_code code, std::string_view reason) const
+{
+    return close(static_cast<CloseCode>(code), reason);
 }
 
 template <class Transport, class UserData>
@@ -147,7 +153,7 @@ auto BasicSocket<Transport, UserData>::request(
 {
     // Deferred tokens (deferred, use_awaitable) keep decayed copies of these
     // arguments until they launch the operation; immediate ones pass them through.
-    return boost::asio::async_initiate<CompletionToken, request_signature>(
+    return boost::asio::async_initiate<CompletionToken, RequestSignature>(
         [](auto handler, const std::shared_ptr<detail::Session<Transport, UserData>>& connection,
             const std::string& path, const nlohmann::json& data, std::chrono::milliseconds timeout) {
             // A handler that threw later, on an executor of its own, is

@@ -65,7 +65,7 @@ void holdUntilEnded(Connection& connection, const std::shared_ptr<CompletionGuar
 
 template <class Transport, class UserData>
 BasicSocketManager<Transport, UserData>::BasicSocketManager(
-    boost::asio::any_io_executor executor, event_type root, Routes routes, Options options)
+    boost::asio::any_io_executor executor, EventType root, Routes routes, Options options)
     : state_(std::make_shared<detail::ManagerState<Transport, UserData>>(
           std::move(executor), std::move(root), std::move(options)))
 {
@@ -74,7 +74,7 @@ BasicSocketManager<Transport, UserData>::BasicSocketManager(
 
 template <class Transport, class UserData>
 BasicSocketManager<Transport, UserData>::BasicSocketManager(
-    boost::asio::io_context& context, event_type root, Routes routes, Options options)
+    boost::asio::io_context& context, EventType root, Routes routes, Options options)
     : BasicSocketManager(context.get_executor(), std::move(root), std::move(routes), std::move(options))
 {
 }
@@ -87,7 +87,7 @@ BasicSocketManager<Transport, UserData>::~BasicSocketManager()
 }
 
 template <class Transport, class UserData>
-void BasicSocketManager<Transport, UserData>::addRoute(std::string path, event_type event)
+void BasicSocketManager<Transport, UserData>::addRoute(std::string path, EventType event)
 {
     state_->routes.set(std::move(path), std::move(event));
 }
@@ -106,16 +106,16 @@ void BasicSocketManager<Transport, UserData>::setHttpHandler(HttpHandler handler
 }
 
 template <class Transport, class UserData>
-void BasicSocketManager<Transport, UserData>::setUpgradeHandler(upgrade_handler_type handler)
+void BasicSocketManager<Transport, UserData>::setUpgradeHandler(UpgradeHandlerType handler)
 {
     if (!handler)
         return state_->setUpgradeHandler(nullptr);
     state_->setUpgradeHandler([handler = std::move(handler)](
-                                  const Request& request, upgrade_completion_type done) { done(handler(request)); });
+                                  const Request& request, UpgradeCompletionType done) { done(handler(request)); });
 }
 
 template <class Transport, class UserData>
-void BasicSocketManager<Transport, UserData>::setUpgradeHandler(async_upgrade_handler_type handler)
+void BasicSocketManager<Transport, UserData>::setUpgradeHandler(AsyncUpgradeHandlerType handler)
 {
     state_->setUpgradeHandler(std::move(handler));
 }
@@ -133,7 +133,7 @@ template <class Transport, class UserData>
 void BasicSocketManager<Transport, UserData>::listen(
     const boost::asio::ip::tcp::endpoint& endpoint, std::string target, boost::system::error_code& ec)
 {
-    listenWith(endpoint, std::move(target), [](typename Transport::socket_type&& socket) {
+    listenWith(endpoint, std::move(target), [](typename Transport::SocketType&& socket) {
         return Transport(std::move(socket));
     }, ec);
 }
@@ -155,7 +155,7 @@ void BasicSocketManager<Transport, UserData>::listen(const boost::asio::ip::tcp:
     std::string target, TransportConfig config, boost::system::error_code& ec)
 {
     listenWith(endpoint, std::move(target),
-        [config = std::move(config)](typename Transport::socket_type&& socket) {
+        [config = std::move(config)](typename Transport::SocketType&& socket) {
             return Transport(std::move(socket), config);
         },
         ec);
@@ -172,7 +172,7 @@ void BasicSocketManager<Transport, UserData>::listenWith(
     // stopped with the others, or comes after stop() and opens nothing.
     std::lock_guard lock(listenersMutex_);
     if (stopped_) {
-        ec = error::managerStopped;
+        ec = ErrorCode::managerStopped;
         return;
     }
     auto listener = std::make_shared<detail::Listener<Transport, UserData>>(
@@ -206,7 +206,7 @@ void BasicSocketManager<Transport, UserData>::requestHandle(boost::asio::ip::tcp
 
     // The session applies the same rules and answers as for listen(); it
     // takes a connection slot when it upgrades.
-    Transport transport(detail::onOwnStrand<typename Transport::socket_type>(std::move(socket), state_->executor));
+    Transport transport(detail::onOwnStrand<typename Transport::SocketType>(std::move(socket), state_->executor));
     std::make_shared<detail::HttpSession<Transport, UserData>>(
         state_, std::move(transport), nullptr, detail::ConnectionSlots::Lease())
         ->takeOver(std::move(copy), std::move(userId), std::move(data));
@@ -242,7 +242,7 @@ void BasicSocketManager<Transport, UserData>::joinCluster(std::shared_ptr<Backpl
 
     std::lock_guard lock(listenersMutex_);
     if (stopped_)
-        throw boost::system::system_error(error::managerStopped, "finch: cannot join a cluster");
+        throw boost::system::system_error(ErrorCode::managerStopped, "finch: cannot join a cluster");
     if (clustered_ || !listeners_.empty() || state_->registry.countClients() != 0)
         throw std::logic_error("finch: joinCluster must come once, before listen() and requestHandle()");
     clustered_ = true;
@@ -318,9 +318,9 @@ void BasicSocketManager<Transport, UserData>::getRoomClients(
 }
 
 template <class Transport, class UserData>
-auto BasicSocketManager<Transport, UserData>::getClient(std::string_view id) const -> std::optional<socket_type>
+auto BasicSocketManager<Transport, UserData>::getClient(std::string_view id) const -> std::optional<SocketType>
 {
-    std::optional<socket_type> found;
+    std::optional<SocketType> found;
     state_->registry.visitClient(id, [&](detail::Session<Transport, UserData>& connection) {
         if (auto alive = connection.share())
             found.emplace(std::move(alive));
@@ -333,18 +333,9 @@ template <class Visit, class Publish>
 std::size_t BasicSocketManager<Transport, UserData>::broadcast(
     Visit&& visit, Publish&& publish, const nlohmann::json& data, std::string_view path, int status)
 {
-    // The receivers are gathered under the registry's (or room's) lock and
-    // written to after it is released: an idle receiver's frame is sent on
-    // this thread (Outbox::offer), which must not hold up the
-    // connections that come and go meanwhile.
-    std::vector<std::shared_ptr<detail::Session<Transport, UserData>>> receivers;
-    visit([&](detail::Session<Transport, UserData>& connection) {
-        if (auto alive = connection.share())
-            receivers.push_back(std::move(alive));
-    });
     // Serialized and framed once per encoding in use, outside any lock.
     detail::BroadcastEnvelope envelope(state_->options, path, status, nowMilliseconds(), data);
-    const std::size_t queued = envelope.sendTo(receivers);
+    const std::size_t queued = envelope.sendToEach<detail::Session<Transport, UserData>>(visit);
     // After the local receivers: they are not kept waiting for the
     // backplane, and the other nodes get the JSON frame's own bytes.
     if (auto* const cluster = state_->cluster())
@@ -362,7 +353,7 @@ std::size_t BasicSocketManager<Transport, UserData>::sendToAll(
 
 template <class Transport, class UserData>
 std::size_t BasicSocketManager<Transport, UserData>::sendToAllExcept(
-    const socket_type& except, const nlohmann::json& data, std::string_view path, int status)
+    const SocketType& except, const nlohmann::json& data, std::string_view path, int status)
 {
     const std::string& skipped = except.id();
     return broadcast(
@@ -388,9 +379,8 @@ bool BasicSocketManager<Transport, UserData>::sendToClient(
     auto* const cluster = state_->cluster();
     if (!cluster || cluster->remoteNodeOf(id).empty())
         return false;
-    // The receiver's node frames it in the receiver's encoding.
-    detail::BroadcastEnvelope envelope(state_->options, path, status, nowMilliseconds(), data);
-    return cluster->publishClient(id, envelope.jsonText());
+    // As JSON text: the receiver's node frames it in the receiver's encoding.
+    return cluster->publishClient(id, encodeEnvelope(state_->options.envelope, path, status, nowMilliseconds(), data));
 }
 
 template <class Transport, class UserData>
@@ -411,7 +401,7 @@ std::size_t BasicSocketManager<Transport, UserData>::sendToRoom(
 
 template <class Transport, class UserData>
 std::size_t BasicSocketManager<Transport, UserData>::sendToRoomExcept(
-    std::string_view room, const socket_type& except, const nlohmann::json& data, std::string_view path, int status)
+    std::string_view room, const SocketType& except, const nlohmann::json& data, std::string_view path, int status)
 {
     const std::string& skipped = except.id();
     return broadcast(
@@ -426,18 +416,22 @@ std::size_t BasicSocketManager<Transport, UserData>::sendToRoomExcept(
 
 template <class Transport, class UserData>
 bool BasicSocketManager<Transport, UserData>::closeClient(
-    std::string_view id, boost::beast::websocket::close_code code, std::string_view reason)
+    std::string_view id, CloseCode code, std::string_view reason)
 {
     const auto value = static_cast<std::uint16_t>(code);
     if (!detail::isValidClose(value, reason))
         return false;
-    std::shared_ptr<detail::Session<Transport, UserData>> target;
-    state_->registry.visitClient(
-        id, [&](detail::Session<Transport, UserData>& connection) { target = connection.share(); });
-    if (target)
-        return target->close(value, reason);
+    if (const auto closed = state_->closeLocal(id, value, reason))
+        return *closed;
     auto* const cluster = state_->cluster();
     return cluster && cluster->publishClose(id, value, reason);
+}
+
+template <class Transport, class UserData>
+bool BasicSocketManager<Transport, UserData>::closeClient(
+    std::string_view id, boost::beast::websocket::close_code code, std::string_view reason)
+{
+    return closeClient(id, static_cast<CloseCode>(code), reason);
 }
 
 template <class Transport, class UserData>

@@ -17,7 +17,7 @@
 
 using namespace finch::detail;
 using namespace finch::test;
-using finch::error;
+using finch::ErrorCode;
 using finch::MessageKind;
 
 namespace {
@@ -39,7 +39,7 @@ struct Recorder {
 struct Parsed {
     std::vector<std::string> events;
     ParseStatus status = ParseStatus::more;
-    error failure{};
+    ErrorCode failure{};
 };
 
 // Feeds `bytes` in pieces of `piece` bytes (all at once when 0), reading
@@ -121,7 +121,7 @@ TEST_CASE("FrameParser: each protocol violation has its own error and RFC 6455's
 {
     struct Case {
         std::string bytes;
-        error expected;
+        ErrorCode expected;
         unsigned short closeCode;
     };
     FrameSpec reserved;
@@ -135,31 +135,31 @@ TEST_CASE("FrameParser: each protocol violation has its own error and RFC 6455's
     std::string outOfRange = clientFrame(long64, "x");
     outOfRange[2] = static_cast<char>(0x80);
     const std::vector<Case> cases = {
-        {clientFrame(reserved, "x"), error::reservedBits, 1002},
-        {clientFrame(unmasked, "x"), error::unmaskedFrame, 1002},
-        {clientFrame(3, "x"), error::unknownOpcode, 1002},
-        {clientFrame(11, "x"), error::unknownOpcode, 1002},
-        {clientFrame(9, "x", false), error::fragmentedControlFrame, 1002},
-        {pingFrame(std::string(126, 'x')), error::controlFrameTooLong, 1002},
-        {continuationFrame("x"), error::unexpectedContinuation, 1002},
-        {textFrame("a", false) + textFrame("b"), error::unfinishedMessage, 1002},
-        {clientFrame(long16, "short"), error::nonMinimalLength, 1002},
-        {clientFrame(long64, std::string(200, 'x')), error::nonMinimalLength, 1002},
-        {outOfRange, error::lengthOutOfRange, 1002},
-        {clientFrame(8, "x"), error::invalidClosePayload, 1002},
-        {closeFrame(1005), error::invalidCloseCode, 1002},
-        {closeFrame(1004), error::invalidCloseCode, 1002},
-        {closeFrame(1015), error::invalidCloseCode, 1002},
-        {closeFrame(999), error::invalidCloseCode, 1002},
-        {closeFrame(2000), error::invalidCloseCode, 1002},
-        {closeFrame(5000), error::invalidCloseCode, 1002},
-        {closeFrame(1000, "\xff"), error::invalidCloseReason, 1007},
-        {textFrame("\xc3\x28"), error::invalidUtf8, 1007},
-        {textFrame("\xe2\x82", false) + continuationFrame("\xff"), error::invalidUtf8, 1007},
-        {textFrame("ends inside a character \xe2\x82"), error::invalidUtf8, 1007},
-        {textFrame("\xe2\x82", false) + continuationFrame(""), error::invalidUtf8, 1007},
-        {textFrame(std::string(101, 'x')), error::messageTooBig, 1009},
-        {textFrame(std::string(60, 'x'), false) + continuationFrame(std::string(60, 'x')), error::messageTooBig, 1009},
+        {clientFrame(reserved, "x"), ErrorCode::reservedBits, 1002},
+        {clientFrame(unmasked, "x"), ErrorCode::unmaskedFrame, 1002},
+        {clientFrame(3, "x"), ErrorCode::unknownOpcode, 1002},
+        {clientFrame(11, "x"), ErrorCode::unknownOpcode, 1002},
+        {clientFrame(9, "x", false), ErrorCode::fragmentedControlFrame, 1002},
+        {pingFrame(std::string(126, 'x')), ErrorCode::controlFrameTooLong, 1002},
+        {continuationFrame("x"), ErrorCode::unexpectedContinuation, 1002},
+        {textFrame("a", false) + textFrame("b"), ErrorCode::unfinishedMessage, 1002},
+        {clientFrame(long16, "short"), ErrorCode::nonMinimalLength, 1002},
+        {clientFrame(long64, std::string(200, 'x')), ErrorCode::nonMinimalLength, 1002},
+        {outOfRange, ErrorCode::lengthOutOfRange, 1002},
+        {clientFrame(8, "x"), ErrorCode::invalidClosePayload, 1002},
+        {closeFrame(1005), ErrorCode::invalidCloseCode, 1002},
+        {closeFrame(1004), ErrorCode::invalidCloseCode, 1002},
+        {closeFrame(1015), ErrorCode::invalidCloseCode, 1002},
+        {closeFrame(999), ErrorCode::invalidCloseCode, 1002},
+        {closeFrame(2000), ErrorCode::invalidCloseCode, 1002},
+        {closeFrame(5000), ErrorCode::invalidCloseCode, 1002},
+        {closeFrame(1000, "\xff"), ErrorCode::invalidCloseReason, 1007},
+        {textFrame("\xc3\x28"), ErrorCode::invalidUtf8, 1007},
+        {textFrame("\xe2\x82", false) + continuationFrame("\xff"), ErrorCode::invalidUtf8, 1007},
+        {textFrame("ends inside a character \xe2\x82"), ErrorCode::invalidUtf8, 1007},
+        {textFrame("\xe2\x82", false) + continuationFrame(""), ErrorCode::invalidUtf8, 1007},
+        {textFrame(std::string(101, 'x')), ErrorCode::messageTooBig, 1009},
+        {textFrame(std::string(60, 'x'), false) + continuationFrame(std::string(60, 'x')), ErrorCode::messageTooBig, 1009},
     };
     for (const Case& c : cases) {
         CAPTURE(static_cast<int>(c.expected));
@@ -180,7 +180,7 @@ TEST_CASE("FrameParser: a bad header fails at its first bad byte", "[unit][webso
     Recorder recorder;
     std::string firstByte = clientFrame(reserved, "x").substr(0, 1);
     CHECK(parser.feed(firstByte.data(), 1, recorder) == ParseStatus::failed);
-    CHECK(parser.failure() == error::reservedBits);
+    CHECK(parser.failure() == ErrorCode::reservedBits);
 }
 
 TEST_CASE("FrameParser: invalid UTF-8 fails at the first bad byte, before the frame or message is complete",
@@ -198,7 +198,7 @@ TEST_CASE("FrameParser: invalid UTF-8 fails at the first bad byte, before the fr
         CHECK(parser.feed(upToLead.data(), upToLead.size(), recorder) == ParseStatus::more);
         std::string badByte = frame.substr(6 + 24, 1);
         CHECK(parser.feed(badByte.data(), 1, recorder) == ParseStatus::failed);
-        CHECK(parser.failure() == error::invalidUtf8);
+        CHECK(parser.failure() == ErrorCode::invalidUtf8);
     }
     SECTION("in a fragment of a message whose final fragment has not come")
     {
@@ -206,7 +206,7 @@ TEST_CASE("FrameParser: invalid UTF-8 fails at the first bad byte, before the fr
         Recorder recorder;
         std::string bytes = textFrame("fine", false) + continuationFrame("\xed\xa0\x80 surrogate", false);
         CHECK(parser.feed(bytes.data(), bytes.size(), recorder) == ParseStatus::failed);
-        CHECK(parser.failure() == error::invalidUtf8);
+        CHECK(parser.failure() == ErrorCode::invalidUtf8);
         CHECK(recorder.events.empty());
     }
     SECTION("a character cut between fragments is fine")
@@ -222,7 +222,7 @@ TEST_CASE(
     const std::string header = textFrame(std::string(70000, 'x')).substr(0, 14);
     const auto parsed = parse(header, 65536);
     CHECK(parsed.status == ParseStatus::failed);
-    CHECK(parsed.failure == error::messageTooBig);
+    CHECK(parsed.failure == ErrorCode::messageTooBig);
 }
 
 TEST_CASE("FrameParser: maxMessageSize 0 means no limit for one message", "[unit][websocket]")
@@ -262,7 +262,7 @@ TEST_CASE("FrameParser: past the budget, a connection fails with 1013 instead of
     IncomingBudget budget(10 * 1024);
     const auto parsed = parse(textFrame(std::string(20 * 1024, 'x')), 1 << 20, 1000, &budget);
     CHECK(parsed.status == ParseStatus::failed);
-    CHECK(parsed.failure == error::incomingMemoryFull);
+    CHECK(parsed.failure == ErrorCode::incomingMemoryFull);
     CHECK(finch::closeCodeOf(parsed.failure) == 1013);
     CHECK(budget.used() == 0);
 }
@@ -337,7 +337,7 @@ TEST_CASE("FrameParser: RSV1 is refused where RFC 7692 gives it no meaning", "[u
     for (const auto& [bytes, negotiated] : cases) {
         const Parsed parsed = parse(bytes, 1 << 20, 0, nullptr, negotiated);
         CHECK(parsed.status == ParseStatus::failed);
-        CHECK(parsed.failure == error::reservedBits);
+        CHECK(parsed.failure == ErrorCode::reservedBits);
     }
 }
 
@@ -348,7 +348,7 @@ TEST_CASE("FrameParser: a compression bomb fails with 1009 at the inflated limit
     REQUIRE(payload.size() < 64 * 1024);  // small on the wire: the header check lets it in
     const Parsed parsed = parse(clientFrame(compressedSpec(2), payload), 1 << 20, 0, nullptr, codec.get());
     CHECK(parsed.status == ParseStatus::failed);
-    CHECK(parsed.failure == error::messageTooBig);
+    CHECK(parsed.failure == ErrorCode::messageTooBig);
     CHECK(finch::closeCodeOf(parsed.failure) == 1009);
     CHECK(parsed.events.empty());
 }
@@ -358,7 +358,7 @@ TEST_CASE("FrameParser: data that does not inflate fails with 1007", "[unit][web
     const auto codec = finch::permessageDeflate();
     const Parsed parsed = parse(clientFrame(compressedSpec(1), "\xff\xff\xff"), 1 << 20, 0, nullptr, codec.get());
     CHECK(parsed.status == ParseStatus::failed);
-    CHECK(parsed.failure == error::invalidCompressedData);
+    CHECK(parsed.failure == ErrorCode::invalidCompressedData);
     CHECK(finch::closeCodeOf(parsed.failure) == 1007);
 }
 
@@ -368,5 +368,5 @@ TEST_CASE("FrameParser: a compressed text message's UTF-8 is checked once inflat
     const Parsed parsed =
         parse(clientFrame(compressedSpec(1), deflated(*codec, "ok \xc3\x28 not")), 1 << 20, 0, nullptr, codec.get());
     CHECK(parsed.status == ParseStatus::failed);
-    CHECK(parsed.failure == error::invalidUtf8);
+    CHECK(parsed.failure == ErrorCode::invalidUtf8);
 }

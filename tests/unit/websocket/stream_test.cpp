@@ -209,7 +209,7 @@ TEST_CASE(
     CHECK(harness.session->ends == 1);
     // Reported when it happened, not again at the end.
     REQUIRE(harness.session->errors.size() == 1);
-    CHECK(harness.session->errors[0].code == finch::error::reservedBits);
+    CHECK(harness.session->errors[0].code == finch::ErrorCode::reservedBits);
     CHECK_FALSE(harness.session->endCause);
 }
 
@@ -236,7 +236,7 @@ TEST_CASE("Stream: closeConnection: past maxQueuedBytes, the queue goes and 1013
     CHECK_FALSE(harness.session->sendText(std::string(300, 'c')));  // overflows
     harness.settle();
     REQUIRE(harness.session->errors.size() == 1);
-    CHECK(harness.session->errors[0].code == finch::error::queueOverflow);
+    CHECK(harness.session->errors[0].code == finch::ErrorCode::queueOverflow);
     harness.pipe->setCapacity(std::numeric_limits<std::size_t>::max());
     const auto frames = describe(harness.receive());
     REQUIRE(frames.size() == 1);
@@ -259,7 +259,7 @@ TEST_CASE("Stream: dropOldest: the oldest messages go, the newest arrive, one re
         REQUIRE(harness.session->sendText("message " + std::to_string(i) + std::string(20, '.')));
     harness.settle();
     REQUIRE(harness.session->errors.size() == 1);
-    CHECK(harness.session->errors[0].code == finch::error::messagesDropped);
+    CHECK(harness.session->errors[0].code == finch::ErrorCode::messagesDropped);
     harness.pipe->setCapacity(std::numeric_limits<std::size_t>::max());
     const auto frames = describe(harness.receive());
     REQUIRE_FALSE(frames.empty());

@@ -66,7 +66,6 @@ class ClusterNode : public std::enable_shared_from_this<ClusterNode<Transport, U
 public:
     using State = ManagerState<Transport, UserData>;
     using Connection = Session<Transport, UserData>;
-    using Receivers = std::vector<std::shared_ptr<Connection>>;
 
     ClusterNode(std::weak_ptr<State> state, boost::asio::any_io_executor executor,
         std::shared_ptr<Backplane> backplane, ClusterOptions options)
@@ -340,15 +339,7 @@ private:
     template <class Visit>
     static void deliver(State& state, std::string_view envelope, Visit&& visit)
     {
-        Receivers receivers;
-        visit([&](Connection& connection) {
-            if (auto alive = connection.share())
-                receivers.push_back(std::move(alive));
-        });
-        if (receivers.empty())
-            return;
-        BroadcastEnvelope broadcast(state.options, envelope);
-        broadcast.sendTo(receivers);
+        BroadcastEnvelope(state.options, envelope).sendToEach<Connection>(visit);
     }
 
     static void closeClient(State& state, std::string_view id, std::string_view payload)
@@ -361,10 +352,7 @@ private:
         const std::string_view reason = payload.substr(space + 1);
         if (!isValidClose(code, reason))
             return;
-        std::shared_ptr<Connection> target;
-        state.registry.visitClient(id, [&](Connection& connection) { target = connection.share(); });
-        if (target)
-            target->close(code, reason);
+        state.closeLocal(id, code, reason);
     }
 
     void learn(std::string node, std::string_view payload)

@@ -35,7 +35,7 @@ struct ExtensionOffer {
     std::vector<std::pair<std::string, std::optional<std::string>>> params;
 };
 
-namespace offer_text {
+namespace offerText {
 
 inline bool isTokenChar(char c) noexcept
 {
@@ -82,14 +82,14 @@ inline std::optional<std::string> value(std::string_view text, std::size_t& at)
     return std::nullopt;  // no closing quote
 }
 
-}  // namespace offer_text
+}  // namespace offerText
 
 // Parses a Sec-WebSocket-Extensions value into its offers. Nothing when the
 // text breaks the grammar anywhere: a client that sends such a header gets
 // no extension, and its handshake goes on.
 inline std::optional<std::vector<ExtensionOffer>> parseExtensionOffers(std::string_view text)
 {
-    using namespace offer_text;
+    using namespace offerText;
     std::vector<ExtensionOffer> offers;
     std::size_t at = 0;
     for (;;) {

@@ -60,9 +60,9 @@ template <class Transport, class UserData>
 class HttpSession : public std::enable_shared_from_this<HttpSession<Transport, UserData>> {
 public:
     using State = ManagerState<Transport, UserData>;
-    using decision_type = BasicUpgradeDecision<UserData>;
-    using completion_type = BasicUpgradeCompletion<UserData>;
-    using upgrade_handler_type = BasicAsyncUpgradeHandler<UserData>;
+    using DecisionType = BasicUpgradeDecision<UserData>;
+    using CompletionType = BasicUpgradeCompletion<UserData>;
+    using UpgradeHandlerType = BasicAsyncUpgradeHandler<UserData>;
 
     // `slot` is the connection's slot, or empty when the manager has none
     // left: the request is then read and answered 503. `target` is the
@@ -319,13 +319,13 @@ private:
 
     // The upgrade handler may decide at once or later, from any thread. It
     // may take its time (a database), but not past the request's deadline.
-    void consult(const upgrade_handler_type& handler, Request request)
+    void consult(const UpgradeHandlerType& handler, Request request)
     {
         waiting_ = std::move(request);
         // The deadline keeps the session alive, not the completion: a
         // decision that never comes, or comes after stop(), holds nothing up.
-        completion_type done([weak = std::weak_ptr<HttpSession>(this->shared_from_this()),
-                                 executor = transport_.get_executor()](decision_type decision) {
+        CompletionType done([weak = std::weak_ptr<HttpSession>(this->shared_from_this()),
+                                 executor = transport_.get_executor()](DecisionType decision) {
             if (auto self = weak.lock())
                 boost::asio::post(executor, [self = std::move(self), decision = std::move(decision)]() mutable {
                     self->decide(std::move(decision));
@@ -335,11 +335,11 @@ private:
             handler(*waiting_, done);
         } catch (...) {
             // Ignored if the handler decided before it threw.
-            done(decision_type::refuse(boost::beast::http::status::internal_server_error, "Internal Server Error\n"));
+            done(DecisionType::refuse(boost::beast::http::status::internal_server_error, "Internal Server Error\n"));
         }
     }
 
-    void decide(decision_type decision)
+    void decide(DecisionType decision)
     {
         if (abandoned_)
             return;
@@ -392,7 +392,7 @@ private:
         return std::nullopt;
     }
 
-    static Response refusal(const Request& request, const decision_type& decision)
+    static Response refusal(const Request& request, const DecisionType& decision)
     {
         auto response = plainResponse(request, decision.status(), decision.body());
         for (const auto& field : decision.headers())
@@ -529,7 +529,7 @@ private:
     std::string answer_;  // the response, serialized
     std::size_t written_ = 0;  // bytes of answer_ written
     std::array<char, 512> discard_;
-    std::unique_ptr<typename Transport::timer_type> deadline_;
+    std::unique_ptr<typename Transport::TimerType> deadline_;
     std::optional<Request> waiting_;  // the request the upgrade handler is deciding on
     bool handedOver_ = false;  // transport_ now belongs to a Session
     bool abandoned_ = false;  // a decision arriving now is ignored

@@ -24,9 +24,9 @@ namespace finch::detail {
 template <class Transport, class UserData>
 class Listener : public std::enable_shared_from_this<Listener<Transport, UserData>> {
 public:
-    using strand_type = boost::asio::strand<boost::asio::any_io_executor>;
-    using socket_type = typename Transport::socket_type;
-    using TransportFactory = std::function<Transport(socket_type&&)>;
+    using StrandType = boost::asio::strand<boost::asio::any_io_executor>;
+    using SocketType = typename Transport::SocketType;
+    using TransportFactory = std::function<Transport(SocketType&&)>;
 
     Listener(std::shared_ptr<ManagerState<Transport, UserData>> state, std::string target,
         TransportFactory makeTransport)
@@ -80,10 +80,10 @@ private:
     {
         acceptor_.async_accept(boost::asio::make_strand(state_->executor),
             [self = this->shared_from_this()](
-                boost::system::error_code ec, socket_type socket) { self->onAccept(ec, std::move(socket)); });
+                boost::system::error_code ec, SocketType socket) { self->onAccept(ec, std::move(socket)); });
     }
 
-    void onAccept(boost::system::error_code ec, socket_type socket)
+    void onAccept(boost::system::error_code ec, SocketType socket)
     {
         if (!acceptor_.is_open())
             return;  // stopped
@@ -106,7 +106,7 @@ private:
     }
 
     const TransportFactory makeTransport_;
-    strand_type strand_;
+    StrandType strand_;
     boost::asio::ip::tcp::acceptor acceptor_;
     boost::asio::steady_timer retryTimer_;
     const std::shared_ptr<ManagerState<Transport, UserData>> state_;

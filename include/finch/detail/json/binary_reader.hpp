@@ -25,9 +25,9 @@ struct BinaryReadFailure {
 // returns false, which ends the recursion at once. One pass, no scan first.
 class BoundedDomBuilder {
 public:
-    using json = nlohmann::json;
+    using Json = nlohmann::json;
 
-    BoundedDomBuilder(json& result, std::size_t limit, BinaryReadFailure& failure)
+    BoundedDomBuilder(Json& result, std::size_t limit, BinaryReadFailure& failure)
         : dom_(result, false)
         , limit_(limit)
         , failure_(failure)
@@ -36,11 +36,11 @@ public:
 
     bool null() { return dom_.null(); }
     bool boolean(bool value) { return dom_.boolean(value); }
-    bool number_integer(json::number_integer_t value) { return dom_.number_integer(value); }
-    bool number_unsigned(json::number_unsigned_t value) { return dom_.number_unsigned(value); }
-    bool number_float(json::number_float_t value, const std::string& text) { return dom_.number_float(value, text); }
+    bool number_integer(Json::number_integer_t value) { return dom_.number_integer(value); }
+    bool number_unsigned(Json::number_unsigned_t value) { return dom_.number_unsigned(value); }
+    bool number_float(Json::number_float_t value, const std::string& text) { return dom_.number_float(value, text); }
     bool string(std::string& value) { return dom_.string(value); }
-    bool binary(json::binary_t& value) { return dom_.binary(value); }
+    bool binary(Json::binary_t& value) { return dom_.binary(value); }
     bool key(std::string& value) { return dom_.key(value); }
     bool start_object(std::size_t length) { return enter() && dom_.start_object(length); }
     bool end_object()
@@ -72,13 +72,13 @@ private:
         return false;
     }
 
-    nlohmann::detail::json_sax_dom_parser<json> dom_;
+    nlohmann::detail::json_sax_dom_parser<Json> dom_;
     std::size_t depth_ = 0;
     std::size_t limit_;
     BinaryReadFailure& failure_;
 };
 
-// Reads one MessagePack or CBOR value (`encoding` is not json) that fills
+// Reads one MessagePack or CBOR value (`encoding` is not JSON) that fills
 // `bytes` exactly, nested at most `maxDepth` levels, into `result`. False,
 // with `failure` set and `result` unspecified, for invalid, truncated or too
 // deeply nested input, or input with trailing bytes. Never throws for bad
@@ -87,8 +87,8 @@ private:
 inline bool readBinary(
     std::string_view bytes, Encoding encoding, nlohmann::json& result, std::size_t maxDepth, BinaryReadFailure& failure)
 {
-    using json = nlohmann::json;
-    const auto format = encoding == Encoding::cbor ? json::input_format_t::cbor : json::input_format_t::msgpack;
+    using Json = nlohmann::json;
+    const auto format = encoding == Encoding::cbor ? Json::input_format_t::cbor : Json::input_format_t::msgpack;
     try {
         BoundedDomBuilder builder(result, maxDepth, failure);
         const auto* first = reinterpret_cast<const unsigned char*>(bytes.data());
@@ -97,7 +97,7 @@ inline bool readBinary(
         // encoders tag what JSON has no type for (cbor-x writes a Uint8Array
         // as tag 64 around a byte string), and refusing them would refuse
         // those clients' every binary value.
-        nlohmann::detail::binary_reader<json, decltype(input), BoundedDomBuilder> reader(std::move(input), format);
+        nlohmann::detail::binary_reader<Json, decltype(input), BoundedDomBuilder> reader(std::move(input), format);
         if (reader.sax_parse(format, &builder, true, nlohmann::detail::cbor_tag_handler_t::ignore))
             return true;
         if (failure.reason.empty() && !failure.tooDeep)

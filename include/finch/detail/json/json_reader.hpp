@@ -24,9 +24,9 @@ struct JsonReadFailure {
     std::string_view reason;  // a short static English phrase
 };
 
-namespace json_reader {
+namespace jsonReader {
 
-using json = nlohmann::json;
+using Json = nlohmann::json;
 
 // What the string scanner must stop at. Everything else is copied as it is.
 enum ByteClass : unsigned char { plain, quote, backslash, control, nonAscii };
@@ -83,34 +83,34 @@ constexpr int hexValue(char c) noexcept
 // Concrete types, not lambdas local to the reading functions: those would
 // make a new type, hence a new instantiation, at every level of nesting.
 struct ResultPlace {
-    json& out;
+    Json& out;
     template <class... Value>
-    json& operator()(Value&&... value) const
+    Json& operator()(Value&&... value) const
     {
-        return out = json(std::forward<Value>(value)...);
+        return out = Json(std::forward<Value>(value)...);
     }
 };
 
 struct ElementPlace {
-    json::array_t& elements;
+    Json::array_t& elements;
     template <class... Value>
-    json& operator()(Value&&... value) const
+    Json& operator()(Value&&... value) const
     {
         return elements.emplace_back(std::forward<Value>(value)...);
     }
 };
 
 struct MemberPlace {
-    json::object_t& members;
+    Json::object_t& members;
     std::string& key;
     template <class... Value>
-    json& operator()(Value&&... value) const
+    Json& operator()(Value&&... value) const
     {
         // try_emplace leaves the key and the value alone when the key is there.
         const auto [member, added] = members.try_emplace(std::move(key), std::forward<Value>(value)...);
         // A repeated key: the last value wins, as with nlohmann's parser.
         if (!added)
-            member->second = json(std::forward<Value>(value)...);
+            member->second = Json(std::forward<Value>(value)...);
         return member->second;
     }
 };
@@ -128,7 +128,7 @@ public:
     {
     }
 
-    bool readDocument(json& out)
+    bool readDocument(Json& out)
     {
         // nlohmann skips a UTF-8 byte order mark at the very start (and only
         // there), so a client whose messages begin with one was always served.
@@ -166,7 +166,7 @@ private:
     // `place(args...)` constructs the value where it belongs (an array's new
     // element, an object's member, the result) from nlohmann::json's
     // constructor arguments and returns it: each value is constructed once,
-    // with no temporary json to move and destroy. `depth`: how many arrays and
+    // with no temporary json value to move and destroy. `depth`: how many arrays and
     // objects enclose the value.
     template <class Place>
     bool readValue(const Place& place, std::size_t depth)
@@ -236,7 +236,7 @@ private:
         if (!enter(depth))
             return false;
         ++p_;
-        auto& members = *place(json::value_t::object).template get_ptr<json::object_t*>();
+        auto& members = *place(Json::value_t::object).template get_ptr<Json::object_t*>();
         skipWhitespace();
         if (p_ != end_ && *p_ == '}') {
             ++p_;
@@ -280,7 +280,7 @@ private:
         if (!enter(depth))
             return false;
         ++p_;
-        auto& elements = *place(json::value_t::array).template get_ptr<json::array_t*>();
+        auto& elements = *place(Json::value_t::array).template get_ptr<Json::array_t*>();
         skipWhitespace();
         if (p_ != end_ && *p_ == ']') {
             ++p_;
@@ -569,12 +569,12 @@ private:
                 }
                 constexpr auto lowest = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) + 1;
                 if (fits && !negative) {
-                    place(static_cast<json::number_unsigned_t>(value));
+                    place(static_cast<Json::number_unsigned_t>(value));
                     return true;
                 }
                 if (fits && value <= lowest) {
-                    place(value == lowest ? std::numeric_limits<json::number_integer_t>::min()
-                                          : -static_cast<json::number_integer_t>(value));
+                    place(value == lowest ? std::numeric_limits<Json::number_integer_t>::min()
+                                          : -static_cast<Json::number_integer_t>(value));
                     return true;
                 }
             }
@@ -596,7 +596,7 @@ private:
         } else if (result.ec != std::errc()) {
             return fail(start, "invalid number");
         }
-        place(static_cast<json::number_float_t>(value));
+        place(static_cast<Json::number_float_t>(value));
         return true;
     }
 
@@ -635,7 +635,7 @@ private:
     bool failed_ = false;
 };
 
-}  // namespace json_reader
+}  // namespace jsonReader
 
 /// Parses `text` as exactly one JSON value (RFC 8259), with optional
 /// whitespace (space, \t, \n, \r) around it, into `out`. Arrays and objects
@@ -658,7 +658,7 @@ private:
 /// the input ended there, and accepts what came before; this refuses it.
 inline bool readJson(std::string_view text, nlohmann::json& out, std::size_t maxDepth, JsonReadFailure& failure)
 {
-    json_reader::Reader reader(text, maxDepth, failure);
+    jsonReader::Reader reader(text, maxDepth, failure);
     return reader.readDocument(out);
 }
 

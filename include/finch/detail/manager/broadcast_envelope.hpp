@@ -68,6 +68,22 @@ public:
     // The envelope as JSON text: what a node publishes to the others.
     std::string_view jsonText() { return frame(Encoding::json)->payload(); }
 
+    // Sends to the live connections that `visit` calls its argument with.
+    // They are gathered under the registry's (or room's) lock and written to
+    // after it is released: an idle receiver's frame is sent on this thread
+    // (Outbox::offer), which must not hold up the connections that come and
+    // go meanwhile.
+    template <class Session, class Visit>
+    std::size_t sendToEach(Visit&& visit)
+    {
+        std::vector<std::shared_ptr<Session>> receivers;
+        visit([&](Session& connection) {
+            if (auto alive = connection.share())
+                receivers.push_back(std::move(alive));
+        });
+        return sendTo(receivers);
+    }
+
     // Sends each receiver its frame; the receivers that negotiated
     // permessage-deflate share one compressed frame per encoding (the server
     // keeps no context between messages). Returns how many it was queued for.

@@ -15,8 +15,10 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -35,11 +37,11 @@ class ClusterNode;
 // code that may refer to the destroyed manager.
 template <class Transport, class UserData>
 struct ManagerState {
-    using socket_type = BasicSocket<Transport, UserData>;
-    using event_type = BasicSocketEvent<socket_type>;
-    using upgrade_handler_type = BasicAsyncUpgradeHandler<UserData>;
+    using SocketType = BasicSocket<Transport, UserData>;
+    using EventType = BasicSocketEvent<SocketType>;
+    using UpgradeHandlerType = BasicAsyncUpgradeHandler<UserData>;
 
-    ManagerState(boost::asio::any_io_executor executor_, event_type root_, Options options_)
+    ManagerState(boost::asio::any_io_executor executor_, EventType root_, Options options_)
         : executor(std::move(executor_))
         , root(std::move(root_))
         , options(std::move(options_))
@@ -49,10 +51,10 @@ struct ManagerState {
     }
 
     const boost::asio::any_io_executor executor;
-    const event_type root;
+    const EventType root;
     const Options options;
     ConnectionSlots slots;
-    RouteTable<event_type> routes;
+    RouteTable<EventType> routes;
     Registry<Session<Transport, UserData>> registry;
     RoomRegistry<Session<Transport, UserData>> rooms;
     SessionSet<HttpSession<Transport, UserData>> sessions;
@@ -92,17 +94,29 @@ struct ManagerState {
     }
 
     // Synchronous handlers arrive wrapped in the asynchronous form.
-    void setUpgradeHandler(upgrade_handler_type handler)
+    void setUpgradeHandler(UpgradeHandlerType handler)
     {
-        auto shared = handler ? std::make_shared<const upgrade_handler_type>(std::move(handler)) : nullptr;
+        auto shared = handler ? std::make_shared<const UpgradeHandlerType>(std::move(handler)) : nullptr;
         std::lock_guard lock(httpMutex_);
         upgradeHandler_ = std::move(shared);
     }
 
-    std::shared_ptr<const upgrade_handler_type> upgradeHandler() const
+    std::shared_ptr<const UpgradeHandlerType> upgradeHandler() const
     {
         std::lock_guard lock(httpMutex_);
         return upgradeHandler_;
+    }
+
+    // Closes this node's connection `id` (a valid code and reason, checked
+    // by the caller): whether this call started its close; nothing if this
+    // node has no connection by that id.
+    std::optional<bool> closeLocal(std::string_view id, std::uint16_t code, std::string_view reason)
+    {
+        std::shared_ptr<Session<Transport, UserData>> target;
+        registry.visitClient(id, [&](Session<Transport, UserData>& connection) { target = connection.share(); });
+        if (!target)
+            return std::nullopt;
+        return target->close(code, reason);
     }
 
 private:
@@ -111,7 +125,7 @@ private:
     std::atomic<ClusterNode<Transport, UserData>*> cluster_{nullptr};
     mutable std::mutex httpMutex_;  // also guards upgradeHandler_
     std::shared_ptr<const HttpHandler> httpHandler_;
-    std::shared_ptr<const upgrade_handler_type> upgradeHandler_;
+    std::shared_ptr<const UpgradeHandlerType> upgradeHandler_;
 };
 
 }  // namespace finch::detail

@@ -27,7 +27,7 @@ struct Dispatch {
     // The event to run; null when the message is refused, and for a reply.
     const Event* handler = nullptr;
     // Why the message is refused, when `handler` is null; none for a reply.
-    error failure{};
+    ErrorCode failure{};
     std::string detail;
 
     // The request's path when it is known, for the error envelope.
@@ -44,7 +44,7 @@ Dispatch<Event> dispatchMessage(const EnvelopeFormat& format, Encoding encoding,
     Dispatch<Event> result;
     result.decoded = decodeEnvelope(format, encoding, payload);
     if (result.decoded.error) {
-        result.failure = static_cast<error>(result.decoded.error.value());
+        result.failure = static_cast<ErrorCode>(result.decoded.error.value());
         result.detail = std::move(result.decoded.detail);
         return result;
     }
@@ -56,7 +56,7 @@ Dispatch<Event> dispatchMessage(const EnvelopeFormat& format, Encoding encoding,
     else if (root.onMessage)
         result.handler = &root;
     else {
-        result.failure = error::unknownPath;
+        result.failure = ErrorCode::unknownPath;
         result.detail = "no route for path \"" + result.decoded.route + "\"";
     }
     return result;

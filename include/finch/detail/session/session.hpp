@@ -84,9 +84,9 @@ class Session : public std::enable_shared_from_this<Session<Transport, UserData>
 
 public:
     using State = ManagerState<Transport, UserData>;
-    using socket_type = BasicSocket<Transport, UserData>;
-    using event_type = BasicSocketEvent<socket_type>;
-    using Timer = typename Transport::timer_type;
+    using SocketType = BasicSocket<Transport, UserData>;
+    using EventType = BasicSocketEvent<SocketType>;
+    using Timer = typename Transport::TimerType;
 
     // `subprotocol`: the one chosen for the 101 answer, or empty. `deflate`:
     // what was agreed for permessage-deflate (Options::compression).
@@ -215,11 +215,11 @@ public:
     {
         const std::uint64_t id = this->isOpen() ? requests_.add(callback) : 0;
         if (id == 0)
-            return completeLater(std::move(callback), error::connectionClosed);
+            return completeLater(std::move(callback), ErrorCode::connectionClosed);
         if (!sendOwnEnvelope(path, 200, data, nlohmann::json(id), IdMembers::request)) {
             // Closing, or its queue overflowed just now: no answer can come.
             if (auto entry = requests_.take(id))
-                completeLater(std::move(entry->callback), error::connectionClosed);
+                completeLater(std::move(entry->callback), ErrorCode::connectionClosed);
             return;
         }
         boost::asio::post(
@@ -236,7 +236,7 @@ public:
             this->executor(), [self = this->shared_from_this(), call = std::forward<Call>(call)]() mutable {
                 if (!self->registered_)
                     return;  // ended meanwhile: nothing runs after onDisconnect
-                socket_type socket(self);
+                SocketType socket(self);
                 self->guarded(nullptr, {}, nullptr, [&] { call(socket); });
             });
         return true;
@@ -329,7 +329,7 @@ private:
         if (!state_->detached && state_->registry.add(*this)) {
             registered_ = true;
             if (state_->root.onConnect) {
-                socket_type socket(this->shared_from_this());
+                SocketType socket(this->shared_from_this());
                 guarded(nullptr, {}, nullptr, [&] { state_->root.onConnect(socket); });
             }
         } else {
@@ -347,7 +347,7 @@ private:
     {
         if (state_->options.rawMessages) {
             if (state_->root.onRawMessage) {
-                socket_type socket(this->shared_from_this());
+                SocketType socket(this->shared_from_this());
                 guarded(nullptr, {}, nullptr, [&] { state_->root.onRawMessage(socket, payload, kind); });
             }
             return;
@@ -359,7 +359,7 @@ private:
         else if (encoding_ != Encoding::json)
             handleMessage(encoding_, payload);
         else
-            reject(error::binaryFrame, "finch messages are JSON text frames", {});
+            reject(ErrorCode::binaryFrame, "finch messages are JSON text frames", {});
     }
 
     void onStreamError(const Error& failure) { reportError(nullptr, failure); }
@@ -380,11 +380,11 @@ private:
         for (auto& entry : requests_.close()) {
             if (entry.timer)
                 entry.timer->cancel();
-            completeRequest(std::move(entry.callback), error::connectionClosed, nullptr);
+            completeRequest(std::move(entry.callback), ErrorCode::connectionClosed, nullptr);
         }
         reportRoomChanges(membership_.close([&](const std::string& room) { state_->rooms.remove(room, *this); }));
         if (state_->root.onDisconnect) {
-            socket_type socket(this->shared_from_this());
+            SocketType socket(this->shared_from_this());
             guarded(nullptr, {}, nullptr, [&] { state_->root.onDisconnect(socket); });
         }
         // Only now: countClients() still counts this socket inside onDisconnect.
@@ -402,7 +402,7 @@ private:
     void handleMessage(Encoding encoding, std::string_view payload)
     {
         auto target =
-            dispatchMessage<event_type>(state_->options.envelope, encoding, payload, state_->routes, state_->root);
+            dispatchMessage<EventType>(state_->options.envelope, encoding, payload, state_->routes, state_->root);
         if (target.decoded.replyTo)
             return answerRequest(*target.decoded.replyTo, std::move(target.decoded.message));
         const nlohmann::json& id = target.decoded.id;
@@ -410,13 +410,13 @@ private:
             return void(sendOwnEnvelope(target.path(), 200, nullptr, id, IdMembers::reply));
         if (!target.handler)
             return reject(target.failure, target.detail, target.path(), id);
-        socket_type socket(this->shared_from_this());
+        SocketType socket(this->shared_from_this());
         if (const auto& guard = target.handler->guard) {
             bool allowed = false;
             if (!guarded(target.handler, target.path(), &id, [&] { allowed = guard(socket, target.decoded.message); }))
                 return;  // it threw: answered with 500 already
             if (!allowed)
-                return reject(error::forbidden, "the guard of path \"" + std::string(target.path()) + "\" refused it",
+                return reject(ErrorCode::forbidden, "the guard of path \"" + std::string(target.path()) + "\" refused it",
                     target.path(), id);
         }
         guarded(target.handler, target.path(), &id, [&] { target.handler->onMessage(socket, target.decoded.message); });
@@ -431,7 +431,7 @@ private:
     }
 
     // The error envelope that answers a message of this client.
-    void sendErrorEnvelope(error code, std::string_view detail, std::string_view path, const nlohmann::json& requestId)
+    void sendErrorEnvelope(ErrorCode code, std::string_view detail, std::string_view path, const nlohmann::json& requestId)
     {
         sendOwnEnvelope(
             "error", statusOf(code), errorData(state_->options.envelope, detail, path), requestId, IdMembers::reply);
@@ -439,7 +439,7 @@ private:
 
     // A message the client got wrong: answer with an error envelope, report it
     // to the root's onError, and keep the connection.
-    void reject(error code, const std::string& detail, std::string_view path, const nlohmann::json& requestId = nullptr)
+    void reject(ErrorCode code, const std::string& detail, std::string_view path, const nlohmann::json& requestId = nullptr)
     {
         sendErrorEnvelope(code, detail, path, requestId);
         reportError(nullptr, Error{code, detail});
@@ -451,7 +451,7 @@ private:
     // (`requestId` is not null; it points at the message's id, null if none),
     // a 500 envelope to the client.
     template <class Call>
-    bool guarded(const event_type* event, std::string_view path, const nlohmann::json* requestId, Call&& call)
+    bool guarded(const EventType* event, std::string_view path, const nlohmann::json* requestId, Call&& call)
     {
         if (state_->detached)
             return false;
@@ -465,8 +465,8 @@ private:
             failure = "unknown exception";
         }
         if (requestId)
-            sendErrorEnvelope(error::handlerException, failure, path, *requestId);
-        reportError(event, Error{error::handlerException, std::move(failure)});
+            sendErrorEnvelope(ErrorCode::handlerException, failure, path, *requestId);
+        reportError(event, Error{ErrorCode::handlerException, std::move(failure)});
         return false;
     }
 
@@ -485,7 +485,7 @@ private:
             const auto& callback = change.joined ? state_->root.onJoin : state_->root.onLeave;
             if (!callback)
                 continue;
-            socket_type socket(this->shared_from_this());
+            SocketType socket(this->shared_from_this());
             guarded(nullptr, {}, nullptr, [&] { callback(socket, change.room); });
         }
     }
@@ -502,7 +502,7 @@ private:
             if (ec)
                 return;  // cancelled: answered, or the connection ended
             if (auto entry = self->requests_.take(id))
-                self->completeRequest(std::move(entry->callback), error::replyTimeout, nullptr);
+                self->completeRequest(std::move(entry->callback), ErrorCode::replyTimeout, nullptr);
         });
     }
 
@@ -523,7 +523,7 @@ private:
         guarded(nullptr, {}, nullptr, [&] { callback(ec, std::move(answer)); });
     }
 
-    void completeLater(ReplyCallback callback, error code)
+    void completeLater(ReplyCallback callback, ErrorCode code)
     {
         boost::asio::post(
             this->executor(), [self = this->shared_from_this(), callback = std::move(callback), code]() mutable {
@@ -531,15 +531,15 @@ private:
             });
     }
 
-    void reportError(const event_type* event, const Error& failure)
+    void reportError(const EventType* event, const Error& failure)
     {
         // Not before onConnect nor after onDisconnect, whatever was posted.
         if (state_->detached || !registered_)
             return;
-        const event_type& target = event && event->onError ? *event : state_->root;
+        const EventType& target = event && event->onError ? *event : state_->root;
         if (!target.onError)
             return;
-        socket_type socket(this->shared_from_this());
+        SocketType socket(this->shared_from_this());
         try {
             target.onError(socket, failure);
         } catch (...) {

@@ -169,7 +169,7 @@ public:
     }
 
     // Why the last feed failed; the close code is closeCodeOf(failure()).
-    error failure() const noexcept { return failure_; }
+    ErrorCode failure() const noexcept { return failure_; }
 
     // Memory held for a message that has not fully arrived.
     std::size_t bufferedBytes() const noexcept { return message_.capacity(); }
@@ -198,35 +198,35 @@ private:
         const std::uint8_t reserved = b0 & 0x70;
         // RSV1 marks a compressed message, on its first frame only (RFC 7692 6.1).
         if (reserved != 0 && (reserved != 0x40 || !inflation_ || (code != 1 && code != 2)))
-            return fail(error::reservedBits);
+            return fail(ErrorCode::reservedBits);
         if (code > 10 || (code > 2 && code < 8))
-            return fail(error::unknownOpcode);
+            return fail(ErrorCode::unknownOpcode);
         const auto opcode = static_cast<Opcode>(code);
         const bool control = isControl(opcode);
         if (control) {
             if (!fin)
-                return fail(error::fragmentedControlFrame);
+                return fail(ErrorCode::fragmentedControlFrame);
         } else if (opcode == Opcode::continuation) {
             if (!fragmenting_)
-                return fail(error::unexpectedContinuation);
+                return fail(ErrorCode::unexpectedContinuation);
         } else if (fragmenting_) {
-            return fail(error::unfinishedMessage);
+            return fail(ErrorCode::unfinishedMessage);
         }
         if (available < 2)
             return Header::needMore;
         const std::uint8_t b1 = h[1];
         if ((b1 & 0x80) == 0)
-            return fail(error::unmaskedFrame);
+            return fail(ErrorCode::unmaskedFrame);
         std::uint64_t length = b1 & 0x7F;
         if (control && length > 125)
-            return fail(error::controlFrameTooLong);
+            return fail(ErrorCode::controlFrameTooLong);
         std::size_t position = 2;
         if (length == 126) {
             if (available < 4)
                 return Header::needMore;
             length = std::uint64_t(h[2]) << 8 | h[3];
             if (length < 126)
-                return fail(error::nonMinimalLength);
+                return fail(ErrorCode::nonMinimalLength);
             position = 4;
         } else if (length == 127) {
             if (available < 10)
@@ -235,15 +235,15 @@ private:
             for (int i = 0; i < 8; ++i)
                 length = length << 8 | h[2 + i];
             if (length >> 63)
-                return fail(error::lengthOutOfRange);
+                return fail(ErrorCode::lengthOutOfRange);
             if (length <= 0xFFFF)
-                return fail(error::nonMinimalLength);
+                return fail(ErrorCode::nonMinimalLength);
             position = 10;
         }
         // From the header, before any of the payload is read or stored.
         if (!control && maxMessageSize_ != 0 &&
             (length > maxMessageSize_ || message_.size() > maxMessageSize_ - length))
-            return fail(error::messageTooBig);
+            return fail(ErrorCode::messageTooBig);
         if (available < position + 4)
             return Header::needMore;
         std::memcpy(mask_, h + position, 4);
@@ -273,7 +273,7 @@ private:
         if (isControl(opcode_))
             return control(bytes, sink);
         if (messageText_ && !messageCompressed_ && !isValidUtf8(bytes))
-            return failStatus(error::invalidUtf8);
+            return failStatus(ErrorCode::invalidUtf8);
         return deliver(bytes, sink);
     }
 
@@ -295,11 +295,11 @@ private:
         const InflateResult result =
             in.codec->inflate(bytes, in.limit, inflated, in.clientTakeover ? &in.window : nullptr, in.windowBits);
         if (result == InflateResult::tooBig)
-            return failStatus(error::messageTooBig);
+            return failStatus(ErrorCode::messageTooBig);
         if (result != InflateResult::ok)
-            return failStatus(error::invalidCompressedData);
+            return failStatus(ErrorCode::invalidCompressedData);
         if (messageText_ && !isValidUtf8(inflated))
-            return failStatus(error::invalidUtf8);
+            return failStatus(ErrorCode::invalidUtf8);
         sink.onMessage(kind, inflated);
         return ParseStatus::more;
     }
@@ -310,7 +310,7 @@ private:
         if (isControl(opcode_))
             controlStart_ = message_.size();  // behind a fragmented message's bytes, if any
         if (!message_.reserveMore(static_cast<std::size_t>(remaining_), isControl(opcode_) ? 0 : maxMessageSize_)) {
-            failure_ = error::incomingMemoryFull;
+            failure_ = ErrorCode::incomingMemoryFull;
             return false;
         }
         inPayload_ = true;
@@ -324,7 +324,7 @@ private:
         unmask(bytes, count, maskPhase_);
         maskPhase_ = static_cast<unsigned char>((maskPhase_ + count) & 3);
         if (!isControl(opcode_) && messageText_ && !messageCompressed_ && !utf8_.feed(std::string_view(bytes, count))) {
-            failure_ = error::invalidUtf8;
+            failure_ = ErrorCode::invalidUtf8;
             return false;
         }
         if (bytes == message_.end())
@@ -350,7 +350,7 @@ private:
         if (!fin_)
             return ParseStatus::more;
         if (messageText_ && !messageCompressed_ && !utf8_.complete())
-            return failStatus(error::invalidUtf8);
+            return failStatus(ErrorCode::invalidUtf8);
         fragmenting_ = false;
         const ParseStatus status = deliver(message_.view(), sink);
         // An idle connection keeps no message memory; the next large message
@@ -375,27 +375,27 @@ private:
         std::uint16_t code = closeCode::noStatus;
         std::string_view reason;
         if (payload.size() == 1)
-            return failStatus(error::invalidClosePayload);
+            return failStatus(ErrorCode::invalidClosePayload);
         if (payload.size() >= 2) {
             code = static_cast<std::uint16_t>(
                 static_cast<std::uint8_t>(payload[0]) << 8 | static_cast<std::uint8_t>(payload[1]));
             reason = payload.substr(2);
             if (!isValidCloseCode(code))
-                return failStatus(error::invalidCloseCode);
+                return failStatus(ErrorCode::invalidCloseCode);
             if (!isValidUtf8(reason))
-                return failStatus(error::invalidCloseReason);
+                return failStatus(ErrorCode::invalidCloseReason);
         }
         sink.onClose(code, reason);
         return ParseStatus::closed;
     }
 
-    Header fail(error reason) noexcept
+    Header fail(ErrorCode reason) noexcept
     {
         failure_ = reason;
         return Header::failed;
     }
 
-    ParseStatus failStatus(error reason) noexcept
+    ParseStatus failStatus(ErrorCode reason) noexcept
     {
         failure_ = reason;
         return ParseStatus::failed;
@@ -442,7 +442,7 @@ private:
     unsigned char maskPhase_ = 0;
     Utf8Validator utf8_;  // of the text message being received
     Opcode opcode_ = Opcode::continuation;
-    error failure_{};
+    ErrorCode failure_{};
     bool fin_ = false;
     bool inPayload_ = false;
     bool fragmenting_ = false;  // a message's first frame came without FIN

@@ -67,10 +67,10 @@ constexpr bool knowsSecurity<Transport, std::void_t<decltype(std::declval<const 
 template <class Transport, class Session>
 class WebSocketStream {
 public:
-    using transport_type = Transport;
+    using TransportType = Transport;
     using executor_type = typename Transport::executor_type;
-    using clock_type = typename Transport::clock_type;
-    using timer_type = typename Transport::timer_type;
+    using ClockType = typename Transport::ClockType;
+    using TimerType = typename Transport::TimerType;
 
     WebSocketStream(const WebSocketStream&) = delete;
     WebSocketStream& operator=(const WebSocketStream&) = delete;
@@ -140,9 +140,9 @@ public:
     }
 
     // A timer on the strand, in the transport's time.
-    std::unique_ptr<timer_type> makeTimer() { return transport_.makeTimer(); }
+    std::unique_ptr<TimerType> makeTimer() { return transport_.makeTimer(); }
 
-    typename clock_type::time_point now() const { return transport_.now(); }
+    typename ClockType::time_point now() const { return transport_.now(); }
 
 protected:
     // `maxMessageSize` 0: no limit but `budget`'s; `budget` may be null.
@@ -215,7 +215,7 @@ private:
     {
         if (offer & Outbox::overflow) {
             post([startLoop = (offer & Outbox::startLoop) != 0](WebSocketStream& self) {
-                self.session().onStreamError(Error{error::queueOverflow, "outgoing queue full; closing with 1013"});
+                self.session().onStreamError(Error{ErrorCode::queueOverflow, "outgoing queue full; closing with 1013"});
                 self.armCloseDeadline();
                 if (startLoop)
                     self.flush();
@@ -437,7 +437,7 @@ private:
     // then ends, this is why); what was queued before still leaves, then the
     // close frame with the code for `reason`; then, once it is out, the
     // peer's remaining bytes are drained (drain()).
-    void fail(error reason)
+    void fail(ErrorCode reason)
     {
         endCause_ = reason;
         const boost::system::error_code code = reason;
@@ -484,7 +484,7 @@ private:
         const std::size_t dropped = outbox_.takeDrops();
         if (dropped > 0)
             session().onStreamError(
-                Error{error::messagesDropped, std::to_string(dropped) + " oldest queued messages dropped"});
+                Error{ErrorCode::messagesDropped, std::to_string(dropped) + " oldest queued messages dropped"});
     }
 
     // The write loop (strand, claim held): see Outbox.
@@ -608,9 +608,9 @@ private:
 
     // Strand only.
     FrameParser parser_;
-    typename clock_type::time_point lastHeard_{};
-    std::unique_ptr<timer_type> keepaliveTimer_;
-    std::unique_ptr<timer_type> closeTimer_;  // made when a close begins
+    typename ClockType::time_point lastHeard_{};
+    std::unique_ptr<TimerType> keepaliveTimer_;
+    std::unique_ptr<TimerType> closeTimer_;  // made when a close begins
     boost::system::error_code endCause_;  // the protocol failure, once there is one
     std::unique_ptr<ReceiveBlock> receiveBlock_;  // see awaitBytes()
     bool messageSinceTick_ = false;  // a message arrived since the last keepalive tick
