@@ -1,3 +1,4 @@
+#include <finch/compression.hpp>
 #include <finch/finch.hpp>
 #include <finch/permessage_deflate.hpp>
 

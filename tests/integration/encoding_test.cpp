@@ -1,3 +1,4 @@
+#include <finch/encoding.hpp>
 #include <finch/finch.hpp>
 
 #include "support/test_client.hpp"

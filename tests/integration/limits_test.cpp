@@ -23,7 +23,8 @@
 
 // Every limit of finch::Options, crossed on purpose: the exact close code or
 // HTTP status the client sees, what the application is told, and that the
-// other connections do not notice.
+// other connections do not notice. (Their defaults are held to the README in
+// tests/unit/options_test.cpp.)
 
 using namespace finch::test;
 using nlohmann::json;
@@ -51,20 +52,6 @@ std::size_t settledBufferedAmount(TestServer& server, const finch::Socket& socke
 }
 
 }  // namespace
-
-TEST_CASE("the documented defaults of Options", "[limits]")
-{
-    const finch::Options options;
-    CHECK(options.maxMessageSize == 1024 * 1024);
-    CHECK(options.maxHeaderBytes == 8 * 1024);
-    CHECK(options.handshakeTimeout == std::chrono::seconds(10));
-    CHECK(options.pingInterval == std::chrono::seconds(30));
-    CHECK(options.maxConnections == 0);
-    CHECK(options.maxQueuedBytes == 4 * 1024 * 1024);
-    CHECK(options.overflowPolicy == finch::OverflowPolicy::closeConnection);
-    CHECK(options.allowedOrigins.empty());
-    CHECK(options.closeTimeout == std::chrono::seconds(5));
-}
 
 TEST_CASE("a message over the default 1 MiB closes that connection with 1009 and no other", "[limits]")
 {

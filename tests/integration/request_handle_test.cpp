@@ -77,6 +77,18 @@ TEST_CASE("requestHandle upgrades a connection the application read, next to the
     client.reset();
 }
 
+TEST_CASE("requestHandle does not ask the upgrade handler", "[request_handle][upgrade]")
+{
+    TestServer server;
+    auto& manager = server.create();
+    manager.setUpgradeHandler(
+        [](const finch::Request&) { return finch::UpgradeDecision::refuse(http::status::forbidden, "no\n"); });
+    AppServer app(server.threads.context, manager, AppServer::Handoff::socket);
+    TestClient client(app.port(), "/ws?user=dave");
+    const finch::Socket socket = server.waitConnection(0);
+    CHECK(socket.userId() == "dave");
+}
+
 TEST_CASE("requestHandle answers a request that is not an upgrade with 426", "[request_handle]")
 {
     const auto handoff = GENERATE(AppServer::Handoff::socket, AppServer::Handoff::stream,

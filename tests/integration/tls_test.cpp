@@ -7,8 +7,7 @@
 #include "support/test_certificates.hpp"
 #include "support/test_server.hpp"
 #include "support/tls_test_client.hpp"
-
-#include <openssl/bio.h>
+#include "support/tls_test_server.hpp"
 
 #include <array>
 #include <functional>
@@ -18,36 +17,17 @@
 
 // wss:// on finch's own TLS transport, over loopback, with Beast's client on
 // Asio's ssl_stream verifying against an authority made for the test: the
-// handshake and verification, one manager for ws and wss, certificate reload,
-// SNI, ALPN, protocol versions, the handshake's deadline and byte limit,
-// what is not TLS on a TLS port, stop() ending with 1001 then close_notify,
-// a client that does not read while the server writes, and broadcasts from
-// several threads.
+// handshake and verification, one manager for ws and wss, what is not TLS on
+// a TLS port, https, stop() ending with 1001 then close_notify, a client that
+// does not read while the server writes, and broadcasts from several threads.
+// What TlsContext serves (certificates, reload, SNI, ALPN, versions) is in
+// tls_context_test.cpp; TlsTransport itself, and the handshake's deadline and
+// byte limit, in tls_transport_test.cpp.
 
 using namespace finch::test;
 using nlohmann::json;
 
 namespace {
-
-using TlsServer = BasicTestServer<finch::NoUserData, finch::TlsTransport>;
-
-finch::TlsSocketManager::Routes tlsEchoRoutes()
-{
-    finch::TlsSocketManager::EventType echo;
-    echo.onMessage = [](finch::TlsSocket& socket, const json& message) {
-        socket.send({{"data", message["data"]}, {"secure", socket.secure()}}, "echo");
-    };
-    return {{"echo", echo}};
-}
-
-void expectTlsEcho(TlsTestClient& client, const std::string& text)
-{
-    client.send({{"path", "echo"}, {"data", text}});
-    const json answer = client.receive();
-    CHECK(answer["path"] == "echo");
-    CHECK(answer["data"]["data"] == text);
-    CHECK(answer["data"]["secure"] == true);
-}
 
 // A port nobody listens on now, for a second listener of the same manager
 // (port() reports the first one only).
@@ -56,62 +36,6 @@ unsigned short freePort()
     net::io_context context;
     tcp::acceptor acceptor(context, loopback(0));
     return acceptor.local_endpoint().port();
-}
-
-// The bytes of a real ClientHello for "localhost", made with OpenSSL over a
-// memory BIO: what a client's first flight looks like on the wire.
-std::string clientHello()
-{
-    SSL_CTX* const context = SSL_CTX_new(TLS_client_method());
-    SSL* const ssl = SSL_new(context);
-    BIO* const in = BIO_new(BIO_s_mem());
-    BIO* const out = BIO_new(BIO_s_mem());
-    SSL_set_bio(ssl, in, out);
-    SSL_set_tlsext_host_name(ssl, "localhost");
-    SSL_connect(ssl);  // wants to read the ServerHello: the hello is out
-    char* data = nullptr;
-    const long size = BIO_get_mem_data(out, &data);
-    std::string hello(data, static_cast<std::size_t>(size));
-    SSL_free(ssl);
-    SSL_CTX_free(context);
-    return hello;
-}
-
-// Sends `bytes` one at a time, `gap` apart, as a client on a slow link
-// would (or one that means to hold a connection open cheaply), until the
-// server ends the connection; how many were sent by then.
-std::size_t trickle(unsigned short port, const std::string& bytes, std::chrono::milliseconds gap)
-{
-    net::io_context context;
-    tcp::socket socket(context);
-    socket.connect(loopback(port));
-    net::steady_timer timer(context);
-    std::array<char, 256> answer{};
-    std::size_t sent = 0;
-    bool ended = false;
-    socket.async_read_some(net::buffer(answer), [&](boost::system::error_code, std::size_t) {
-        ended = true;  // the server closed (nothing else comes before a whole ClientHello)
-        timer.cancel();
-    });
-    std::function<void()> next = [&] {
-        if (ended || sent == bytes.size())
-            return;
-        boost::system::error_code ec;
-        net::write(socket, net::buffer(bytes.data() + sent, 1), ec);
-        if (ec)
-            return;
-        ++sent;
-        timer.expires_after(gap);
-        timer.async_wait([&](boost::system::error_code waitError) {
-            if (!waitError)
-                next();
-        });
-    };
-    next();
-    context.run_for(waitLimit);
-    if (!ended)
-        throw std::runtime_error("trickle: the server did not end the connection within the wait limit");
-    return sent;
 }
 
 // A TLS connection without WebSocket on top, to see the bytes and the end
@@ -242,161 +166,6 @@ TEST_CASE("wss: large messages both ways, and a client that reads only after the
         REQUIRE(message["data"]["pad"] == std::string(64 * 1024, static_cast<char>('a' + i % 26)));
     }
     expectTlsEcho(client, "after the flood");
-}
-
-TEST_CASE("wss: a certificate reloaded while serving is used by new handshakes, and open connections keep working",
-    "[tls]")
-{
-    TestAuthority authority;
-    auto tls = std::make_shared<finch::TlsContext>(authority.issue("first"));
-    TlsServer server;
-    server.create({}, tlsEchoRoutes()).listen(loopback(), "/ws", tls);
-
-    TlsTestClient before(server.port(), {authority.caFile()});
-    CHECK(before.peerName() == "first");
-
-    tls->reload(authority.issue("second"));
-    TlsTestClient after(server.port(), {authority.caFile()});
-    CHECK(after.peerName() == "second");
-    expectTlsEcho(before, "old connection");
-    expectTlsEcho(after, "new connection");
-
-    // A reload that fails keeps what was served.
-    CHECK_THROWS_AS(tls->reload(finch::TlsCertificate{authority.path("missing.pem"), authority.path("missing.key")}),
-        boost::system::system_error);
-    boost::system::error_code ec;
-    const finch::TlsCertificate third = authority.issue("third");
-    tls->reload(finch::TlsCertificate{third.chainFile, authority.issue("other").keyFile}, ec);
-    CHECK(ec);
-    CHECK(TlsTestClient(server.port(), {authority.caFile()}).peerName() == "second");
-    tls->reload(third, ec);
-    CHECK_FALSE(ec);
-    CHECK(TlsTestClient(server.port(), {authority.caFile()}).peerName() == "third");
-}
-
-TEST_CASE("wss: configuration mistakes show when the context is made, not at the first client", "[tls]")
-{
-    TestAuthority authority;
-    const finch::TlsCertificate one = authority.issue("one");
-    const finch::TlsCertificate two = authority.issue("two");
-    CHECK_NOTHROW(finch::TlsContext(one));
-    CHECK_THROWS_WITH(finch::TlsContext(finch::TlsCertificate{one.chainFile, two.keyFile}),
-        Catch::Contains("does not belong to the certificate"));
-    CHECK_THROWS_WITH(finch::TlsContext(finch::TlsCertificate{authority.path("none.pem"), one.keyFile}),
-        Catch::Contains("none.pem"));
-    CHECK_THROWS_WITH(finch::TlsContext(finch::TlsCertificate{one.chainFile, authority.path("none.key")}),
-        Catch::Contains("none.key"));
-    // A key file that is a certificate.
-    CHECK_THROWS_AS(finch::TlsContext(finch::TlsCertificate{one.chainFile, one.chainFile}), boost::system::system_error);
-
-    // An application's own SSL_CTX is served as it is, and cannot take names.
-    SSL_CTX* native = SSL_CTX_new(TLS_server_method());
-    SSL_CTX_use_certificate_chain_file(native, one.chainFile.c_str());
-    SSL_CTX_use_PrivateKey_file(native, one.keyFile.c_str(), SSL_FILETYPE_PEM);
-    auto adopted = std::make_shared<finch::TlsContext>(native);
-    SSL_CTX_free(native);  // finch holds its own reference
-    CHECK_THROWS_AS(adopted->addServerName("x.test", two), boost::system::system_error);
-    TlsServer server;
-    server.create({}, tlsEchoRoutes()).listen(loopback(), "/ws", adopted);
-    TlsTestClient client(server.port(), {authority.caFile()});
-    CHECK(client.peerName() == "one");
-    expectTlsEcho(client, "own context");
-}
-
-TEST_CASE("wss: SNI picks the certificate by the host name the client asks for", "[tls]")
-{
-    TestAuthority authority;
-    auto tls = std::make_shared<finch::TlsContext>(authority.issue("default"));
-    tls->addServerName("a.test", authority.issue("a", "DNS:a.test"));
-    tls->addServerName("*.b.test", authority.issue("b", "DNS:*.b.test"));
-    TlsServer server;
-    server.create({}, tlsEchoRoutes()).listen(loopback(), "/ws", tls);
-
-    const std::map<std::string, std::string> expected{
-        {"a.test", "a"}, {"A.Test", "a"}, {"x.b.test", "b"}, {"localhost", "default"}};
-    for (const auto& [name, certificate] : expected) {
-        INFO(name);
-        TlsTestClient client(server.port(), {authority.caFile(), name});
-        CHECK(client.peerName() == certificate);
-        expectTlsEcho(client, name);
-    }
-    // A wildcard covers one label only; without SNI the default is served.
-    TlsClientSettings deeper{"", "y.x.b.test"};
-    CHECK(TlsTestClient(server.port(), deeper).peerName() == "default");
-    TlsClientSettings noName{"", ""};
-    CHECK(TlsTestClient(server.port(), noName).peerName() == "default");
-
-    // Reloading a name replaces its certificate.
-    tls->reload("a.test", authority.issue("a2", "DNS:a.test"));
-    CHECK(TlsTestClient(server.port(), {authority.caFile(), "a.test"}).peerName() == "a2");
-}
-
-TEST_CASE("wss: ALPN answers http/1.1 when offered, and TLS 1.2 is the oldest version accepted", "[tls]")
-{
-    TestAuthority authority;
-    auto tls = std::make_shared<finch::TlsContext>(authority.issue("server"));
-    TlsServer server;
-    server.create({}, tlsEchoRoutes()).listen(loopback(), "/ws", tls);
-
-    TlsClientSettings both{authority.caFile()};
-    both.alpn = {"h2", "http/1.1"};
-    TlsTestClient offered(server.port(), both);
-    CHECK(negotiatedAlpn(offered.nativeHandle()) == "http/1.1");
-    expectTlsEcho(offered, "alpn");
-
-    TlsClientSettings h2Only{authority.caFile()};
-    h2Only.alpn = {"h2"};
-    TlsTestClient noMatch(server.port(), h2Only);
-    CHECK(negotiatedAlpn(noMatch.nativeHandle()).empty());
-    expectTlsEcho(noMatch, "no alpn");
-
-    TlsClientSettings tls12{authority.caFile()};
-    tls12.maxVersion = TLS1_2_VERSION;
-    TlsTestClient older(server.port(), tls12);
-    CHECK(SSL_version(older.nativeHandle()) == TLS1_2_VERSION);
-    expectTlsEcho(older, "tls 1.2");
-
-    TlsClientSettings tls11{authority.caFile()};
-    tls11.maxVersion = TLS1_1_VERSION;
-    CHECK_THROWS_AS(TlsTestClient(server.port(), tls11), std::runtime_error);
-    CHECK(server.settledClientCount() == 3);
-}
-
-TEST_CASE("wss: the handshake counts against handshakeTimeout and maxHeaderBytes", "[tls]")
-{
-    TestAuthority authority;
-    auto tls = std::make_shared<finch::TlsContext>(authority.issue("server"));
-    const std::string hello = clientHello();
-    REQUIRE(hello.size() > 100);
-    REQUIRE(static_cast<unsigned char>(hello[0]) == 0x16);  // a handshake record
-
-    SECTION("a client that sends nothing, or stops inside its ClientHello, is cut at the deadline")
-    {
-        finch::Options options;
-        options.handshakeTimeout = std::chrono::milliseconds(200);
-        TlsServer server;
-        server.create({}, tlsEchoRoutes(), options).listen(loopback(), "/ws", tls);
-        const RawExchange silent = rawExchange(server.port(), "");
-        CHECK(silent.received.empty());
-        CHECK(silent.end != beast::error::timeout);  // the server ended it
-        const RawExchange stalled = rawExchange(server.port(), hello.substr(0, hello.size() / 2));
-        CHECK(stalled.received.empty());
-        CHECK(stalled.end != beast::error::timeout);
-        // One byte every 20 ms would take seconds to finish the hello: the
-        // deadline counts from the accept, so the bytes do not extend it.
-        CHECK(trickle(server.port(), hello, std::chrono::milliseconds(20)) < hello.size());
-    }
-    SECTION("a ClientHello longer than maxHeaderBytes is cut before the deadline")
-    {
-        finch::Options options;
-        options.handshakeTimeout = std::chrono::hours(1);  // longer than the test's wait limit
-        options.maxHeaderBytes = 64;
-        TlsServer server;
-        server.create({}, tlsEchoRoutes(), options).listen(loopback(), "/ws", tls);
-        const RawExchange cut = rawExchange(server.port(), hello);
-        CHECK(cut.end != beast::error::timeout);
-        CHECK(cut.received.find("\x16\x03") == std::string::npos);  // no ServerHello
-    }
 }
 
 TEST_CASE("wss: plain HTTP, garbage or a broken ClientHello on the TLS port end that connection only", "[tls]")

@@ -1,3 +1,4 @@
+#include <finch/socket.hpp>
 #include <finch/finch.hpp>
 
 #include "support/test_client.hpp"
@@ -9,16 +10,32 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <set>
+#include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
-// One connection's life: its id, how it can end (client close, server close,
-// manager close/stop, a dropped TCP connection), what the callbacks see of
-// countClients() on the way, and Socket handles that outlive the connection.
+// finch::Socket, one connection's handle: its id, how it can end (client
+// close, server close, manager close/stop, a dropped TCP connection), what the
+// callbacks see of countClients() on the way, handles that outlive the
+// connection, post() onto the connection's strand, and messages without an
+// envelope.
 
 using namespace finch::test;
 using nlohmann::json;
+
+namespace {
+
+// The per-connection data of the post() test: what post() protects.
+struct SocketVisits {
+    int count = 0;
+};
+
+using VisitsServer = BasicTestServer<SocketVisits>;
+
+}  // namespace
 
 TEST_CASE("socket ids are 32 lowercase hex digits, distinct, and not the client's key", "[connection]")
 {
@@ -431,4 +448,48 @@ TEST_CASE(
     CHECK(client.receive()["path"] == "echo");  // an envelope is just text here
     CHECK(kinds.snapshot() == std::vector<std::string>{"text", "binary", "text"});
     CHECK(server.errors.size() == 0);
+}
+
+TEST_CASE("Socket::post runs on the connection's strand, where data() may be touched", "[connection][data]")
+{
+    VisitsServer server(4);
+    VisitsServer::Event count;
+    count.onMessage = [](VisitsServer::Socket& socket, const json& message) {
+        socket.reply(message, socket.data().count);
+    };
+    VisitsServer::Event root;
+    root.onDisconnect = [](VisitsServer::Socket& socket) { socket.data().count = -1000; };
+    server.start(root, {{"count", count}});
+    std::optional<TestClient> client(std::in_place, server.port());
+    const VisitsServer::Socket socket = server.waitConnection(0);
+
+    // From several threads at once: the strand makes the increments safe.
+    constexpr int threadCount = 4;
+    constexpr int perThread = 100;
+    std::atomic<int> refused{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < threadCount; ++t)
+        threads.emplace_back([&] {
+            for (int i = 0; i < perThread; ++i)
+                if (!socket.post([](VisitsServer::Socket& self) { ++self.data().count; }))
+                    ++refused;
+        });
+    for (auto& thread : threads)
+        thread.join();
+    CHECK(refused == 0);
+    // Posted before this message was sent, so run before its handler.
+    client->send({{"path", "count"}, {"id", 1}});
+    CHECK(client->receive()["data"] == threadCount * perThread);
+
+    // An exception is reported like a handler's.
+    CHECK(socket.post([](VisitsServer::Socket&) { throw std::runtime_error("post boom"); }));
+    REQUIRE(server.errors.waitForCount(1));
+    CHECK(server.errors.snapshot()[0].error.message == "post boom");
+
+    client->close();
+    REQUIRE(server.waitDisconnected(socket.id()));
+    CHECK_FALSE(socket.post([](VisitsServer::Socket& self) { self.data().count = 1; }));
+    client.reset();
+    // Every callback is over: the data may be read from here.
+    CHECK(socket.data().count == -1000);
 }

@@ -1,3 +1,4 @@
+#include <finch/socket_manager.hpp>
 #include <finch/finch.hpp>
 
 #include "support/test_client.hpp"
