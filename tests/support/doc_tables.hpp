@@ -3,12 +3,16 @@
 
 // Test support for the tests that hold documentation and code to each other
 // (options_test, redis_options_test, permessage_deflate_test): the rows of a
-// Markdown table, and the data members a struct of a public header declares.
+// Markdown table, the data members a struct of a public header declares, and
+// checkDocumentedDefaults, which holds a struct's defaults to its table.
 // Paths are relative to the source tree, FINCH_TEST_SOURCE_DIR, which
 // tests/CMakeLists.txt defines for those files.
 
+#include <catch2/catch.hpp>
+
 #include <cstddef>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <regex>
 #include <set>
@@ -110,6 +114,60 @@ inline std::set<std::string> structMembers(const std::string& relativePath, cons
     if (at == lines.size())
         throw std::runtime_error(relativePath + ": \"" + opening + "\" is not closed");
     return members;
+}
+
+// "a, b" -> {"a", "b"}: a table's row may name several members.
+inline std::set<std::string> memberNames(const std::string& cell)
+{
+    std::set<std::string> names;
+    std::size_t start = 0;
+    while (start <= cell.size()) {
+        const auto comma = cell.find(',', start);
+        names.insert(trimmed(cell.substr(start, comma - start)));
+        if (comma == std::string::npos)
+            break;
+        start = comma + 1;
+    }
+    return names;
+}
+
+// A row of a documentation table of defaults: its first cell (the members it
+// names, without backquotes), its default cell as written, and whether a
+// value has that default.
+template <class Struct>
+struct DocumentedDefault {
+    std::string names;
+    std::string documented;
+    std::function<bool(const Struct&)> isDefault;
+};
+
+// Holds a struct, its documentation and its test to each other: `made` (a
+// value as its user gets it) has every default of `rows`; the table after
+// `heading` in `document` states each as written; and the table, the members
+// declared after `opening` in `header`, and `rows` name the same members. So a
+// default changed in one place only, or a member added without its row,
+// fails.
+template <class Struct>
+void checkDocumentedDefaults(const Struct& made, const std::vector<DocumentedDefault<Struct>>& rows,
+    const std::string& document, const std::string& heading, const std::string& header, const std::string& opening)
+{
+    const auto table = markdownTable(document, heading);
+    std::set<std::string> tested;
+    for (const auto& row : rows) {
+        INFO(row.names);
+        CHECK(row.isDefault(made));
+        REQUIRE(table.count(row.names) == 1);
+        CHECK(table.at(row.names) == row.documented);
+        for (const auto& name : memberNames(row.names))
+            tested.insert(name);
+    }
+    std::set<std::string> documented;
+    for (const auto& row : table)
+        for (const auto& name : memberNames(row.first))
+            documented.insert(name);
+    const auto declared = structMembers(header, opening);
+    CHECK(declared == documented);
+    CHECK(declared == tested);
 }
 
 }  // namespace finch::test

@@ -17,13 +17,7 @@
 
 namespace {
 
-struct DocumentedOption {
-    std::string name;
-    std::string readmeDefault;  // the table's "default" cell, as written
-    std::function<bool(const finch::Options&)> isDefault;
-};
-
-std::vector<DocumentedOption> documentedOptions()
+std::vector<finch::test::DocumentedDefault<finch::Options>> documentedOptions()
 {
     using namespace std::chrono_literals;
     using finch::Options;
@@ -61,27 +55,8 @@ std::vector<DocumentedOption> documentedOptions()
 
 }  // namespace
 
-TEST_CASE("Options: every default is the one the README's table states", "[options]")
+TEST_CASE("Options: every default is the one the README's table states, which names every option", "[options]")
 {
-    const auto readme = finch::test::markdownTable("README.md", "### `Options`");
-    const finch::Options options;
-    for (const auto& option : documentedOptions()) {
-        INFO(option.name);
-        CHECK(option.isDefault(options));
-        REQUIRE(readme.count(option.name) == 1);
-        CHECK(readme.at(option.name) == option.readmeDefault);
-    }
-}
-
-TEST_CASE("Options: the README's table, the struct and this test name the same options", "[options]")
-{
-    std::set<std::string> tested;
-    for (const auto& option : documentedOptions())
-        tested.insert(option.name);
-    std::set<std::string> documented;
-    for (const auto& row : finch::test::markdownTable("README.md", "### `Options`"))
-        documented.insert(row.first);
-    const auto declared = finch::test::structMembers("include/finch/options.hpp", "struct Options {");
-    CHECK(declared == documented);
-    CHECK(declared == tested);
+    finch::test::checkDocumentedDefaults(finch::Options{}, documentedOptions(), "README.md", "### `Options`",
+        "include/finch/options.hpp", "struct Options {");
 }

@@ -17,13 +17,7 @@
 
 namespace {
 
-struct DocumentedDeflateSetting {
-    std::string name;
-    std::string docsDefault;  // the table's "default" cell, as written
-    std::function<bool(const finch::PerMessageDeflate&)> isDefault;
-};
-
-std::vector<DocumentedDeflateSetting> documentedDeflateSettings()
+std::vector<finch::test::DocumentedDefault<finch::PerMessageDeflate>> documentedDeflateSettings()
 {
     using finch::PerMessageDeflate;
     return {
@@ -42,25 +36,10 @@ const std::string deflateSettingsHeading =
 
 TEST_CASE("permessageDeflate(): by default, the settings docs/compression.md states", "[permessage_deflate]")
 {
-    const auto docs = finch::test::markdownTable("docs/compression.md", deflateSettingsHeading);
     const auto codec = finch::permessageDeflate();
     REQUIRE(codec != nullptr);
-    for (const auto& setting : documentedDeflateSettings()) {
-        INFO(setting.name);
-        CHECK(setting.isDefault(codec->settings()));
-        REQUIRE(docs.count(setting.name) == 1);
-        CHECK(docs.at(setting.name) == setting.docsDefault);
-    }
-
-    std::set<std::string> tested;
-    for (const auto& setting : documentedDeflateSettings())
-        tested.insert(setting.name);
-    std::set<std::string> documented;
-    for (const auto& row : docs)
-        documented.insert(row.first);
-    const auto declared = finch::test::structMembers("include/finch/compression.hpp", "struct PerMessageDeflate {");
-    CHECK(declared == documented);
-    CHECK(declared == tested);
+    finch::test::checkDocumentedDefaults(codec->settings(), documentedDeflateSettings(), "docs/compression.md",
+        deflateSettingsHeading, "include/finch/compression.hpp", "struct PerMessageDeflate {");
 }
 
 TEST_CASE("permessageDeflate(): the codec keeps the settings it was given", "[permessage_deflate]")

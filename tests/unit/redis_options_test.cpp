@@ -17,13 +17,7 @@
 
 namespace {
 
-struct DocumentedRedisSettings {
-    std::string names;        // the table's first cell, without backquotes
-    std::string docsDefault;  // its "default" cell, as written
-    std::function<bool(const finch::RedisOptions&)> isDefault;
-};
-
-std::vector<DocumentedRedisSettings> documentedRedisSettings()
+std::vector<finch::test::DocumentedDefault<finch::RedisOptions>> documentedRedisSettings()
 {
     using namespace std::chrono_literals;
     using finch::RedisOptions;
@@ -43,46 +37,11 @@ std::vector<DocumentedRedisSettings> documentedRedisSettings()
     };
 }
 
-// "a, b" -> {"a", "b"}
-std::set<std::string> redisSettingNames(const std::string& cell)
-{
-    std::set<std::string> names;
-    std::size_t start = 0;
-    while (start <= cell.size()) {
-        const auto comma = cell.find(',', start);
-        names.insert(finch::test::trimmed(cell.substr(start, comma - start)));
-        if (comma == std::string::npos)
-            break;
-        start = comma + 1;
-    }
-    return names;
-}
-
 }  // namespace
 
-TEST_CASE("RedisOptions: every default is the one docs/cluster.md states", "[redis_options]")
+TEST_CASE("RedisOptions: every default is the one docs/cluster.md states, whose table names every setting",
+    "[redis_options]")
 {
-    const auto docs = finch::test::markdownTable("docs/cluster.md", "### RedisOptions");
-    const finch::RedisOptions options;
-    for (const auto& settings : documentedRedisSettings()) {
-        INFO(settings.names);
-        CHECK(settings.isDefault(options));
-        REQUIRE(docs.count(settings.names) == 1);
-        CHECK(docs.at(settings.names) == settings.docsDefault);
-    }
-}
-
-TEST_CASE("RedisOptions: docs/cluster.md's table, the struct and this test name the same settings", "[redis_options]")
-{
-    std::set<std::string> tested;
-    for (const auto& settings : documentedRedisSettings())
-        for (const auto& name : redisSettingNames(settings.names))
-            tested.insert(name);
-    std::set<std::string> documented;
-    for (const auto& row : finch::test::markdownTable("docs/cluster.md", "### RedisOptions"))
-        for (const auto& name : redisSettingNames(row.first))
-            documented.insert(name);
-    const auto declared = finch::test::structMembers("include/finch/redis_options.hpp", "struct RedisOptions {");
-    CHECK(declared == documented);
-    CHECK(declared == tested);
+    finch::test::checkDocumentedDefaults(finch::RedisOptions{}, documentedRedisSettings(), "docs/cluster.md",
+        "### RedisOptions", "include/finch/redis_options.hpp", "struct RedisOptions {");
 }
