@@ -18,7 +18,8 @@
 #   fuzz   clang, libFuzzer with ASan + UBSan: the seed corpus once, then
 #          FINCH_FUZZ_SECONDS (default 60) of fuzzing each target (frame parser,
 #          finch's stream against Beast's, JSON reader, incoming-message path,
-#          binary envelopes, the HTTP request path)
+#          binary envelopes, the HTTP request path, what a cluster node reads
+#          from the backplane; half the time for the last two)
 #          on a copy of its seeds (docs/fuzzing.md);
 #   bench  GCC, C++17, warnings as errors: the benchmark's servers and load
 #          generator, and its smoke run (bench.smoke: a fraction of a second of

@@ -151,8 +151,10 @@ public:
 
     /// Lets `handler` decide on every WebSocket upgrade request that reaches
     /// `listen()`'s target, after the request is read and has passed the
-    /// `Options` checks of its head and its Origin, and before a connection
-    /// slot is taken and 101 is answered. It admits the connection, as a user
+    /// `Options` checks of its head and its Origin, and before 101 is
+    /// answered (past `Options::maxConnections` the request was answered 503
+    /// already: a connection holds its slot from the TCP accept). It admits
+    /// the connection, as a user
     /// and with initial data that `onConnect` already sees, or refuses it with
     /// any HTTP status, body and headers (see `BasicUpgradeDecision`); a refused
     /// request never reaches a callback and never counts as a client. An
