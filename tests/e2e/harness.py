@@ -51,6 +51,15 @@ def fail(expected, got):
     print(f"FAIL {current}\n     expected: {expected}\n     got:      {got}")
 
 
+def envelope_is(path, status=200, data=None):
+    """A predicate for Client.expect(): an envelope of `path` with `status`,
+    and `data` when given."""
+    def predicate(envelope):
+        return (envelope.get("path") == path and envelope.get("status") == status
+                and (data is None or envelope.get("data") == data))
+    return predicate
+
+
 class Client:
     """JSON messages are read in the background and kept until a check asks
     for them with expect()."""

@@ -27,14 +27,7 @@ import websockets
 
 import certificates
 import harness
-from harness import CheckFailed, Client, NotReceived, begin, fail, verdict, EXIT_TIMEOUT, TIMEOUT  # noqa: F401
-
-
-def envelope_is(path, status=200, data=None):
-    def predicate(envelope):
-        return (envelope.get("path") == path and envelope.get("status") == status
-                and (data is None or envelope.get("data") == data))
-    return predicate
+from harness import CheckFailed, Client, NotReceived, begin, envelope_is, fail, verdict, EXIT_TIMEOUT, TIMEOUT  # noqa: F401
 
 
 def trusting(ca):

@@ -50,6 +50,34 @@ using namespace std::chrono_literals;
 // guard against hangs under sanitizers, not a performance claim.
 inline constexpr std::chrono::seconds waitLimit{20};
 
+// Starts one operation of a client that runs its own io_context on the
+// test's thread, and runs `context` until the operation completes or
+// waitLimit passes; then `cancel()` ends it and we throw. `start(done,
+// result)` sets `done` when it completes, and `result` to its error. Returns
+// the error, and throws it too when `throwOnError`. `who` names the client in
+// what is thrown.
+template <class Start, class Cancel>
+boost::system::error_code runOperation(
+    net::io_context& context, Start start, Cancel cancel, const char* who, bool throwOnError = true)
+{
+    bool done = false;
+    boost::system::error_code result;
+    start(done, result);
+    context.restart();
+    const auto deadline = std::chrono::steady_clock::now() + waitLimit;
+    while (!done && std::chrono::steady_clock::now() < deadline)
+        context.run_one_until(deadline);
+    if (!done) {
+        cancel();
+        context.restart();
+        context.run();
+        throw std::runtime_error(std::string(who) + ": no answer within the wait limit");
+    }
+    if (throwOnError && result)
+        throw std::runtime_error(std::string(who) + ": " + result.message());
+    return result;
+}
+
 inline tcp::endpoint loopback(unsigned short port = 0)
 {
     return {net::ip::make_address("127.0.0.1"), port};
@@ -353,27 +381,16 @@ private:
         });
     }
 
-    // Starts one operation and runs the client's io_context until it completes
-    // or the wait limit passes (then the operation is cancelled and we throw).
     template <class Start>
     void runUntil(Start start, bool throwOnError = true)
     {
-        bool done = false;
-        boost::system::error_code result;
-        start(done, result);
-        context_.restart();
-        const auto deadline = std::chrono::steady_clock::now() + waitLimit;
-        while (!done && std::chrono::steady_clock::now() < deadline)
-            context_.run_one_until(deadline);
-        if (!done) {
-            boost::system::error_code ignored;
-            beast::get_lowest_layer(ws_).socket().cancel(ignored);
-            context_.restart();
-            context_.run();
-            throw std::runtime_error("test client: no answer within the wait limit");
-        }
-        if (throwOnError && result)
-            throw std::runtime_error("test client: " + result.message());
+        runOperation(
+            context_, start,
+            [this] {
+                boost::system::error_code ignored;
+                beast::get_lowest_layer(ws_).socket().cancel(ignored);
+            },
+            "test client", throwOnError);
     }
 
     net::io_context context_;

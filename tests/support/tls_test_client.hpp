@@ -190,24 +190,15 @@ private:
     template <class Start>
     void runUntil(Start start, bool throwOnError = true, boost::system::error_code* outcome = nullptr)
     {
-        bool done = false;
-        boost::system::error_code result;
-        start(done, result);
-        context_.restart();
-        const auto deadline = std::chrono::steady_clock::now() + waitLimit;
-        while (!done && std::chrono::steady_clock::now() < deadline)
-            context_.run_one_until(deadline);
-        if (!done) {
-            boost::system::error_code ignored;
-            beast::get_lowest_layer(ws_).socket().cancel(ignored);
-            context_.restart();
-            context_.run();
-            throw std::runtime_error("tls test client: no answer within the wait limit");
-        }
+        const auto result = runOperation(
+            context_, start,
+            [this] {
+                boost::system::error_code ignored;
+                beast::get_lowest_layer(ws_).socket().cancel(ignored);
+            },
+            "tls test client", throwOnError);
         if (outcome)
             *outcome = result;
-        if (throwOnError && result)
-            throw std::runtime_error("tls test client: " + result.message());
     }
 
     net::io_context context_;

@@ -5,18 +5,21 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchChromium } from '../support/browser.mjs';
+import { ISO_TIME, demoPage } from '../support/demo_page.mjs';
 import { FinchServer, binaryFrom } from '../support/server.mjs';
 
 const TIMEOUT = 30_000;
 const server = new FinchServer(binaryFrom('FINCH_DEMO'));
 let browser;
 let page;
+let received, shows, note, myId;  // demoPage(page)'s
 const pageErrors = [];
 
 before(async () => {
   await server.start();
   browser = await launchChromium();
   page = await browser.newPage();
+  ({ received, shows, note, myId } = demoPage(page));
   page.on('pageerror', (error) => pageErrors.push(error));
 }, { timeout: TIMEOUT });
 
@@ -24,30 +27,6 @@ after(async () => {
   await browser?.close();
   await server.stop();
 }, { timeout: TIMEOUT });
-
-// The log's entries received on `path` (and with `status`, when given) whose
-// data shows `text` (a string it contains, or a regular expression).
-function received(path, text, status) {
-  const selector = `#log li.in[data-path="${path}"]` + (status === undefined ? '' : `[data-status="${status}"]`);
-  return page.locator(selector).filter({ has: page.locator('pre', { hasText: text }) });
-}
-
-// Waits until the page shows what `locator` finds (the latest, if several).
-function shows(locator) {
-  return locator.last().waitFor();
-}
-
-// The log's own lines (connected, closed, reconnecting).
-function note(text) {
-  return page.locator('#log li.note').filter({ hasText: text });
-}
-
-async function myId() {
-  await page.locator('#me').filter({ hasText: /^you are [0-9a-f]+$/ }).waitFor();
-  return (await page.locator('#me').textContent()).replace('you are ', '');
-}
-
-const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 test('the page loads the client, shows the state "open" and the welcome', { timeout: TIMEOUT }, async () => {
   await page.goto(`${server.url}/`);

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { launchChromium } from '../support/browser.mjs';
+import { ISO_TIME, demoPage } from '../support/demo_page.mjs';
 import { chromiumHomeTrusting, makeCertificates, tlsArguments } from '../support/certificates.mjs';
 import { FinchServer, binaryFrom } from '../support/server.mjs';
 
@@ -25,6 +26,7 @@ if (!home && process.env.CI === 'true')
 const server = new FinchServer(binaryFrom('FINCH_DEMO'), tlsArguments(files));
 let browser;
 let page;
+let received, shows, note, myId;  // demoPage(page)'s
 let response;
 const pageErrors = [];
 
@@ -34,6 +36,7 @@ before(async () => {
     ? await launchChromium({ env: { ...process.env, HOME: home } })
     : await launchChromium({ args: ['--ignore-certificate-errors'] });
   page = await browser.newPage();
+  ({ received, shows, note, myId } = demoPage(page));
   page.on('pageerror', (error) => pageErrors.push(error));
 }, { timeout: TIMEOUT });
 
@@ -41,28 +44,6 @@ after(async () => {
   await browser?.close();
   await server.stop();
 }, { timeout: TIMEOUT });
-
-// The log's entries received on `path` (and with `status`, when given) whose
-// data shows `text` (a string it contains, or a regular expression).
-function received(path, text, status) {
-  const selector = `#log li.in[data-path="${path}"]` + (status === undefined ? '' : `[data-status="${status}"]`);
-  return page.locator(selector).filter({ has: page.locator('pre', { hasText: text }) });
-}
-
-function shows(locator) {
-  return locator.last().waitFor();
-}
-
-function note(text) {
-  return page.locator('#log li.note').filter({ hasText: text });
-}
-
-async function myId() {
-  await page.locator('#me').filter({ hasText: /^you are [0-9a-f]+$/ }).waitFor();
-  return (await page.locator('#me').textContent()).replace('you are ', '');
-}
-
-const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 test('the page loads over https:// with a verified certificate and connects with wss://', { timeout: TIMEOUT }, async (t) => {
   assert.match(server.url, /^https:\/\/127\.0\.0\.1:\d+$/);
