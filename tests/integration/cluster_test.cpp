@@ -28,18 +28,12 @@ using nlohmann::json;
 
 namespace {
 
-// Polls `holds` until it is true: the other nodes' reports arrive on their
-// own schedule, with no event a test could wait on.
+// Waits until `holds` is true, looking again each time a node has handled a
+// message of the broker (see MemoryBroker::settles).
 template <class Condition>
-bool clusterSettles(Condition holds)
+bool clusterSettles(MemoryBroker& broker, Condition holds)
 {
-    const auto deadline = std::chrono::steady_clock::now() + waitLimit;
-    while (!holds()) {
-        if (std::chrono::steady_clock::now() > deadline)
-            return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    return true;
+    return broker.settles(holds, waitLimit);
 }
 
 // One node: a manager with its own io_context thread and backplane, whose
@@ -117,7 +111,7 @@ TEST_CASE("cluster: every send kind reaches exactly its connections on every nod
     REQUIRE(a2.socket.join("only-a"));
 
     // The counts converge: each node sums its own and the other's last report.
-    REQUIRE(clusterSettles([&] {
+    REQUIRE(clusterSettles(*broker, [&] {
         return a.manager().countClients() == 4 && b.manager().countClients() == 4 && a.manager().countRoom("r") == 2 &&
             b.manager().countRoom("r") == 2 && b.manager().countRoom("only-a") == 1;
     }));
@@ -213,7 +207,7 @@ TEST_CASE("cluster: every send kind reaches exactly its connections on every nod
         CHECK(reasonText(reason) == "moved");
         REQUIRE(b.server.waitDisconnected(b2.socket.id()));
         // The room and the user go with it, and the other node's counts follow.
-        REQUIRE(clusterSettles([&] { return a.manager().countClients() == 3 && a.manager().countRoom("r") == 1; }));
+        REQUIRE(clusterSettles(*broker, [&] { return a.manager().countClients() == 3 && a.manager().countRoom("r") == 1; }));
         CHECK_FALSE(b.backplane->subscribed("finch:room:r"));
         CHECK_FALSE(b.backplane->subscribed("finch:user:carol"));
         // A code Socket::close refuses is refused here too.
@@ -230,11 +224,11 @@ TEST_CASE("cluster: a node that stops leaves the counts at once, a silent one af
     auto a1 = a.connect("alice");
     std::optional<ClusterTestNode::Connected> b1 = b->connect("bob");
     auto c1 = c.connect("carol");
-    REQUIRE(clusterSettles([&] { return a.manager().countClients() == 3 && a.manager().countUsers() == 3; }));
+    REQUIRE(clusterSettles(*broker, [&] { return a.manager().countClients() == 3 && a.manager().countUsers() == 3; }));
 
     b->manager().stop();
     (*b1)->expectClose();
-    REQUIRE(clusterSettles([&] { return a.manager().countClients() == 2; }));
+    REQUIRE(clusterSettles(*broker, [&] { return a.manager().countClients() == 2; }));
     b1.reset();  // its socket handle must not outlive B's io_context
     b.reset();
 
@@ -243,7 +237,7 @@ TEST_CASE("cluster: a node that stops leaves the counts at once, a silent one af
     c.backplane->setOnline(false);
     CHECK(c.manager().sendToAll("local only", "all") == 1);
     expectData(*c1, "all", "local only");
-    REQUIRE(clusterSettles([&] { return a.manager().countClients() == 1 && a.manager().countUsers() == 1; }));
+    REQUIRE(clusterSettles(*broker, [&] { return a.manager().countClients() == 1 && a.manager().countUsers() == 1; }));
     CHECK(a.manager().sendToAll("to a", "all") == 1);
     expectData(*a1, "all", "to a");
     // What C published meanwhile was dropped, and it said so.
@@ -253,7 +247,7 @@ TEST_CASE("cluster: a node that stops leaves the counts at once, a silent one af
 
     // Back online, C reports again and is counted again.
     c.backplane->setOnline(true);
-    REQUIRE(clusterSettles([&] { return a.manager().countClients() == 2; }));
+    REQUIRE(clusterSettles(*broker, [&] { return a.manager().countClients() == 2; }));
     a.manager().sendToAll("both again", "all");
     expectData(*a1, "all", "both again");
     expectData(*c1, "all", "both again");
@@ -293,7 +287,7 @@ TEST_CASE("cluster: getAllClientsKeys and getRoomClients gather every node's ids
     auto c1 = c.connect("");
     REQUIRE(a1.socket.join("r"));
     REQUIRE(c1.socket.join("r"));
-    REQUIRE(clusterSettles([&] { return a.manager().countClients() == 4 && a.manager().countRoom("r") == 2; }));
+    REQUIRE(clusterSettles(*broker, [&] { return a.manager().countClients() == 4 && a.manager().countRoom("r") == 2; }));
 
     std::vector<std::string> everyone{a1.socket.id(), b1.socket.id(), b2.socket.id(), c1.socket.id()};
     std::sort(everyone.begin(), everyone.end());
@@ -342,7 +336,7 @@ TEST_CASE("cluster: a remote send is framed in each receiver's encoding, with it
     auto asJson = b.connect("");
     auto asMsgpack =
         b.connect("", {{"Sec-WebSocket-Protocol", std::string(finch::subprotocolOf(finch::Encoding::msgpack))}});
-    REQUIRE(clusterSettles([&] { return a.manager().countClients() == 2; }));
+    REQUIRE(clusterSettles(*broker, [&] { return a.manager().countClients() == 2; }));
 
     const json data{{"n", 1}, {"text", "\u00e9t\u00e9"}, {"list", {1, 2.5, nullptr}}};
     CHECK(a.manager().sendToAll(data, "all", 201) == 0);

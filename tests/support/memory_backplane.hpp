@@ -7,6 +7,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 
+#include <chrono>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -35,9 +37,31 @@ public:
     // they were published, for every subscriber.
     void route(const std::string& channel, const std::string& payload);
 
+    // Waits until `holds()` is true, at most `limit`, checking it again after
+    // each message a node has handled: what the cluster knows of its other
+    // nodes changes only when one of their messages arrives (a report every
+    // reportInterval at least), so no other moment needs a look. Whether it
+    // came true.
+    template <class Condition>
+    bool settles(Condition holds, std::chrono::steady_clock::duration limit)
+    {
+        std::unique_lock lock(handledMutex_);
+        return handled_.wait_for(lock, limit, holds);
+    }
+
+    // A node's handler has returned from a message.
+    void noteHandled()
+    {
+        std::lock_guard lock(handledMutex_);
+        handled_.notify_all();
+    }
+
 private:
     std::mutex mutex_;
     std::vector<std::weak_ptr<MemoryBackplane>> backplanes_;
+    // Not mutex_: a node's strand notifies while a publisher may hold that.
+    std::mutex handledMutex_;
+    std::condition_variable handled_;
 };
 
 class MemoryBackplane final : public Backplane, public std::enable_shared_from_this<MemoryBackplane> {
@@ -150,6 +174,7 @@ public:
                 onMessage = self->handlers_.onMessage;
             }
             onMessage(channel, payload);
+            self->broker_->noteHandled();
         });
     }
 
