@@ -41,6 +41,14 @@ namespace finch {
 ///   than the strand, at the same time as `readSome` and `shutdownSend`
 ///   (see below), while no other operation runs.
 ///
+/// A transport may also offer `prefetch(int step)`: brings the state a
+/// `writeSome` touches beyond the transport object itself (a TLS channel
+/// and its OpenSSL object) into the CPU cache, ahead of the write; step 0
+/// first, each next step following a pointer that the step before brought
+/// in. A broadcast calls it for the receivers after the one it writes to.
+/// It must only read what does not change while the connection lives, so
+/// that any thread may call it. The plain transport has nothing to add.
+///
 /// @par Thread Safety
 /// Not thread-safe in general: finch calls it from the connection's strand,
 /// except `writeSome`, which finch may call from the thread that sends a

@@ -90,6 +90,8 @@ public:
     template <class Session>
     std::size_t sendTo(const std::vector<std::shared_ptr<Session>>& receivers)
     {
+        if (receivers.empty())
+            return 0;  // nothing framed: a node with no receiver of a published envelope
         const Compression* const codec = options_.compression.get();
         std::size_t queued = 0;
         if (!speaksBinaryEncoding(options_)) {
@@ -98,13 +100,17 @@ public:
             // below).
             const OutFrame& json = *frame(Encoding::json);
             DeflatedFrames deflated(json, codec);
-            for (const auto& receiver : receivers)
-                if (receiver->sendEnvelope(json, deflated))
+            for (std::size_t i = 0; i < receivers.size(); ++i) {
+                prefetchAhead(receivers, i);
+                if (receivers[i]->sendEnvelope(json, deflated))
                     ++queued;
+            }
             return queued;
         }
         std::optional<DeflatedFrames> deflated[3];
-        for (const auto& receiver : receivers) {
+        for (std::size_t i = 0; i < receivers.size(); ++i) {
+            prefetchAhead(receivers, i);
+            const auto& receiver = receivers[i];
             const Encoding encoding = receiver->encoding();
             const auto index = static_cast<std::size_t>(encoding);
             // The client id makes each binary envelope different: written
@@ -126,6 +132,20 @@ public:
     }
 
 private:
+    // Runs the prefetch stages of the receivers after receivers[i], a
+    // receiver apart (Session::prefetch): each stage's lines arrive during
+    // the send before the next stage reads a pointer from them. With 1000
+    // TLS receivers, the stalls on their cold state were a third of what
+    // finch and libssl spent per delivery (perf).
+    template <class Session>
+    static void prefetchAhead(const std::vector<std::shared_ptr<Session>>& receivers, std::size_t i) noexcept
+    {
+        constexpr std::size_t stages = 3;
+        for (std::size_t stage = 0; stage < stages; ++stage)
+            if (i + stages - stage < receivers.size())
+                receivers[i + stages - stage]->prefetch(static_cast<int>(stage));
+    }
+
     // Whether path_, status_, timestamp_ and data_ are known: always for a
     // local send; for a published text, once it has parsed as an envelope of
     // this manager's format.

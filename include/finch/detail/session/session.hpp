@@ -4,6 +4,7 @@
 #include <finch/detail/manager/completion_guard.hpp>
 #include <finch/detail/manager/connection_slots.hpp>
 #include <finch/detail/manager/manager_state.hpp>
+#include <finch/detail/memory/prefetch.hpp>
 #include <finch/detail/session/dispatch.hpp>
 #include <finch/detail/session/pending_requests.hpp>
 #include <finch/detail/session/reply_handler.hpp>
@@ -141,6 +142,15 @@ public:
         } catch (const std::bad_weak_ptr&) {
             return nullptr;
         }
+    }
+
+    // WebSocketStream::prefetch, with the session's member that a send
+    // reads (its options, through state_).
+    void prefetch(int stage) const noexcept
+    {
+        if (stage == 0)
+            prefetchLines(&state_, sizeof state_);
+        Stream::prefetch(stage);
     }
 
     const std::string& id() const noexcept { return id_; }

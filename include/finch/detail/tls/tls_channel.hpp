@@ -1,6 +1,7 @@
 #ifndef FINCH_DETAIL_TLS_TLS_CHANNEL_HPP
 #define FINCH_DETAIL_TLS_TLS_CHANNEL_HPP
 
+#include <finch/detail/memory/prefetch.hpp>
 #include <finch/detail/tls/openssl_error.hpp>
 
 #include <boost/asio/buffer.hpp>
@@ -69,6 +70,17 @@ public:
     TlsChannel& operator=(const TlsChannel&) = delete;
 
     SSL* nativeHandle() const noexcept { return ssl_; }
+
+    // TlsTransport::prefetch: step 0, this channel; step 1, the first lines
+    // of its SSL, which SSL_write reads first (with them prefetched, the
+    // stall at the start of SSL_write left the profile of a broadcast).
+    void prefetch(int step) const noexcept
+    {
+        if (step == 0)
+            prefetchLines(this, sizeof *this);
+        else
+            prefetchLines(ssl_, sslPrefetchBytes);
+    }
 
     // Bytes of the handshake (ClientHello and what follows) a client may
     // send before finch cuts it: Options::maxHeaderBytes, as for the request.
@@ -267,6 +279,7 @@ private:
 
     static constexpr std::size_t recordSize = 16 * 1024;  // TLS's largest plaintext record
     static constexpr std::size_t inboxSize = recordSize + 512;  // a whole record with its overhead
+    static constexpr std::size_t sslPrefetchBytes = 512;  // see prefetch()
 
     static std::array<char, recordSize>& recordScratch()
     {

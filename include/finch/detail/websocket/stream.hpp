@@ -4,6 +4,7 @@
 #include <finch/compression.hpp>
 #include <finch/detail/deflate/deflate_offer.hpp>
 #include <finch/detail/deflate/deflated_frames.hpp>
+#include <finch/detail/memory/prefetch.hpp>
 #include <finch/detail/websocket/close.hpp>
 #include <finch/detail/websocket/frame_parser.hpp>
 #include <finch/detail/websocket/incoming_budget.hpp>
@@ -38,6 +39,14 @@ template <class Transport, class = void>
 constexpr bool knowsSecurity = false;
 template <class Transport>
 constexpr bool knowsSecurity<Transport, std::void_t<decltype(std::declval<const Transport&>().secure())>> = true;
+
+// Whether a transport has write state of its own to prefetch (see
+// TcpTransport's list of members).
+template <class Transport, class = void>
+constexpr bool prefetchesWrites = false;
+template <class Transport>
+constexpr bool prefetchesWrites<Transport, std::void_t<decltype(std::declval<const Transport&>().prefetch(0))>> =
+    true;
 
 // A server's WebSocket connection after the upgrade: RFC 6455 spoken over a
 // transport (TcpTransport, or a test's memory transport). It reads and
@@ -113,6 +122,22 @@ public:
 
     // Whether this connection negotiated permessage-deflate.
     bool compressed() const noexcept { return deflateWindowBits_ != 0; }
+
+    // Any thread: brings what send() touches into the cache, ahead of it.
+    // Stage 0 is the stream's sending state; each later stage follows a
+    // pointer that the stage before brought in (the transport's prefetch),
+    // so a broadcast runs the stages a receiver apart (see
+    // BroadcastEnvelope::prefetchAhead).
+    void prefetch(int stage) const noexcept
+    {
+        if (stage == 0) {
+            const auto* const begin = reinterpret_cast<const char*>(&transport_);
+            const auto* const end = reinterpret_cast<const char*>(&deflateWindowBits_ + 1);
+            prefetchLines(begin, static_cast<std::size_t>(end - begin));
+        } else if constexpr (prefetchesWrites<Transport>) {
+            transport_.prefetch(stage - 1);
+        }
+    }
 
     // Any thread: whether the transport is TLS (fixed when it was made).
     bool secure() const noexcept
@@ -601,6 +626,7 @@ private:
         session().onStreamEnd(ec);
     }
 
+    // transport_ to deflateWindowBits_: what a send touches (prefetch()).
     Transport transport_;
     Outbox outbox_;
     const Compression* deflater_ = nullptr;  // fixed before the 101, as is:
