@@ -25,6 +25,7 @@ The wss mode measures TLS: finch's TlsSocketManager beside Beast's
 websocket::stream<ssl_stream<tcp_stream>> (the raw echo and the chat-multi
 design), under echo, broadcast and idle connections, with a self-signed P-256
 certificate that the runner makes with `openssl` in the build directory.
+`--modes wss --splice` puts its section alone into docs/benchmarks.md.
 
 The cluster mode measures finch's cluster layer (issue 17): a redis-server of
 its own on a free loopback port (no persistence), three bench_server nodes
@@ -93,7 +94,7 @@ FINCH = "finch"
 
 MODES = ["echo", "broadcast", "idle", "connect", "large", "compression", "wss", "cluster"]
 # The modes whose section --splice can put alone into docs/benchmarks.md.
-SPLICE_MODES = ["compression", "cluster"]
+SPLICE_MODES = ["compression", "wss", "cluster"]
 
 # The large mode: messages of these sizes (the whole envelope), sent in turn
 # in one run, once in one write and once in writes of LARGE_CHUNK bytes (a
@@ -1158,6 +1159,9 @@ class Report:
         if not any(r.points(name, wssPoint(mode)) for name in names for mode, _ in WSS_POINTS):
             return []
         negotiated = sorted({x["tls"] for x in r.results if x["point"].startswith("wss-") and "tls" in x})
+        # A wss run of its own (--modes wss --splice) has no plain points to
+        # set beside: those columns are left out rather than shown empty.
+        withPlain = any(r.points(name, mode) for name in names for mode, _ in WSS_POINTS)
         lines = ["## wss: the same loads over TLS", "",
                  "finch's `TlsSocketManager` (`listen(endpoint, target, std::make_shared<finch::TlsContext>(...))`, "
                  "OpenSSL on the non-blocking socket, idle connections giving their record buffers back) beside "
@@ -1174,13 +1178,14 @@ class Report:
                  f"{PAYLOAD}-byte payloads, pinning, warm-up and window as in the plain modes. Bytes on the wire "
                  "are TLS records, as TCP carried them. The reference of each mode is Beast's: the raw echo for "
                  "echo, the chat-multi design for broadcast, the raw server for memory (the chat server's "
-                 "sessions are the same).", "",
+                 "sessions are the same)." + ("" if withPlain else " This run measured the wss points alone, so "
+                                              "no column sets them beside the same servers over ws://."), "",
                  "| target | goal | measured | |", "|---|---|---|---|"]
         lines += [f"| {t} | {g} | {f} | {s} |" for t, g, f, s in self.wssTargets()]
         lines += ["", "| mode | server | operations/s | latency p50 | latency p99 | server CPU per operation "
-                  "| of it in the kernel | CPU vs Beast's | CPU vs the same server over ws | bytes from the server "
-                  "per operation | server CPU use | load generator CPU use | waited |",
-                  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                  "| of it in the kernel | CPU vs Beast's " + ("| CPU vs the same server over ws " if withPlain else "")
+                  + "| bytes from the server per operation | server CPU use | load generator CPU use | waited |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|" + ("---:|" if withPlain else "") + "---:|---:|---:|---:|"]
         for mode, reference, perOp in (("echo", FLOOR, "message"), ("broadcast", CHAT, "delivery")):
             point = wssPoint(mode)
             referenceCpu = r.median(reference, point, "server_cpu_us_per_operation")
@@ -1196,7 +1201,8 @@ class Report:
                     f"| {fmt(cpu)} us{r.spread(name, point, 'server_cpu_us_per_operation')} "
                     f"| {fmt(r.median(name, point, 'server_kernel_us_per_operation'))} us "
                     f"| {fmtRatio(ratio(cpu, referenceCpu))} "
-                    f"| {fmtRatio(ratio(cpu, r.median(name, mode, 'server_cpu_us_per_operation')))} "
+                    + (f"| {fmtRatio(ratio(cpu, r.median(name, mode, 'server_cpu_us_per_operation')))} "
+                       if withPlain else "") +
                     f"| {fmt(r.median(name, point, 'wire_bytes_from_server_per_operation'), 0)} "
                     f"| {fmt(100 * (r.median(name, point, 'server_cpu_utilisation') or 0), 0)} % "
                     f"| {fmt(100 * (r.median(name, point, 'loadgen_cpu_utilisation') or 0), 0)} % "
@@ -1206,8 +1212,9 @@ class Report:
         if idle:
             referenceAnon = r.median(FLOOR, point, "anon_bytes_per_connection")
             lines += ["", "| idle | server | open | answering | user-space memory per connection (RssAnon) "
-                      "| resident memory per connection (VmRSS) | vs Beast's | the same server over ws |",
-                      "|---|---|---:|---:|---:|---:|---:|---:|"]
+                      "| resident memory per connection (VmRSS) | vs Beast's |"
+                      + (" the same server over ws |" if withPlain else ""),
+                      "|---|---|---:|---:|---:|---:|---:|" + ("---:|" if withPlain else "")]
             for name in idle:
                 anon = r.median(name, point, "anon_bytes_per_connection")
                 rss = r.median(name, point, "rss_bytes_per_connection")
@@ -1217,8 +1224,9 @@ class Report:
                     f"| {fmt(r.median(name, point, 'alive'), 0)} "
                     f"| {fmt(None if anon is None else anon / 1024)} KiB"
                     f"{r.spread(name, point, 'anon_bytes_per_connection', 1 / 1024)} "
-                    f"| {fmt(None if rss is None else rss / 1024)} KiB | {fmtRatio(ratio(anon, referenceAnon))} "
-                    f"| {fmt(None if plain is None else plain / 1024)} KiB |{self.flag(name, point)}")
+                    f"| {fmt(None if rss is None else rss / 1024)} KiB | {fmtRatio(ratio(anon, referenceAnon))} |"
+                    + (f" {fmt(None if plain is None else plain / 1024)} KiB |" if withPlain else "")
+                    + self.flag(name, point))
         lines += [""]
         return lines
 
@@ -1611,12 +1619,12 @@ class Report:
 
     def splice(self, mode):
         """--splice: this run's section of `mode` (compression: the
-        permessage-deflate section; cluster), and nothing else, goes into the
+        permessage-deflate section; wss; cluster), and nothing else, goes into the
         benchmarks.md already in outDir, in place of its earlier version or
         else before "## Servers"; the rest of the file, from another run,
         stays as it was. The section says when it was measured."""
         path = self.outDir / "benchmarks.md"
-        section = {"compression": self.compressionSection, "cluster": self.clusterSection}[mode]()
+        section = {"compression": self.compressionSection, "wss": self.wssSection, "cluster": self.clusterSection}[mode]()
         if not section or not path.exists():
             log(f"nothing to splice: {f'no {mode} points in this run' if not section else f'no {path}'}")
             return False
