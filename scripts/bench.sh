@@ -16,6 +16,10 @@
 #   bash scripts/bench.sh --modes compression --splice
 #                                    # permessage-deflate alone, its section of
 #                                    # docs/benchmarks.md rewritten, the rest kept
+#   bash scripts/bench.sh --modes wss --splice --repeat 5
+#                                    # the wss points alone (finch and Beast over
+#                                    # TLS; about 10 minutes), their section of
+#                                    # docs/benchmarks.md rewritten
 #   bash scripts/bench.sh --modes cluster --splice
 #                                    # the cluster point alone (3 nodes through
 #                                    # Redis, 1000 receivers; about a minute), its
